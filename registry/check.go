@@ -1,0 +1,154 @@
+package registry
+
+import (
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The field checks. Each returns a *FieldError naming the field and never echoing a secret.
+
+var (
+	awsRegionRE   = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eu-isoe|us-isof)-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9]$`)
+	accessKeyRE   = regexp.MustCompile(`^(AKIA|ASIA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z2-7]{16}$`)
+	secretKeyRE   = regexp.MustCompile(`^[A-Za-z0-9/+=]{40}$`)
+	roleARNRE     = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	acrServerRE   = regexp.MustCompile(`^[a-z0-9]{5,50}(-[a-z0-9]{10,20})?\.azurecr\.(io|cn|us)$`)
+	garRegionRE   = regexp.MustCompile(`^([a-z]+-[a-z]+[1-9][0-9]?|us|europe|asia)$`)
+	tenantRE      = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z0-9][a-z0-9.-]*\.[a-z]{2,})$`)
+	dns1123RE     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dns1123SubRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+)
+
+func checkUsername(v string) error {
+	if strings.TrimSpace(v) != v {
+		return &FieldError{Field: "username", Reason: "has leading or trailing spaces", Hint: "remove them"}
+	}
+	if strings.ContainsAny(v, "\r\n\t") {
+		return &FieldError{Field: "username", Reason: "contains a control character"}
+	}
+	return nil
+}
+
+func checkAWSRegion(v string) error {
+	if !awsRegionRE.MatchString(v) {
+		return &FieldError{Field: "region", Reason: strconv.Quote(v) + " is not an AWS region", Hint: "e.g. us-east-1, eu-west-3, cn-north-1"}
+	}
+	return nil
+}
+
+func checkAccessKeyID(v string) error {
+	if v == "" {
+		return nil
+	}
+	if !accessKeyRE.MatchString(v) {
+		return &FieldError{Field: "accessKeyId", Reason: "is not an AWS access key ID",
+			Hint: "20 characters starting with AKIA (or ASIA for temporary keys); did you swap it with the secret access key?"}
+	}
+	return nil
+}
+
+func checkSecretAccessKey(v string) error {
+	if v == "" {
+		return nil
+	}
+	if !secretKeyRE.MatchString(v) {
+		return &FieldError{Field: "secretAccessKey", Reason: "is not an AWS secret access key", Hint: "40 characters of letters, digits, / and +"}
+	}
+	return nil
+}
+
+func checkRoleARN(v string) error {
+	if v != "" && !roleARNRE.MatchString(v) {
+		return &FieldError{Field: "roleArn", Reason: "is not an IAM role ARN", Hint: "arn:aws:iam::123456789012:role/NAME"}
+	}
+	return nil
+}
+
+func checkACRLoginServer(v string) error {
+	if !acrServerRE.MatchString(strings.ToLower(v)) {
+		return &FieldError{Field: "loginServer", Reason: strconv.Quote(v) + " is not an Azure Container Registry login server",
+			Hint: "NAME.azurecr.io, without https:// or a path"}
+	}
+	return nil
+}
+
+func checkTenant(v string) error {
+	if v != "" && !tenantRE.MatchString(v) {
+		return &FieldError{Field: "tenant", Reason: "is not a tenant ID or domain", Hint: "a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47"}
+	}
+	return nil
+}
+
+func checkGARRegion(v string) error {
+	if !garRegionRE.MatchString(v) {
+		return &FieldError{Field: "region", Reason: strconv.Quote(v) + " is not an Artifact Registry location",
+			Hint: "a region such as us-central1 or europe-west1, or a multi-region: us, europe, asia"}
+	}
+	return nil
+}
+
+func checkServiceAccountRef(v string) error {
+	ns, name, ok := strings.Cut(v, "/")
+	if !ok || !dns1123RE.MatchString(ns) || len(ns) > 63 || !dns1123SubRE.MatchString(name) || len(name) > 253 {
+		return &FieldError{Field: "serviceAccount", Reason: strconv.Quote(v) + " is not namespace/name", Hint: "e.g. payload/my-pull-sa"}
+	}
+	return nil
+}
+
+func checkExpirationSeconds(v string) error {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 600 || n > 1<<32 {
+		return &FieldError{Field: "expirationSeconds", Reason: strconv.Quote(v) + " is not a number of seconds of at least 600"}
+	}
+	return nil
+}
+
+// ServiceAccountKey is the part of a Google service account key file that regcred uses.
+type ServiceAccountKey struct {
+	Type         string `json:"type"`
+	ProjectID    string `json:"project_id"`
+	PrivateKeyID string `json:"private_key_id"`
+	PrivateKey   Secret `json:"private_key"`
+	ClientEmail  string `json:"client_email"`
+	TokenURI     string `json:"token_uri"`
+}
+
+// ParseServiceAccountKey decodes and checks a Google service account key (the JSON file
+// the console downloads): it must be JSON of type service_account with client_email and a
+// PEM private key that parses.
+func ParseServiceAccountKey(v string) (ServiceAccountKey, error) {
+	const field = "serviceAccountKey"
+	var k ServiceAccountKey
+	if err := json.Unmarshal([]byte(v), &k); err != nil {
+		return k, &FieldError{Field: field, Reason: "is not JSON", Hint: "paste the whole key file as downloaded from the Google Cloud console"}
+	}
+	if k.Type != "" && k.Type != "service_account" {
+		return k, &FieldError{Field: field, Reason: "is a key of type " + strconv.Quote(k.Type) + ", not service_account"}
+	}
+	if k.ClientEmail == "" {
+		return k, &FieldError{Field: field, Reason: "has no client_email"}
+	}
+	if k.PrivateKey == "" {
+		return k, &FieldError{Field: field, Reason: "has no private_key"}
+	}
+	block, _ := pem.Decode([]byte(k.PrivateKey))
+	if block == nil {
+		return k, &FieldError{Field: field, Reason: "private_key is not PEM", Hint: "the key may have been truncated or its \\n escapes lost; download a new key"}
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
+		if _, err2 := x509.ParsePKCS1PrivateKey(block.Bytes); err2 != nil {
+			return k, &FieldError{Field: field, Reason: "private_key does not parse as an RSA key", Hint: "download a new key"}
+		}
+	}
+	return k, nil
+}
+
+// CheckServiceAccountKey is the Field.Check of serviceAccountKey.
+func CheckServiceAccountKey(v string) error {
+	_, err := ParseServiceAccountKey(v)
+	return err
+}

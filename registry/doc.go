@@ -1,0 +1,17 @@
+// Package registry is regcred's core: the saved registry record (Registry) with its kind and
+// field schema (Kind, Field), the credentials a pull uses (Credentials), the Provider seam
+// that token sources implement, the Keychain that maps an image reference to a saved
+// registry, the Catalog of saved registries over a Store, the connection test, TLS modes and
+// the errors.
+//
+// Rules:
+//   - It imports the standard library and go-containerregistry only: no Kubernetes, Docker
+//     Engine or cloud SDK (a test guards that). Token providers live under providers/.
+//   - Secrets never print. Secret, Credentials and Registry redact under String, every fmt
+//     verb (%v, %+v, %#v), slog (LogValue) and in error texts. Registry.Redacted is the
+//     view to send anywhere.
+//   - Validation returns a *FieldError that names the field and says what to do;
+//     errors.Is(err, ErrInvalid) holds. Other failures are *Error{Op, Registry, Err}
+//     wrapping one of the sentinels.
+//   - Zero Credentials.ExpiresAt means the credentials never expire.
+package registry

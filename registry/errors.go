@@ -1,0 +1,69 @@
+package registry
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Test for them with errors.Is; every error the library returns wraps one of
+// these or a lower-level cause. Only ErrNotFound falls through a chain of lookups; every
+// other error surfaces to the caller.
+var (
+	// ErrNotFound: no registry, credential or entry matches.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalid: a registry record or one of its fields is malformed.
+	ErrInvalid = errors.New("invalid")
+	// ErrUnauthorized: the registry or token endpoint refused the credentials (HTTP 401).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden: the credentials are valid but lack a permission or scope (HTTP 403).
+	ErrForbidden = errors.New("forbidden")
+	// ErrExpired: a credential or token is past its expiry.
+	ErrExpired = errors.New("expired")
+	// ErrConflict: a write carried a stale version (optimistic concurrency) or collides with
+	// something regcred does not own.
+	ErrConflict = errors.New("conflict")
+	// ErrInUse: a registry cannot be deleted while deployments reference it.
+	ErrInUse = errors.New("in use")
+	// ErrNotOwner: only the user who created a registry may delete it.
+	ErrNotOwner = errors.New("not the owner")
+	// ErrUnavailable: a token endpoint or registry could not be reached or answered 5xx.
+	ErrUnavailable = errors.New("unavailable")
+)
+
+// Error is the one typed error of the library: an operation on a registry failed.
+// Its text never contains a secret.
+type Error struct {
+	Op       string // what was being done: "add", "refresh", "login", ...
+	Registry string // the registry's name or server; never a credential
+	Err      error  // the cause; wraps one of the sentinels where one applies
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Registry == "":
+		return e.Op + ": " + e.Err.Error()
+	default:
+		return fmt.Sprintf("%s %s: %v", e.Op, e.Registry, e.Err)
+	}
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// FieldError says which field of a registry record is wrong and what to do about it.
+// errors.Is(err, ErrInvalid) holds for every FieldError.
+type FieldError struct {
+	Field  string // the field's schema name, e.g. "region", "url", "serviceAccountKey"
+	Reason string // what is wrong, never the secret value itself
+	Hint   string // what to do; may be empty
+}
+
+func (e *FieldError) Error() string {
+	s := "field " + e.Field + ": " + e.Reason
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
+	}
+	return s
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }

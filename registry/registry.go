@@ -1,0 +1,231 @@
+package registry
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Registry is the saved record: what a user fills in on a "Container Registries" page.
+// Secret credential fields live in Fields next to the others; the kind's schema (Kind.Fields)
+// says which are secret. Every way of printing a Registry (String, %v, %+v, %#v, slog)
+// redacts them; Redacted returns a copy safe to send to a browser.
+type Registry struct {
+	ID      string            `json:"id"`
+	Name    string            `json:"name"`
+	Kind    Kind              `json:"kind"`
+	Server  string            `json:"server,omitempty"` // as the user typed it; see ServerInfo
+	Fields  map[string]string `json:"fields,omitempty"` // credential fields by schema name
+	TLS     TLS               `json:"tls,omitzero"`
+	Default bool              `json:"default,omitempty"`
+	Owner   string            `json:"owner,omitempty"` // who created it; only they may delete it
+	Version int64             `json:"version"`         // bumped by every update; 0 before the first save
+	Created time.Time         `json:"created,omitzero"`
+	Updated time.Time         `json:"updated,omitzero"`
+}
+
+// ServerInfo returns the parsed server: the record's own, else the kind's default.
+func (r Registry) ServerInfo() (Server, error) {
+	raw := r.Server
+	if raw == "" {
+		raw = r.Kind.DefaultServer(r.Fields)
+	}
+	if raw == "" {
+		return Server{}, &FieldError{Field: "url", Reason: "is required for " + r.Kind.Label(), Hint: "give the registry host, e.g. registry.example.com"}
+	}
+	return ParseServer(raw)
+}
+
+// Host is the registry's host[:port] (lowercase), or "" when the server is invalid.
+func (r Registry) Host() string {
+	s, err := r.ServerInfo()
+	if err != nil {
+		return ""
+	}
+	return s.Host
+}
+
+// Validate checks the record against its kind's schema: a known kind, a name, a server that
+// parses (or a kind that implies one), every required field present, every field known and
+// passing its check, and a coherent TLS mode. It returns the first problem as a
+// *FieldError (errors.Is(err, ErrInvalid)), in form order, so a form can highlight it.
+func (r Registry) Validate() error {
+	if !r.Kind.Valid() {
+		_, err := ParseKind(string(r.Kind))
+		return err
+	}
+	if strings.TrimSpace(r.Name) == "" {
+		return &FieldError{Field: "name", Reason: "is empty", Hint: "give the registry a name to show in lists"}
+	}
+	if r.Kind.NeedsServer() && r.Server == "" {
+		return &FieldError{Field: "url", Reason: "is required for " + r.Kind.Label(), Hint: "give the registry host, e.g. registry.example.com"}
+	}
+	for _, f := range r.Kind.Fields() {
+		v, ok := r.Fields[f.Name]
+		if !ok || v == "" {
+			if f.Required {
+				return &FieldError{Field: f.Name, Reason: "is required for " + r.Kind.Label()}
+			}
+			continue
+		}
+		if f.Check != nil {
+			if err := f.Check(v); err != nil {
+				return err
+			}
+		}
+	}
+	names := make([]string, 0, len(r.Fields))
+	for name := range r.Fields {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if _, ok := r.Kind.Field(name); !ok {
+			hint := "this kind has no credential fields"
+			if fs := r.Kind.fieldNames(); len(fs) > 0 {
+				hint = "known fields: " + strings.Join(fs, ", ")
+			}
+			return &FieldError{Field: name, Reason: "is not a field of " + r.Kind.Label(), Hint: hint}
+		}
+	}
+	if err := r.kindRules(); err != nil {
+		return err
+	}
+	s, err := r.ServerInfo()
+	if err != nil {
+		return err
+	}
+	if s.Wildcard && r.Kind != KindECR && r.Kind != KindACR && r.Kind != KindCustom {
+		return &FieldError{Field: "url", Reason: "a wildcard host is only allowed for ECR, ACR and custom registries"}
+	}
+	return r.TLS.validate(s)
+}
+
+// kindRules checks what spans fields of one kind.
+func (r Registry) kindRules() error {
+	f := r.Fields
+	switch r.Kind {
+	case KindECR:
+		if (f["accessKeyId"] == "") != (f["secretAccessKey"] == "") {
+			missing := "secretAccessKey"
+			if f["accessKeyId"] == "" {
+				missing = "accessKeyId"
+			}
+			return &FieldError{Field: missing, Reason: "is required when the other key field is given",
+				Hint: "give both accessKeyId and secretAccessKey, or neither to use the default credential chain"}
+		}
+		if f["sessionToken"] != "" && f["accessKeyId"] == "" {
+			return &FieldError{Field: "sessionToken", Reason: "needs accessKeyId and secretAccessKey"}
+		}
+	case KindCustom:
+		if (f["username"] == "") != (f["password"] == "") {
+			missing := "password"
+			if f["username"] == "" {
+				missing = "username"
+			}
+			return &FieldError{Field: missing, Reason: "is required when the other credential field is given"}
+		}
+	case KindACR:
+		if r.Server != "" {
+			s, err := ParseServer(r.Server)
+			if err == nil && !s.Wildcard && s.Host != strings.ToLower(f["loginServer"]) {
+				return &FieldError{Field: "url", Reason: "differs from loginServer", Hint: "leave url empty; the login server is the registry's host"}
+			}
+		}
+	}
+	return nil
+}
+
+// IsSecretField reports whether the named field is secret for the record's kind. Unknown
+// fields count as secret: better to hide a typo than to show a password.
+func (r Registry) IsSecretField(name string) bool {
+	f, ok := r.Kind.Field(name)
+	return !ok || f.Secret
+}
+
+// Redacted returns a deep copy whose secret fields read Redacted (empty ones stay empty),
+// and whose TLS CA bundle is kept (it is public). Use it for every view that leaves the
+// process: API responses, logs, listings.
+func (r Registry) Redacted() Registry {
+	out := r
+	if r.Fields != nil {
+		out.Fields = make(map[string]string, len(r.Fields))
+		for k, v := range r.Fields {
+			if v != "" && r.IsSecretField(k) {
+				v = Redacted
+			}
+			out.Fields[k] = v
+		}
+	}
+	return out
+}
+
+// Clone returns a deep copy (the Fields map is not shared).
+func (r Registry) Clone() Registry {
+	out := r
+	if r.Fields != nil {
+		out.Fields = make(map[string]string, len(r.Fields))
+		for k, v := range r.Fields {
+			out.Fields[k] = v
+		}
+	}
+	return out
+}
+
+// String describes the record without secrets.
+func (r Registry) String() string {
+	return fmt.Sprintf("registry %q (%s, %s)", r.Name, r.Kind, r.displayServer())
+}
+
+func (r Registry) displayServer() string {
+	if s, err := r.ServerInfo(); err == nil {
+		return s.String()
+	}
+	return r.Server
+}
+
+// GoString prints the redacted record for %#v.
+func (r Registry) GoString() string {
+	type plain Registry // no methods: prints the fields
+	return fmt.Sprintf("%#v", plain(r.Redacted()))
+}
+
+// Format redacts under every verb: %v and %s print String, %+v and %#v print the redacted
+// fields.
+func (r Registry) Format(f fmt.State, verb rune) {
+	type plain Registry
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		io.WriteString(f, r.GoString())
+	case verb == 'v' && f.Flag('+'):
+		fmt.Fprintf(f, "%+v", plain(r.Redacted()))
+	default:
+		io.WriteString(f, r.String())
+	}
+}
+
+// LogValue is what slog logs: identity and redacted fields.
+func (r Registry) LogValue() slog.Value {
+	red := r.Redacted()
+	attrs := []slog.Attr{
+		slog.String("id", r.ID), slog.String("name", r.Name), slog.String("kind", string(r.Kind)),
+		slog.String("server", r.displayServer()), slog.Int64("version", r.Version),
+	}
+	keys := make([]string, 0, len(red.Fields))
+	for k := range red.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		attrs = append(attrs, slog.String(k, red.Fields[k]))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+var (
+	_ fmt.Formatter  = Registry{}
+	_ slog.LogValuer = Registry{}
+)
