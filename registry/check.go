@@ -12,15 +12,15 @@ import (
 // The field checks. Each returns a *FieldError naming the field and never echoing a secret.
 
 var (
-	awsRegionRE   = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eu-isoe|us-isof)-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9]$`)
-	accessKeyRE   = regexp.MustCompile(`^(AKIA|ASIA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z2-7]{16}$`)
-	secretKeyRE   = regexp.MustCompile(`^[A-Za-z0-9/+=]{40}$`)
-	roleARNRE     = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
-	acrServerRE   = regexp.MustCompile(`^[a-z0-9]{5,50}(-[a-z0-9]{10,20})?\.azurecr\.(io|cn|us)$`)
-	garRegionRE   = regexp.MustCompile(`^([a-z]+-[a-z]+[1-9][0-9]?|us|europe|asia)$`)
-	tenantRE      = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z0-9][a-z0-9.-]*\.[a-z]{2,})$`)
-	dns1123RE     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
-	dns1123SubRE  = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	awsRegionRE  = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eu-isoe|us-isof)-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9]$`)
+	accessKeyRE  = regexp.MustCompile(`^(AKIA|ASIA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z2-7]{16}$`)
+	secretKeyRE  = regexp.MustCompile(`^[A-Za-z0-9/+=]{40}$`)
+	roleARNRE    = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
+	acrServerRE  = regexp.MustCompile(`^[a-z0-9]{5,50}(-[a-z0-9]{10,20})?\.azurecr\.(io|cn|us)$`)
+	garRegionRE  = regexp.MustCompile(`^([a-z]+-[a-z]+[1-9][0-9]?|us|europe|asia)$`)
+	tenantRE     = regexp.MustCompile(`^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[a-z0-9][a-z0-9.-]*\.[a-z]{2,})$`)
+	dns1123RE    = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+	dns1123SubRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 )
 
 func checkUsername(v string) error {

@@ -150,7 +150,7 @@ type Field struct {
 	Label    string // what a form shows
 	Help     string // one line of guidance for the form
 	Required bool
-	Secret   bool                // never shown back, redacted everywhere
+	Secret   bool               // never shown back, redacted everywhere
 	Check    func(string) error // nil when any non-empty value goes; returns a *FieldError
 }
 

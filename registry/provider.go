@@ -40,7 +40,7 @@ func Anonymous() Provider { return staticProvider{} }
 type staticProvider struct{ c Credentials }
 
 func (p staticProvider) Credentials(context.Context) (Credentials, error) { return p.c, nil }
-func (p staticProvider) String() string                                  { return p.c.String() }
+func (p staticProvider) String() string                                   { return p.c.String() }
 
 // StaticCredentials maps the fields of a static kind (Docker Hub, GHCR, Quay, Harbor,
 // custom, public, and ACR without a tenant: basic auth) to Credentials. ok is false for

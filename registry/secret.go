@@ -42,7 +42,7 @@ func (s Secret) Format(f fmt.State, verb rune) {
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 var (
-	_ fmt.Formatter   = Secret("")
-	_ slog.LogValuer  = Secret("")
-	_ fmt.GoStringer  = Secret("")
+	_ fmt.Formatter  = Secret("")
+	_ slog.LogValuer = Secret("")
+	_ fmt.GoStringer = Secret("")
 )
