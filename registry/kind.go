@@ -121,7 +121,7 @@ func (k Kind) Expiring() bool {
 // user must give one. For GAR and ECR it depends on the region field.
 func (k Kind) DefaultServer(fields map[string]string) string {
 	switch k {
-	case KindDockerHub:
+	case KindDockerHub, KindPublic:
 		return "docker.io"
 	case KindGHCR:
 		return "ghcr.io"
