@@ -1,0 +1,351 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// Defaults, in one place.
+const (
+	DefaultShare       = 0.8
+	DefaultMinMargin   = 5 * time.Minute
+	DefaultBackoffBase = time.Second
+	DefaultBackoffMax  = 5 * time.Minute
+	DefaultTimeout     = 30 * time.Second
+)
+
+// Option configures New.
+type Option func(*config)
+
+type config struct {
+	now       func() time.Time
+	real      bool // now is time.Now
+	share     float64
+	margin    time.Duration
+	base, max time.Duration
+	timeout   time.Duration
+	name      string
+	log       *slog.Logger
+	jitter    func(d time.Duration) time.Duration
+}
+
+// WithClock sets the clock of this instance (default time.Now). Tests pass a fake clock and
+// move it instead of sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now, c.real = now, false
+		}
+	}
+}
+
+// WithShare sets the share of a value's lifetime after which it is refreshed, in (0, 1]
+// (default 0.8). Other values keep the default.
+func WithShare(share float64) Option {
+	return func(c *config) {
+		if share > 0 && share <= 1 {
+			c.share = share
+		}
+	}
+}
+
+// WithMinMargin sets the least time before expiry at which a value is refreshed (default
+// 5 minutes); the earlier of this and the share wins. Zero disables the margin.
+func WithMinMargin(d time.Duration) Option {
+	return func(c *config) {
+		if d >= 0 {
+			c.margin = d
+		}
+	}
+}
+
+// WithBackoff sets the retry back-off after a failed refresh: base doubles per consecutive
+// failure up to max, each delay jittered into [d/2, d] (defaults 1 s and 5 minutes).
+func WithBackoff(base, max time.Duration) Option {
+	return func(c *config) {
+		if base > 0 && max >= base {
+			c.base, c.max = base, max
+		}
+	}
+}
+
+// WithTimeout bounds one upstream refresh (default 30 s).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.timeout = d
+		}
+	}
+}
+
+// WithName sets the registry name or server used in error texts and logs (never a secret).
+func WithName(name string) Option { return func(c *config) { c.name = name } }
+
+// WithLogger logs refresh failures (Warn) and refreshes (Debug). Default: no logging.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
+
+// withJitter replaces the random jitter; tests use it to pin delays.
+func withJitter(f func(time.Duration) time.Duration) Option {
+	return func(c *config) { c.jitter = f }
+}
+
+// entry is one immutable snapshot of the cache; it is replaced, never modified.
+type entry struct {
+	creds     registry.Credentials
+	has       bool          // creds is a fetched value (possibly expired by now)
+	never     bool          // creds has no expiry
+	refreshAt time.Time     // when has && !never (wall clock, for RefreshAt)
+	refreshIn time.Duration // refreshAt as time elapsed since cached.base (hot path)
+	retryAt   time.Time     // after a failure: no upstream call before this
+	failures  int           // consecutive failed refreshes
+	cause     error         // the last refresh error
+}
+
+func (e *entry) fresh(elapsed time.Duration) bool {
+	return e.has && (e.never || elapsed < e.refreshIn)
+}
+
+func (e *entry) valid(now time.Time) bool {
+	return e.has && (e.never || now.Before(e.creds.ExpiresAt))
+}
+
+// cached is the Provider New returns.
+type cached struct {
+	p     registry.Provider
+	cfg   config
+	base  time.Time // the clock at New; the hot path measures time since it
+	real  bool      // cfg.now is time.Now: use time.Since (one monotonic read, no wall read)
+	cur   atomic.Pointer[entry]
+	gen   atomic.Uint64 // bumped by Invalidate
+	group singleflight.Group
+}
+
+var (
+	_ registry.Provider    = (*cached)(nil)
+	_ registry.Invalidator = (*cached)(nil)
+	_ registry.Expirer     = (*cached)(nil)
+)
+
+// New wraps p in a refreshing cache (see the package rules). If p is already a cache it is
+// returned as is and opts are ignored. The result implements registry.Invalidator and
+// registry.Expirer, and has a RefreshAt() time.Time method (see RefreshAt). It is safe for
+// concurrent use.
+func New(p registry.Provider, opts ...Option) registry.Provider {
+	if c, ok := p.(*cached); ok {
+		return c
+	}
+	cfg := config{
+		now: time.Now, real: true, share: DefaultShare, margin: DefaultMinMargin,
+		base: DefaultBackoffBase, max: DefaultBackoffMax, timeout: DefaultTimeout,
+		jitter: func(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) },
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if p == nil {
+		p = registry.ProviderFunc(func(context.Context) (registry.Credentials, error) {
+			return registry.Credentials{}, fmt.Errorf("%w: cache.New was given a nil provider", registry.ErrInvalid)
+		})
+	}
+	return &cached{p: p, cfg: cfg, base: cfg.now(), real: cfg.real}
+}
+
+// elapsed is the time since c.base. With the real clock it reads only the monotonic clock,
+// which costs half of time.Now.
+func (c *cached) elapsed() time.Duration {
+	if c.real {
+		return time.Since(c.base)
+	}
+	return c.cfg.now().Sub(c.base)
+}
+
+// IsCached reports whether p was made by New.
+func IsCached(p registry.Provider) bool {
+	_, ok := p.(*cached)
+	return ok
+}
+
+// RefreshAt returns when a provider made by New plans its next refresh: zero when it holds
+// no value (the next call fetches) or a value that never expires. ok is false for other
+// providers. Adapters use it to schedule work, e.g. rewriting a pull Secret.
+func RefreshAt(p registry.Provider) (t time.Time, ok bool) {
+	c, ok := p.(*cached)
+	if !ok {
+		return time.Time{}, false
+	}
+	return c.RefreshAt(), true
+}
+
+// Credentials returns the cached value while it is fresh; otherwise it refreshes (one
+// upstream call for all concurrent callers) and falls back to the old value while that is
+// still valid.
+func (c *cached) Credentials(ctx context.Context) (registry.Credentials, error) {
+	if e := c.cur.Load(); e != nil && (e.never || (e.has && c.elapsed() < e.refreshIn)) {
+		return e.creds, nil
+	}
+	return c.slow(ctx)
+}
+
+func (c *cached) slow(ctx context.Context) (registry.Credentials, error) {
+	now, el := c.cfg.now(), c.elapsed()
+	e := c.cur.Load()
+	if e != nil {
+		if e.fresh(el) {
+			return e.creds, nil
+		}
+		if now.Before(e.retryAt) { // backing off after a failure
+			if e.valid(now) {
+				return e.creds, nil
+			}
+			return registry.Credentials{}, c.failure(e, e.cause)
+		}
+	}
+	gen := c.gen.Load()
+	ch := c.group.DoChan(strconv.FormatUint(gen, 10), func() (any, error) { return c.refresh(ctx, gen) })
+	select {
+	case res := <-ch:
+		if res.Err == nil {
+			return res.Val.(registry.Credentials), nil
+		}
+		if e := c.cur.Load(); e != nil && e.valid(c.cfg.now()) {
+			return e.creds, nil
+		}
+		return registry.Credentials{}, c.failure(e, res.Err)
+	case <-ctx.Done():
+		if e := c.cur.Load(); e != nil && e.valid(c.cfg.now()) {
+			return e.creds, nil
+		}
+		return registry.Credentials{}, &registry.Error{Op: "refresh", Registry: c.cfg.name,
+			Err: fmt.Errorf("gave up waiting for new credentials (the refresh goes on in the background; retry later): %w: %w", registry.ErrUnavailable, ctx.Err())}
+	}
+}
+
+// failure builds the error a caller gets when no valid value is left: an ExpiredError when
+// the last value has expired, else the refresh error itself.
+func (c *cached) failure(e *entry, cause error) error {
+	if e != nil && e.has && !e.never {
+		return &registry.Error{Op: "refresh", Registry: c.cfg.name, Err: &ExpiredError{ExpiresAt: e.creds.ExpiresAt, Cause: cause}}
+	}
+	return c.wrap(cause)
+}
+
+// wrap makes cause a *registry.Error unless it already is one.
+func (c *cached) wrap(cause error) error {
+	if _, ok := cause.(*registry.Error); ok {
+		return cause
+	}
+	return &registry.Error{Op: "refresh", Registry: c.cfg.name, Err: cause}
+}
+
+// refresh makes the one upstream call of a generation and stores its outcome.
+func (c *cached) refresh(ctx context.Context, gen uint64) (any, error) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.timeout)
+	defer cancel()
+	start, startEl := c.cfg.now(), c.elapsed()
+	creds, err := c.p.Credentials(rctx)
+	now := c.cfg.now()
+	if err == nil && creds.Expired(now) {
+		err = &registry.Error{Op: "refresh", Registry: c.cfg.name, Err: fmt.Errorf(
+			"the token endpoint returned credentials that expired at %s (now %s): %w; check the clocks of this machine and of the endpoint",
+			creds.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), registry.ErrExpired)}
+	}
+	old := c.cur.Load()
+	if err != nil {
+		err = c.wrap(err)
+		next := &entry{failures: 1, cause: err}
+		if old != nil {
+			next.creds, next.has, next.never, next.refreshAt, next.refreshIn = old.creds, old.has, old.never, old.refreshAt, old.refreshIn
+			next.failures = old.failures + 1
+		}
+		next.retryAt = now.Add(c.backoff(next.failures))
+		if c.gen.Load() == gen {
+			c.cur.Store(next)
+		}
+		if c.cfg.log != nil {
+			attrs := []slog.Attr{slog.String("registry", c.cfg.name), slog.String("error", err.Error()),
+				slog.Int("failures", next.failures), slog.Time("retry_at", next.retryAt)}
+			if next.valid(now) {
+				attrs = append(attrs, slog.Time("serving_old_until", next.creds.ExpiresAt))
+			}
+			c.cfg.log.LogAttrs(ctx, slog.LevelWarn, "credential refresh failed", attrs...)
+		}
+		return nil, err
+	}
+	next := &entry{creds: creds, has: true, never: creds.ExpiresAt.IsZero()}
+	if !next.never {
+		next.refreshAt = c.refreshTime(start, creds.ExpiresAt)
+		next.refreshIn = startEl + next.refreshAt.Sub(start)
+	}
+	if c.gen.Load() == gen {
+		c.cur.Store(next)
+	}
+	if c.cfg.log != nil {
+		c.cfg.log.LogAttrs(ctx, slog.LevelDebug, "credentials refreshed", slog.String("registry", c.cfg.name),
+			slog.Time("expires", creds.ExpiresAt), slog.Time("refresh_at", next.refreshAt))
+	}
+	return creds, nil
+}
+
+// refreshTime is the earlier of start + share*lifetime and expiry - margin, ignoring a
+// margin that falls at or before start.
+func (c *cached) refreshTime(start, exp time.Time) time.Time {
+	life := exp.Sub(start)
+	at := start.Add(time.Duration(float64(life) * c.cfg.share))
+	if m := exp.Add(-c.cfg.margin); c.cfg.margin > 0 && m.After(start) && m.Before(at) {
+		at = m
+	}
+	return at
+}
+
+func (c *cached) backoff(failures int) time.Duration {
+	d := c.cfg.base
+	for i := 1; i < failures && d < c.cfg.max; i++ {
+		d *= 2
+	}
+	if d > c.cfg.max {
+		d = c.cfg.max
+	}
+	return c.cfg.jitter(d)
+}
+
+// Invalidate drops the cached value and any back-off, so the next call refreshes. Call it
+// when the registry answered 401 with these credentials.
+func (c *cached) Invalidate() {
+	c.gen.Add(1)
+	c.cur.Store(nil)
+}
+
+// ExpiresAt returns the expiry of the value held (zero when none is held or it never
+// expires). It never calls upstream.
+func (c *cached) ExpiresAt() time.Time {
+	if e := c.cur.Load(); e != nil && e.has {
+		return e.creds.ExpiresAt
+	}
+	return time.Time{}
+}
+
+// RefreshAt returns when the held value is due for refresh; zero when none is held or it
+// never expires.
+func (c *cached) RefreshAt() time.Time {
+	if e := c.cur.Load(); e != nil && e.has && !e.never {
+		return e.refreshAt
+	}
+	return time.Time{}
+}
+
+// String names the cache without secrets.
+func (c *cached) String() string {
+	if c.cfg.name == "" {
+		return "cached provider"
+	}
+	return "cached provider for " + c.cfg.name
+}
