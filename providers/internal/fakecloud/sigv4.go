@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -68,6 +69,14 @@ func VerifySigV4(r *http.Request, secretFor func(accessKeyID string) (string, bo
 		switch h {
 		case "host":
 			v, signedHost = r.Host, true
+			if v == "" { // a client-side request
+				v = r.URL.Host
+			}
+		case "content-length":
+			v = r.Header.Get("Content-Length")
+			if v == "" { // a client-side request keeps it in ContentLength
+				v = strconv.FormatInt(r.ContentLength, 10)
+			}
 		default:
 			vals := r.Header.Values(h)
 			for i := range vals {
