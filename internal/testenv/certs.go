@@ -26,18 +26,18 @@ type CA struct {
 }
 
 // CertSpec describes a leaf certificate the CA issues. The zero value is a certificate for
-// 127.0.0.1, ::1 and localhost valid from an hour ago for a day.
+// 127.0.0.1, ::1 and localhost valid from an hour ago for 90 days.
 type CertSpec struct {
 	// DNSNames and IPs are the subject alternative names. Both empty means the loopback
 	// defaults; give another name (say "other.example") for a wrong-name certificate.
 	DNSNames []string
 	IPs      []net.IP
-	// NotBefore and NotAfter bound validity; zero means now-1h and now+24h. A NotAfter in the
+	// NotBefore and NotAfter bound validity; zero means now-1h and now+90 days. A NotAfter in the
 	// past makes an expired certificate.
 	NotBefore, NotAfter time.Time
 }
 
-// NewCA generates an ECDSA P-256 CA valid for a day.
+// NewCA generates an ECDSA P-256 CA valid for a year.
 func NewCA(t testing.TB) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -49,7 +49,7 @@ func NewCA(t testing.TB) *CA {
 		SerialNumber:          serial(t),
 		Subject:               pkix.Name{CommonName: "regcred test CA", Organization: []string{"regcred tests"}},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
@@ -84,7 +84,7 @@ func (ca *CA) Issue(t testing.TB, spec CertSpec) tls.Certificate {
 		spec.NotBefore = now.Add(-time.Hour)
 	}
 	if spec.NotAfter.IsZero() {
-		spec.NotAfter = now.Add(24 * time.Hour)
+		spec.NotAfter = now.Add(90 * 24 * time.Hour)
 	}
 	if len(spec.DNSNames) == 0 && len(spec.IPs) == 0 {
 		spec.DNSNames = []string{"localhost"}

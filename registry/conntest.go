@@ -1,0 +1,892 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// TestOption configures Test and TestAll.
+type TestOption func(*testConfig)
+
+type testConfig struct {
+	provider    Provider
+	factory     ProviderFactory
+	image       string
+	push        string
+	timeout     time.Duration
+	concurrency int
+	cache       *TransportCache
+	wrap        func(http.RoundTripper) http.RoundTripper
+	logger      *slog.Logger
+	resolver    *net.Resolver
+}
+
+// Defaults, in one place.
+const (
+	defaultTestTimeout     = 30 * time.Second
+	defaultTestConcurrency = 8
+	certExpiryWarning      = 14 * 24 * time.Hour
+)
+
+// WithProvider gives the credentials to test (a token provider, say). Without it the test
+// builds one with the factory (WithTestFactory), by default StaticFactory. In TestAll every
+// registry would get the same provider: use WithTestFactory there.
+func WithProvider(p Provider) TestOption { return func(c *testConfig) { c.provider = p } }
+
+// WithTestFactory sets how a record becomes its Provider (providers.For knows every kind);
+// the default StaticFactory knows the static kinds only.
+func WithTestFactory(f ProviderFactory) TestOption { return func(c *testConfig) { c.factory = f } }
+
+// WithImage adds the image step: ref ("team/app:v1", or with the registry's host) must exist
+// and be pullable with the credentials (HEAD of its manifest with pull scope).
+func WithImage(ref string) TestOption { return func(c *testConfig) { c.image = ref } }
+
+// WithPush adds the push step: the credentials may push to repo. It opens a blob upload
+// session and cancels it at once; nothing is written.
+func WithPush(repo string) TestOption { return func(c *testConfig) { c.push = repo } }
+
+// WithTestTimeout bounds one registry's whole test (default 30s); a step that does not
+// finish in time fails with ErrTimeout. The ctx given to Test bounds it too.
+func WithTestTimeout(d time.Duration) TestOption { return func(c *testConfig) { c.timeout = d } }
+
+// WithConcurrency bounds how many registries TestAll tests at once (default 8).
+func WithConcurrency(n int) TestOption { return func(c *testConfig) { c.concurrency = n } }
+
+// WithTransportCache takes transports from c instead of DefaultTransports.
+func WithTransportCache(c *TransportCache) TestOption { return func(cfg *testConfig) { cfg.cache = c } }
+
+// WithTransportWrapper wraps the registry's transport for every HTTP request of the test
+// (tracing, metrics, a counting transport in tests). Authentication is added outside it.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) TestOption {
+	return func(c *testConfig) { c.wrap = wrap }
+}
+
+// WithTestLogger logs each step at debug level (never a secret). The default logs nothing.
+func WithTestLogger(l *slog.Logger) TestOption { return func(c *testConfig) { c.logger = l } }
+
+// WithResolver sets the DNS resolver of the DNS step (default net.DefaultResolver).
+func WithResolver(r *net.Resolver) TestOption { return func(c *testConfig) { c.resolver = r } }
+
+func newTestConfig(opts []TestOption) *testConfig {
+	c := &testConfig{timeout: defaultTestTimeout, concurrency: defaultTestConcurrency, factory: StaticFactory,
+		cache: DefaultTransports, resolver: net.DefaultResolver}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.concurrency < 1 {
+		c.concurrency = 1
+	}
+	if c.factory == nil {
+		c.factory = StaticFactory
+	}
+	if c.cache == nil {
+		c.cache = DefaultTransports
+	}
+	if c.resolver == nil {
+		c.resolver = net.DefaultResolver
+	}
+	return c
+}
+
+// Test checks, in order, everything a pull from r needs, and says what is wrong in the
+// user's words: the record's fields, DNS, TCP, the TLS handshake under the record's TLS mode,
+// GET /v2/ and its challenge (realm validated), the credentials against that challenge
+// (bearer token exchange included), and optionally an image (WithImage) and push access
+// (WithPush). A failed step stops the test; later steps are reported as skipped. Test never
+// returns nil; Report.Err gives the first failure as an error.
+//
+// HTTP goes through the registry's one transport (TransportCache, from TLS.Transport) and
+// go-containerregistry's auth transports, and takes 2 round trips with basic auth, 3 with
+// a bearer token exchange, plus one for the image and two for the push check.
+func Test(ctx context.Context, r Registry, opts ...TestOption) *Report {
+	return newTestConfig(opts).run(ctx, r)
+}
+
+// TestAll tests every registry concurrently, at most WithConcurrency at once, and returns
+// the reports in the order of regs. The total time is about that of the slowest registry.
+func TestAll(ctx context.Context, regs []Registry, opts ...TestOption) []*Report {
+	cfg := newTestConfig(opts)
+	out := make([]*Report, len(regs))
+	sem := make(chan struct{}, cfg.concurrency)
+	var wg sync.WaitGroup
+	for i, r := range regs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = cfg.run(ctx, r)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// outcome is what a step function returns; a non-nil err means failed.
+type outcome struct {
+	verdict    Verdict
+	detail     string
+	cause, fix string // for warnings
+	err        *ConnError
+}
+
+func stepOK(detail string) outcome      { return outcome{verdict: VerdictOK, detail: detail} }
+func stepSkipped(detail string) outcome { return outcome{verdict: VerdictSkipped, detail: detail} }
+func stepFailed(err *ConnError) outcome { return outcome{verdict: VerdictFailed, err: err} }
+func stepWarning(detail, cause, fix string) outcome {
+	return outcome{verdict: VerdictWarning, detail: detail, cause: cause, fix: fix}
+}
+
+// tester holds one run's state; steps fill it in for the steps after them.
+type tester struct {
+	cfg     *testConfig
+	r       Registry
+	d       diagnosis
+	server  Server
+	host    string // host[:port] as in URLs
+	addr    string // host:port to dial
+	scheme  string // "https" or "http"
+	proxied string // the proxy's host when the environment routes the registry through one
+	stop    string // why the remaining steps are skipped without a failure
+
+	rounds    atomic.Int64
+	base      http.RoundTripper // the registry's transport, wrapped and counted
+	conn      net.Conn
+	reg       name.Registry
+	challenge *transport.Challenge
+	creds     Credentials
+	authed    http.RoundTripper
+	bearer    string // the bearer token in use, if any
+	secrets   []string
+}
+
+func (c *testConfig) run(ctx context.Context, r Registry) *Report {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	t := &tester{cfg: c, r: r, scheme: "https"}
+	t.d.mode = r.TLS.EffectiveMode()
+	t.d.timeout = c.timeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < c.timeout {
+		t.d.timeout = time.Until(dl).Round(time.Millisecond)
+	}
+	for name, v := range r.Fields {
+		if v != "" && r.IsSecretField(name) {
+			t.secrets = append(t.secrets, v)
+		}
+	}
+	rep := &Report{Registry: r.Name, ID: r.ID, Server: r.displayServer()}
+	steps := []struct {
+		name StepName
+		fn   func(context.Context) outcome
+	}{
+		{StepFields, t.fields}, {StepDNS, t.dns}, {StepTCP, t.tcp}, {StepTLS, t.tls}, {StepPing, t.ping},
+		{StepAuth, t.auth}, {StepImage, t.image}, {StepPush, t.pushCheck},
+	}
+	var failedStep bool
+	for _, s := range steps {
+		if failedStep || t.stop != "" {
+			why := t.stop
+			if failedStep {
+				why = "an earlier step failed"
+			}
+			rep.Steps = append(rep.Steps, Step{Name: s.name, Verdict: VerdictSkipped, Detail: why})
+			continue
+		}
+		began := time.Now()
+		o := s.fn(ctx)
+		st := Step{Name: s.name, Verdict: o.verdict, Duration: time.Since(began), Detail: o.detail, Cause: o.cause, Fix: o.fix}
+		if o.err != nil {
+			st.Verdict, st.Cause, st.Fix, st.Err = VerdictFailed, o.err.Cause, o.err.Fix, o.err
+			failedStep = true
+		}
+		rep.Steps = append(rep.Steps, st)
+	}
+	if t.conn != nil {
+		t.conn.Close()
+	}
+	rep.Duration = time.Since(start)
+	rep.RoundTrips = int(t.rounds.Load())
+	if rep.Server == "" {
+		rep.Server = t.host
+	}
+	t.redact(rep)
+	if c.logger != nil {
+		for _, s := range rep.Steps {
+			c.logger.LogAttrs(ctx, slog.LevelDebug, "registry test step", slog.String("registry", r.Name),
+				slog.String("step", string(s.Name)), slog.String("verdict", string(s.Verdict)),
+				slog.Duration("duration", s.Duration), slog.String("detail", s.Detail), slog.String("cause", s.Cause))
+		}
+	}
+	return rep
+}
+
+// fields: the schema, and the concrete host to test.
+func (t *tester) fields(ctx context.Context) outcome {
+	if err := t.r.Validate(); err != nil {
+		ce := &ConnError{Kind: ErrInvalid, Step: StepFields, Err: err, Cause: err.Error(), Fix: "correct the field and save again"}
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			ce.Cause = "field " + fe.Field + " " + fe.Reason
+			if fe.Hint != "" {
+				ce.Fix = fe.Hint
+			}
+		}
+		if s, perr := t.r.ServerInfo(); perr == nil && s.Scheme == "http" && t.d.mode != TLSInsecure {
+			ce.Kind = ErrHTTPInSecureMode
+			ce.Host = s.Host
+			ce.Cause = "the URL is http:// but the TLS mode " + string(t.d.mode) + " only allows https"
+			ce.Fix = "use https:// if the registry serves TLS; for a plain-http registry choose the insecure TLS mode"
+		}
+		return stepFailed(ce)
+	}
+	s, _ := t.r.ServerInfo()
+	t.server = s
+	host := s.Host
+	if s.Wildcard {
+		if t.cfg.image == "" {
+			t.stop = "the server is a wildcard pattern"
+			return stepWarning("server "+s.Host+" is a wildcard", "a wildcard server names no host to connect to",
+				"give an image on a concrete host (WithImage) to test the connection")
+		}
+		ref, err := name.ParseReference(t.cfg.image)
+		if err != nil || !connWildcardMatch(s.Host, ref.Context().RegistryStr()) {
+			return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepFields, Err: err,
+				Cause: "the image " + strconv.Quote(t.cfg.image) + " is not on a host matching " + s.Host,
+				Fix:   "give a full image reference whose host matches the wildcard"})
+		}
+		host = ref.Context().RegistryStr()
+	}
+	if s.Scheme == "http" {
+		t.scheme = "http"
+	}
+	var nopts []name.Option
+	if t.scheme == "http" {
+		nopts = append(nopts, name.Insecure)
+	}
+	reg, err := name.NewRegistry(host, nopts...)
+	if err != nil {
+		return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepFields, Err: err, Cause: "the host " + host + " is not a registry host", Fix: "check the URL"})
+	}
+	t.reg = reg
+	t.host = reg.RegistryStr()
+	t.d.host = t.host
+	t.addr = t.host
+	if _, _, err := net.SplitHostPort(t.host); err != nil {
+		port := "443"
+		if t.scheme == "http" {
+			port = "80"
+		}
+		t.addr = net.JoinHostPort(connHostname(t.host), port)
+	}
+	tr, err := t.cfg.cache.For(t.r)
+	if err != nil {
+		return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepFields, Err: err, Cause: "the TLS settings are unusable: " + err.Error(), Fix: "correct the CA bundle"})
+	}
+	if tr.Proxy != nil {
+		if p, err := tr.Proxy(&http.Request{URL: &url.URL{Scheme: t.scheme, Host: t.host}}); err == nil && p != nil {
+			t.proxied = p.Host
+		}
+	}
+	var rt http.RoundTripper = tr
+	if t.cfg.wrap != nil {
+		rt = t.cfg.wrap(rt)
+	}
+	t.base = roundTripCounter{inner: rt, n: &t.rounds}
+	detail := t.r.Kind.Label() + " registry at " + t.host
+	if t.r.Kind == "" {
+		detail = "registry at " + t.host
+	}
+	return stepOK(detail)
+}
+
+func (t *tester) dns(ctx context.Context) outcome {
+	if t.proxied != "" {
+		return stepSkipped("connections go through the proxy " + t.proxied + " (from the environment)")
+	}
+	h := connHostname(t.host)
+	if net.ParseIP(h) != nil {
+		return stepOK(h + " is an IP address; no lookup needed")
+	}
+	addrs, err := t.cfg.resolver.LookupHost(ctx, h)
+	if err != nil {
+		return stepFailed(t.d.network(StepDNS, err))
+	}
+	if len(addrs) > 4 {
+		addrs = append(addrs[:4], "…")
+	}
+	return stepOK(h + " is " + strings.Join(addrs, ", "))
+}
+
+func (t *tester) tcp(ctx context.Context) outcome {
+	if t.proxied != "" {
+		return stepSkipped("connections go through the proxy " + t.proxied)
+	}
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", t.addr)
+	if err != nil {
+		return stepFailed(t.d.network(StepTCP, err))
+	}
+	t.conn = conn
+	return stepOK("connected to " + conn.RemoteAddr().String())
+}
+
+func (t *tester) tls(ctx context.Context) outcome {
+	if t.proxied != "" {
+		return stepSkipped("TLS is checked through the proxy by the next step")
+	}
+	conn := t.conn
+	t.conn = nil
+	defer conn.Close()
+	if t.scheme == "http" {
+		return stepWarning("plain HTTP, no TLS", "images and credentials travel unencrypted (TLS mode insecure, http:// URL)",
+			"serve the registry over TLS and switch to the secure or custom CA mode")
+	}
+	cfg, err := t.r.TLS.Config()
+	if err != nil {
+		return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepTLS, Err: err, Cause: err.Error(), Fix: "correct the CA bundle"})
+	}
+	cfg.ServerName = connHostname(t.host)
+	tc := tls.Client(conn, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		ce := t.d.network(StepTLS, err)
+		if ce.Kind == ErrHTTPInSecureMode && t.d.mode == TLSInsecure && t.server.Scheme == "" {
+			t.scheme = "http"
+			t.reg, _ = name.NewRegistry(t.host, name.Insecure)
+			return stepWarning("the server speaks plain HTTP; using http://"+t.host,
+				"images and credentials travel unencrypted", "serve the registry over TLS, or write the URL as http:// to make this explicit")
+		}
+		return stepFailed(ce)
+	}
+	st := tc.ConnectionState()
+	leaf := st.PeerCertificates[0]
+	detail := fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s", tls.VersionName(st.Version),
+		certSubjectNames(leaf), leaf.Issuer.CommonName, leaf.NotAfter.UTC().Format("2006-01-02"))
+	if t.d.mode == TLSInsecure {
+		opts := x509.VerifyOptions{DNSName: cfg.ServerName, Intermediates: x509.NewCertPool()}
+		for _, c := range st.PeerCertificates[1:] {
+			opts.Intermediates.AddCert(c)
+		}
+		if t.r.TLS.CABundle != "" {
+			if pool, err := t.r.TLS.pool(); err == nil {
+				opts.Roots = pool
+			}
+		}
+		why := "the certificate would pass verification; switch to the secure mode"
+		if _, err := leaf.Verify(opts); err != nil {
+			why = "unverified certificate: " + t.d.network(StepTLS, err).Cause
+		}
+		return stepWarning(detail, "certificate verification is off (TLS mode insecure): "+why,
+			"give the registry's CA in the custom CA mode, or fix its certificate, and leave the insecure mode")
+	}
+	if left := time.Until(leaf.NotAfter); left < certExpiryWarning {
+		return stepWarning(detail, "the certificate expires in "+left.Round(time.Hour).String(), "renew the registry's certificate")
+	}
+	return stepOK(detail)
+}
+
+func (t *tester) ping(ctx context.Context) outcome {
+	resp, err := t.do(ctx, t.base, http.MethodGet, "/v2/")
+	if err != nil {
+		return stepFailed(t.d.network(StepPing, err))
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		t.challenge = nil
+		return stepOK("HTTP 200: the registry asks for no credentials")
+	case http.StatusUnauthorized:
+	default:
+		ce := t.d.status(StepPing, resp, "GET /v2/")
+		if ce.Kind == ErrNotFound || ce.Kind == ErrForbidden {
+			ce.Kind = ErrNotRegistry
+			ce.Cause = "GET " + t.scheme + "://" + t.host + "/v2/ answered " + resp.Status + "; a registry answers 200 or 401"
+			ce.Fix = "check the URL names the registry's API host (not its web UI) and port"
+		}
+		return stepFailed(ce)
+	}
+	scheme, params := pickAuthChallenge(resp.Header.Values("WWW-Authenticate"))
+	if scheme == "" {
+		return stepFailed(&ConnError{Kind: ErrNotRegistry, Step: StepPing, Host: t.host, Err: errors.New("401 without WWW-Authenticate"),
+			Cause: "the server answered 401 without saying how to authenticate", Fix: "check the URL points at a registry (a proxy in front of it may strip the header)"})
+	}
+	t.challenge = &transport.Challenge{Scheme: scheme, Parameters: params, Insecure: t.scheme == "http"}
+	switch strings.ToLower(scheme) {
+	case "basic":
+		return stepOK("HTTP 401 with a basic challenge (realm " + strconv.Quote(params["realm"]) + ")")
+	case "bearer":
+		if ce := t.validateRealm(params["realm"]); ce != nil {
+			return stepFailed(ce)
+		}
+		detail := "HTTP 401 with a bearer challenge: token service " + params["realm"]
+		if s := params["service"]; s != "" {
+			detail += " (service " + strconv.Quote(s) + ")"
+		}
+		return stepOK(detail)
+	}
+	return stepFailed(&ConnError{Kind: ErrNotRegistry, Step: StepPing, Host: t.host, Err: fmt.Errorf("challenge scheme %q", scheme),
+		Cause: "the registry asks for the " + strconv.Quote(scheme) + " scheme; registries use basic or bearer", Fix: "check the URL points at the registry itself"})
+}
+
+// validateRealm checks a bearer realm the way a careful client must before sending it
+// credentials: an absolute http(s) URL, https unless the registry itself is plain http, and
+// not a private address other than the registry's own host.
+func (t *tester) validateRealm(realm string) *ConnError {
+	bad := func(why string) *ConnError {
+		return &ConnError{Kind: ErrRealm, Step: StepPing, Host: t.host, Err: errors.New(why),
+			Cause: "the registry's token service " + strconv.Quote(realm) + " " + why,
+			Fix:   "the registry's auth configuration is wrong (auth.token.realm); ask its operator"}
+	}
+	if realm == "" {
+		return bad("is missing from the bearer challenge")
+	}
+	u, err := url.Parse(realm)
+	if err != nil || u.Host == "" {
+		return bad("is not an absolute URL")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if t.scheme != "http" {
+			return bad("is plain http for a TLS registry, so credentials would travel unencrypted")
+		}
+	default:
+		return bad("has the scheme " + strconv.Quote(u.Scheme) + "; it must be https")
+	}
+	if u.Host != t.host {
+		if ip := net.ParseIP(u.Hostname()); ip != nil && (ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()) {
+			return bad("is a private address other than the registry's")
+		}
+	}
+	return nil
+}
+
+func (t *tester) auth(ctx context.Context) outcome {
+	p := t.cfg.provider
+	if p == nil {
+		var err error
+		if p, err = t.cfg.factory(t.r); err != nil {
+			ce := &ConnError{Kind: connErrKind(err, ErrInvalid), Step: StepAuth, Host: t.host, Err: err,
+				Cause: "no credential provider for this registry", Fix: "build the test with WithTestFactory(providers.For)"}
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				ce.Cause = fe.Reason
+			}
+			return stepFailed(ce)
+		}
+	}
+	creds, err := p.Credentials(ctx)
+	if err != nil {
+		ce := &ConnError{Kind: connErrKind(err, ErrUnavailable), Step: StepAuth, Host: t.host, Err: err,
+			Cause: "the credential provider failed", Fix: "check the credential fields (keys, service account, role) and that the provider's endpoint is reachable"}
+		if ce.Kind == ErrUnauthorized {
+			ce.Cause = "the credential provider's endpoint refused the saved credentials"
+		}
+		return stepFailed(ce)
+	}
+	t.creds = creds
+	for _, s := range []Secret{creds.Password, creds.IdentityToken, creds.RegistryToken} {
+		if s != "" {
+			t.secrets = append(t.secrets, s.Reveal())
+		}
+	}
+	if creds.Expired(time.Now()) {
+		return stepFailed(&ConnError{Kind: ErrExpired, Step: StepAuth, Host: t.host,
+			Cause: "the credentials expired at " + creds.ExpiresAt.UTC().Format(time.RFC3339), Fix: "rotate the token, or use a provider that refreshes it"})
+	}
+	who := "as " + creds.Username
+	if creds.Anonymous() {
+		who = "anonymously"
+	} else if creds.Username == "" {
+		who = "with a token"
+	}
+	auth := creds.Authenticator()
+	if t.challenge == nil {
+		t.authed = t.base
+		if !creds.Anonymous() {
+			t.authed, _ = transport.FromToken(t.reg, auth, t.base, &transport.Challenge{Scheme: "basic"}, nil)
+			return stepOK("the registry allows anonymous access to /v2/; the credentials are sent with the image check")
+		}
+		return stepOK("anonymous access allowed")
+	}
+	var detail string
+	switch strings.ToLower(t.challenge.Scheme) {
+	case "basic":
+		if creds.Anonymous() && creds.RegistryToken == "" {
+			return stepFailed(&ConnError{Kind: ErrUnauthorized, Step: StepAuth, Host: t.host,
+				Cause: "the registry requires a username and password and none are saved", Fix: "add the credentials to the registry record"})
+		}
+		t.authed, _ = transport.FromToken(t.reg, auth, t.base, t.challenge, nil)
+		detail = "signed in " + who + " (basic auth)"
+	default: // bearer
+		var tok *transport.Token
+		if creds.RegistryToken != "" {
+			tok = &transport.Token{Token: creds.RegistryToken.Reveal()}
+			detail = "registry token accepted"
+		} else {
+			tok, err = transport.Exchange(ctx, t.reg, auth, t.base, t.scopes(), t.challenge)
+			if err != nil {
+				return stepFailed(t.d.exchange(err, t.challenge.Parameters["realm"]))
+			}
+			if tok.Token == "" {
+				tok.Token = tok.AccessToken
+			}
+			detail = "bearer token issued " + who + " by " + t.challenge.Parameters["realm"]
+			if tok.ExpiresIn > 0 {
+				detail += " (valid " + (time.Duration(tok.ExpiresIn) * time.Second).String() + ")"
+			}
+		}
+		t.secrets = append(t.secrets, tok.Token, tok.AccessToken, tok.RefreshToken)
+		t.bearer = tok.Token
+		t.authed, err = transport.FromToken(t.reg, auth, t.base, t.challenge, tok)
+		if err != nil {
+			return stepFailed(t.d.exchange(err, t.challenge.Parameters["realm"]))
+		}
+	}
+	resp, err := t.do(ctx, t.authed, http.MethodGet, "/v2/")
+	if err != nil {
+		return stepFailed(t.d.network(StepAuth, err))
+	}
+	if resp.StatusCode != http.StatusOK {
+		ce := t.d.status(StepAuth, resp, "GET /v2/ with credentials")
+		if resp.StatusCode == http.StatusUnauthorized {
+			ce.Cause = "the registry refused the credentials " + who
+			if strings.EqualFold(t.challenge.Scheme, "bearer") {
+				ce.Cause = "the registry refused the bearer token issued " + who
+				ce.Fix = "the token service and the registry disagree (service name, issuer or signing key); ask the registry's operator"
+			}
+		}
+		return stepFailed(ce)
+	}
+	return stepOK(detail)
+}
+
+// scopes are the bearer scopes requested up front, so the image and push checks need no
+// further token round trip.
+func (t *tester) scopes() []string {
+	var s []string
+	if t.cfg.image != "" {
+		if ref, err := t.parseRef(t.cfg.image); err == nil {
+			s = append(s, ref.Context().Scope(transport.PullScope))
+		}
+	}
+	if t.cfg.push != "" {
+		if repo, err := name.NewRepository(t.cfg.push, name.WithDefaultRegistry(t.host)); err == nil {
+			s = append(s, repo.Scope(transport.PushScope))
+		}
+	}
+	return s
+}
+
+func (t *tester) parseRef(ref string) (name.Reference, error) {
+	opts := []name.Option{name.WithDefaultRegistry(t.host)}
+	if t.scheme == "http" {
+		opts = append(opts, name.Insecure)
+	}
+	return name.ParseReference(ref, opts...)
+}
+
+var manifestAccept = strings.Join([]string{
+	"application/vnd.oci.image.index.v1+json",
+	"application/vnd.oci.image.manifest.v1+json",
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.docker.distribution.manifest.v2+json",
+}, ", ")
+
+func (t *tester) image(ctx context.Context) outcome {
+	if t.cfg.image == "" {
+		return stepSkipped("no image given")
+	}
+	ref, err := t.parseRef(t.cfg.image)
+	if err != nil {
+		return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepImage, Err: &FieldError{Field: "image", Reason: err.Error()},
+			Cause: "the image reference " + strconv.Quote(t.cfg.image) + " is malformed", Fix: "write it as repository[:tag] or repository@sha256:…"})
+	}
+	if got := ref.Context().RegistryStr(); got != t.host {
+		return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepImage, Err: &FieldError{Field: "image", Reason: "is on another host"},
+			Cause: "the image is on " + got + ", not on this registry (" + t.host + "); its credentials are never sent elsewhere",
+			Fix:   "give an image of this registry, or test the registry that holds it"})
+	}
+	repo := ref.Context().RepositoryStr()
+	resp, err := t.do(ctx, t.authed, http.MethodHead, "/v2/"+repo+"/manifests/"+ref.Identifier())
+	if err != nil {
+		return stepFailed(t.d.network(StepImage, err))
+	}
+	if resp.StatusCode == http.StatusOK {
+		d := ref.Name() + " exists"
+		if dg := resp.Header.Get("Docker-Content-Digest"); dg != "" {
+			d += " (" + dg + ")"
+		}
+		return stepOK(d)
+	}
+	ce := t.d.status(StepImage, resp, "the image "+ref.Name())
+	ce.Kind, ce.Cause, ce.Fix = t.accessDenied(ce, resp, "pull from "+repo, "read:packages")
+	if ce.Kind == ErrNotFound {
+		ce.Cause = "the image " + repo + ":" + ref.Identifier() + " does not exist on " + t.host + " (or this account cannot see the repository)"
+		ce.Fix = "check the repository name and tag (or digest), and that the image was pushed"
+	}
+	return stepFailed(ce)
+}
+
+// accessDenied refines a 401/403 on a repository: with valid credentials (the auth step
+// passed), 401 means the token lacks the scope (distribution answers 401 with
+// error="insufficient_scope"), so both become ErrForbidden.
+func (t *tester) accessDenied(ce *ConnError, resp *http.Response, action, ghcrScope string) (error, string, string) {
+	kind, cause, fix := ce.Kind, ce.Cause, ce.Fix
+	code := resp.StatusCode
+	if code != http.StatusUnauthorized && code != http.StatusForbidden {
+		return kind, cause, fix
+	}
+	if t.creds.Anonymous() && code == http.StatusUnauthorized {
+		return ErrUnauthorized, "the registry does not allow anonymous users to " + action, "save credentials for this registry"
+	}
+	_, params := pickAuthChallenge(resp.Header.Values("WWW-Authenticate"))
+	cause = "the credentials are valid but may not " + action
+	if params["error"] == "insufficient_scope" {
+		cause += " (the registry answered insufficient_scope)"
+	}
+	fix = "grant the account access to the repository"
+	if isGHCRHost(t.host) {
+		fix = "the GitHub token needs the " + ghcrScope + " scope and access to this package"
+	}
+	return ErrForbidden, cause, fix
+}
+
+func (t *tester) pushCheck(ctx context.Context) outcome {
+	if t.cfg.push == "" {
+		return stepSkipped("no push repository given")
+	}
+	repo, err := name.NewRepository(t.cfg.push, name.WithDefaultRegistry(t.host))
+	if err != nil || repo.RegistryStr() != t.host {
+		return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepPush, Err: &FieldError{Field: "push", Reason: "is not a repository of " + t.host},
+			Cause: "the push repository " + strconv.Quote(t.cfg.push) + " is not a repository name of this registry", Fix: "give a repository path such as team/app"})
+	}
+	resp, err := t.do(ctx, t.authed, http.MethodPost, "/v2/"+repo.RepositoryStr()+"/blobs/uploads/")
+	if err != nil {
+		return stepFailed(t.d.network(StepPush, err))
+	}
+	if resp.StatusCode != http.StatusAccepted {
+		ce := t.d.status(StepPush, resp, "a blob upload to "+repo.RepositoryStr())
+		ce.Kind, ce.Cause, ce.Fix = t.accessDenied(ce, resp, "push to "+repo.RepositoryStr(), "write:packages")
+		if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotFound {
+			ce.Kind = ErrForbidden
+			ce.Cause = "the registry does not accept pushes to " + repo.RepositoryStr() + " (" + resp.Status + "; a read-only registry or pull-through cache?)"
+			ce.Fix = "push to the registry's writable endpoint, or create the repository first"
+		}
+		return stepFailed(ce)
+	}
+	return stepOK("an upload to " + repo.RepositoryStr() + " was accepted (" + t.cancelUpload(ctx, resp) + ")")
+}
+
+// cancelUpload deletes the upload session a push check opened, so nothing is left behind.
+// The DELETE goes out once with the credentials already in hand: a bearer token is not
+// refreshed for it (distribution wants the "delete" action for that, which a pusher may
+// lack), and the registry purges abandoned sessions anyway.
+func (t *tester) cancelUpload(ctx context.Context, resp *http.Response) string {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return "the registry gave no upload location to cancel"
+	}
+	u, err := resp.Request.URL.Parse(loc)
+	if err != nil || u.Host != t.host {
+		return "the upload session was left to expire"
+	}
+	rt := t.authed
+	if t.bearer != "" {
+		rt = bearerOnce{inner: t.base, host: t.host, token: t.bearer}
+	}
+	r2, err := t.doURL(ctx, rt, http.MethodDelete, u.String())
+	if err != nil || r2.StatusCode >= 300 {
+		return "the upload session was left to expire"
+	}
+	return "and cancelled"
+}
+
+// do sends one request to the registry and drains the body (up to 64 KiB) so the
+// connection is reused.
+func (t *tester) do(ctx context.Context, rt http.RoundTripper, method, path string) (*http.Response, error) {
+	return t.doURL(ctx, rt, method, t.scheme+"://"+t.host+path)
+}
+
+func (t *tester) doURL(ctx context.Context, rt http.RoundTripper, method, u string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if method == http.MethodHead {
+		req.Header.Set("Accept", manifestAccept)
+	}
+	resp, err := (&http.Client{Transport: rt}).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp, nil
+}
+
+// redact removes every secret the test saw from the report's texts and errors.
+func (t *tester) redact(rep *Report) {
+	var secrets []string
+	for _, s := range t.secrets {
+		if len(s) >= 3 { // shorter strings would redact ordinary words
+			secrets = append(secrets, s)
+		}
+	}
+	if len(secrets) == 0 {
+		return
+	}
+	clean := func(s string) string {
+		for _, sec := range secrets {
+			s = strings.ReplaceAll(s, sec, Redacted)
+		}
+		return s
+	}
+	for i := range rep.Steps {
+		s := &rep.Steps[i]
+		s.Detail, s.Cause, s.Fix = clean(s.Detail), clean(s.Cause), clean(s.Fix)
+		if ce, ok := s.Err.(*ConnError); ok {
+			ce.Cause, ce.Fix = clean(ce.Cause), clean(ce.Fix)
+			if ce.Err != nil {
+				if txt := ce.Err.Error(); clean(txt) != txt {
+					ce.Err = &connRedactedError{text: clean(txt), err: ce.Err}
+				}
+			}
+		}
+	}
+}
+
+// connRedactedError shows a cleaned text but keeps the chain for errors.Is/As.
+type connRedactedError struct {
+	text string
+	err  error
+}
+
+func (e *connRedactedError) Error() string { return e.text }
+func (e *connRedactedError) Unwrap() error { return e.err }
+
+// roundTripCounter counts round trips (Report.RoundTrips).
+type roundTripCounter struct {
+	inner http.RoundTripper
+	n     *atomic.Int64
+}
+
+func (c roundTripCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.inner.RoundTrip(r)
+}
+
+// bearerOnce sends a bearer token to its own host only, and never refreshes it.
+type bearerOnce struct {
+	inner       http.RoundTripper
+	host, token string
+}
+
+func (b bearerOnce) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == b.host {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer "+b.token)
+	}
+	return b.inner.RoundTrip(r)
+}
+
+// connErrKind finds the sentinel an error wraps, else def.
+func connErrKind(err error, def error) error {
+	for _, k := range []error{ErrUnauthorized, ErrForbidden, ErrExpired, ErrNotFound, ErrInvalid, ErrUnavailable} {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	return def
+}
+
+// pickAuthChallenge parses WWW-Authenticate values and prefers bearer over basic.
+func pickAuthChallenge(values []string) (scheme string, params map[string]string) {
+	for _, v := range values {
+		s, p := parseAuthChallenge(v)
+		switch {
+		case strings.EqualFold(s, "bearer"):
+			return s, p
+		case scheme == "" || strings.EqualFold(s, "basic") && !strings.EqualFold(scheme, "basic"):
+			scheme, params = s, p
+		}
+	}
+	return scheme, params
+}
+
+// parseAuthChallenge parses one challenge: Scheme k="v", k2=v2 (RFC 7235, quoted strings with
+// backslash escapes). Parameter names are lowercased.
+func parseAuthChallenge(h string) (string, map[string]string) {
+	h = strings.TrimSpace(h)
+	scheme, rest, _ := strings.Cut(h, " ")
+	params := map[string]string{}
+	for {
+		rest = strings.TrimLeft(rest, " ,")
+		if rest == "" {
+			break
+		}
+		eq := strings.IndexByte(rest, '=')
+		if eq < 0 {
+			break
+		}
+		key := strings.ToLower(strings.TrimSpace(rest[:eq]))
+		rest = strings.TrimLeft(rest[eq+1:], " ")
+		var val strings.Builder
+		if strings.HasPrefix(rest, `"`) {
+			i := 1
+			for ; i < len(rest); i++ {
+				if rest[i] == '\\' && i+1 < len(rest) {
+					i++
+					val.WriteByte(rest[i])
+					continue
+				}
+				if rest[i] == '"' {
+					break
+				}
+				val.WriteByte(rest[i])
+			}
+			rest = rest[min(i+1, len(rest)):]
+		} else {
+			end := strings.IndexByte(rest, ',')
+			if end < 0 {
+				end = len(rest)
+			}
+			val.WriteString(strings.TrimSpace(rest[:end]))
+			rest = rest[end:]
+		}
+		params[key] = val.String()
+	}
+	return scheme, params
+}
+
+// connWildcardMatch reports whether host matches a wildcard pattern where each "*" stands for
+// one DNS label ("*.azurecr.io", "*.dkr.ecr.*.amazonaws.com").
+func connWildcardMatch(pattern, host string) bool {
+	pl, hl := strings.Split(pattern, "."), strings.Split(host, ".")
+	if len(pl) != len(hl) {
+		return false
+	}
+	for i := range pl {
+		if pl[i] != "*" && pl[i] != hl[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,85 @@
+package registry
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"sync"
+)
+
+// TransportCache hands out one *http.Transport per registry record version, built from the
+// record's TLS mode (TLS.Transport), so the connection test, Keychain pulls and the CLI share
+// one TLS configuration and one connection pool per registry instead of re-deriving it per
+// caller. A record is keyed by ID and Version (and by its TLS settings, so an unsaved record
+// without an ID still gets the right one); when a newer version of an ID arrives, the older
+// transport's idle connections are closed and it is dropped. Safe for concurrent use; the
+// zero value is ready.
+type TransportCache struct {
+	mu   sync.Mutex
+	byID map[string]cachedTransport // ID (or TLS key for records without one) -> newest
+}
+
+type cachedTransport struct {
+	key string
+	tr  *http.Transport
+}
+
+// maxCachedTransports bounds the cache; past it, everything is dropped (idle connections
+// closed) and rebuilt on demand. Platforms have far fewer registries than this.
+const maxCachedTransports = 4096
+
+// DefaultTransports is the cache Test uses unless WithTransportCache gives another.
+var DefaultTransports = &TransportCache{}
+
+// For returns the transport for r, building it on first use.
+func (c *TransportCache) For(r Registry) (*http.Transport, error) {
+	key := transportTLSKey(r.TLS)
+	id := r.ID
+	if id == "" {
+		id = "tls:" + key // records without an ID share a transport per TLS configuration
+	} else {
+		key = strconv.FormatInt(r.Version, 10) + "/" + key
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if got, ok := c.byID[id]; ok && got.key == key {
+		return got.tr, nil
+	}
+	tr, err := r.TLS.Transport()
+	if err != nil {
+		return nil, err
+	}
+	if c.byID == nil || len(c.byID) >= maxCachedTransports {
+		for _, old := range c.byID {
+			old.tr.CloseIdleConnections()
+		}
+		c.byID = make(map[string]cachedTransport)
+	}
+	if old, ok := c.byID[id]; ok {
+		old.tr.CloseIdleConnections()
+	}
+	c.byID[id] = cachedTransport{key: key, tr: tr}
+	return tr, nil
+}
+
+// Len is the number of transports held.
+func (c *TransportCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.byID)
+}
+
+// CloseIdleConnections closes the idle connections of every held transport.
+func (c *TransportCache) CloseIdleConnections() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.byID {
+		t.tr.CloseIdleConnections()
+	}
+}
+
+func transportTLSKey(t TLS) string {
+	sum := sha256.Sum256([]byte(t.CABundle))
+	return string(t.EffectiveMode()) + "/" + strconv.FormatBool(t.SystemRoots) + "/" + hex.EncodeToString(sum[:8])
+}
