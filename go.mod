@@ -3,6 +3,7 @@ module github.com/regcred/regcred
 go 1.26.8
 
 require (
+	cloud.google.com/go/compute/metadata v0.7.0 // indirect
 	github.com/Microsoft/go-winio v0.6.2 // indirect
 	github.com/aws/aws-sdk-go-v2 v1.38.2 // indirect
 	github.com/aws/aws-sdk-go-v2/config v1.31.0 // indirect
