@@ -1,0 +1,95 @@
+package swarm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// CLIOption configures CLILogin.
+type CLIOption func(*cliConfig)
+
+type cliConfig struct {
+	binary string
+	env    []string
+}
+
+// WithDockerBinary sets the docker CLI to run (default: "docker" on PATH).
+func WithDockerBinary(path string) CLIOption { return func(c *cliConfig) { c.binary = path } }
+
+// WithEnv adds environment variables (KEY=VALUE) for the CLI, e.g. DOCKER_HOST for a
+// remote node. DOCKER_CONFIG is always the directory given to CLILogin.
+func WithEnv(kv ...string) CLIOption {
+	return func(c *cliConfig) { c.env = append(c.env, kv...) }
+}
+
+// CLILogin runs `docker login --username USER --password-stdin SERVER` with DOCKER_CONFIG
+// set to configDir, for hosts reachable only through the CLI. The password goes to the
+// CLI's standard input, never into argv (where ps and /proc/PID/cmdline would show it).
+// The CLI stores the credentials in configDir/config.json (or its configured credential
+// store); the user's own ~/.docker is not touched unless configDir is it.
+//
+// Only username and password credentials can log in this way: identity and registry
+// tokens are refused with ErrInvalid (give them to the engine with EncodeAuth instead).
+// A refusal by the registry wraps registry.ErrUnauthorized.
+func CLILogin(ctx context.Context, configDir, serverAddress string, c registry.Credentials, opts ...CLIOption) error {
+	cmd, err := loginCommand(ctx, configDir, serverAddress, c, opts...)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(strings.ReplaceAll(out.String(), c.Password.Reveal(), registry.Redacted))
+		sentinel := registry.ErrUnavailable
+		var exitErr *exec.ExitError
+		switch {
+		case strings.Contains(msg, "401") || strings.Contains(strings.ToLower(msg), "unauthorized"):
+			sentinel = registry.ErrUnauthorized
+		case errors.As(err, &exitErr):
+		default:
+			msg = err.Error() + " " + msg
+		}
+		return &registry.Error{Op: "docker login", Registry: ServerAddress(serverAddress), Err: &EngineError{Verdict: msg, Err: sentinel}}
+	}
+	return nil
+}
+
+// loginCommand builds the docker login command; split out so tests can inspect argv.
+func loginCommand(ctx context.Context, configDir, serverAddress string, c registry.Credentials, opts ...CLIOption) (*exec.Cmd, error) {
+	cfg := cliConfig{binary: "docker"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	server := ServerAddress(serverAddress)
+	fail := func(fe *registry.FieldError) (*exec.Cmd, error) {
+		return nil, &registry.Error{Op: "docker login", Registry: server, Err: fe}
+	}
+	switch {
+	case configDir == "":
+		return fail(&registry.FieldError{Field: "dockerConfig", Reason: "is empty", Hint: "give the DOCKER_CONFIG directory to log in to"})
+	case server == "":
+		return fail(&registry.FieldError{Field: "url", Reason: "is empty"})
+	case c.Username == "" || c.Password == "":
+		return fail(&registry.FieldError{Field: "password", Reason: "docker login needs a username and a password",
+			Hint: "pass token credentials to the engine with EncodeAuth, or use the docker-credential-regcred helper"})
+	case strings.HasPrefix(c.Username, "-"):
+		return fail(&registry.FieldError{Field: "username", Reason: "starts with a dash"})
+	}
+	cmd := exec.CommandContext(ctx, cfg.binary, "login", "--username", c.Username, "--password-stdin", server)
+	env := make([]string, 0, len(os.Environ())+len(cfg.env)+1)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DOCKER_CONFIG=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, cfg.env...)
+	cmd.Env = append(env, "DOCKER_CONFIG="+configDir)
+	cmd.Stdin = strings.NewReader(c.Password.Reveal())
+	return cmd, nil
+}

@@ -1,0 +1,101 @@
+package swarm
+
+import (
+	"context"
+	"errors"
+
+	dockerswarm "github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/client"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// ServiceAPI is the part of the Engine API client that the service helpers need;
+// *client.Client has it.
+type ServiceAPI interface {
+	ServiceCreate(ctx context.Context, spec dockerswarm.ServiceSpec, options dockerswarm.ServiceCreateOptions) (dockerswarm.ServiceCreateResponse, error)
+	ServiceInspectWithRaw(ctx context.Context, serviceID string, options dockerswarm.ServiceInspectOptions) (dockerswarm.Service, []byte, error)
+	ServiceUpdate(ctx context.Context, serviceID string, version dockerswarm.Version, spec dockerswarm.ServiceSpec, options dockerswarm.ServiceUpdateOptions) (dockerswarm.ServiceUpdateResponse, error)
+}
+
+// ServiceOption configures CreateService.
+type ServiceOption func(*serviceConfig)
+
+type serviceConfig struct {
+	resolveImage bool
+}
+
+// WithResolveImage makes the client ask the registry (through the daemon, with the same
+// registry auth) for the image's digest and platforms and pin the spec to them, as
+// `docker service create` does by default (--resolve-image=always). Off by default, so the
+// spec the daemon stores is the one you passed.
+func WithResolveImage(on bool) ServiceOption {
+	return func(c *serviceConfig) { c.resolveImage = on }
+}
+
+// CreateService creates a swarm service from spec with encodedAuth (EncodeAuth) as its
+// registry auth: the manager stores it with the service and hands it to each worker with
+// its task, so every node pulls the image with these credentials, what
+// `docker service create --with-registry-auth` does. An empty encodedAuth creates the
+// service without registry auth (public images). It returns the service ID and the daemon's
+// warnings.
+func CreateService(ctx context.Context, api ServiceAPI, spec dockerswarm.ServiceSpec, encodedAuth string, opts ...ServiceOption) (string, []string, error) {
+	var cfg serviceConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if spec.TaskTemplate.ContainerSpec == nil || spec.TaskTemplate.ContainerSpec.Image == "" {
+		return "", nil, &registry.Error{Op: "create service", Registry: spec.Name,
+			Err: &registry.FieldError{Field: "image", Reason: "is empty", Hint: "set TaskTemplate.ContainerSpec.Image"}}
+	}
+	resp, err := api.ServiceCreate(ctx, spec, dockerswarm.ServiceCreateOptions{
+		EncodedRegistryAuth: encodedAuth,
+		QueryRegistry:       cfg.resolveImage,
+	})
+	if err != nil {
+		return "", nil, engineError("create service", spec.Name, err)
+	}
+	return resp.ID, resp.Warnings, nil
+}
+
+// maxUpdateAttempts bounds UpdateServiceAuth's retries when another writer bumps the
+// service's version between our read and our write.
+const maxUpdateAttempts = 3
+
+// UpdateServiceAuth replaces the registry auth of a service (ID or name) with encodedAuth
+// and changes nothing else: it reads the current spec and version and writes that very spec
+// back with the new X-Registry-Auth, what `docker service update --with-registry-auth`
+// does after a credential rotation. The image is not re-resolved. Workers get the new
+// credentials with their next task; the daemon rolls the tasks as it does for any update.
+// A concurrent update (version conflict) is retried on a fresh read. An empty encodedAuth
+// is refused: it would keep the old auth, which is not a rotation.
+func UpdateServiceAuth(ctx context.Context, api ServiceAPI, service, encodedAuth string) ([]string, error) {
+	if encodedAuth == "" {
+		return nil, &registry.Error{Op: "update service auth", Registry: service,
+			Err: &registry.FieldError{Field: "registryAuth", Reason: "is empty", Hint: "encode the new credentials with EncodeAuth"}}
+	}
+	var lastErr error
+	for range maxUpdateAttempts {
+		svc, _, err := api.ServiceInspectWithRaw(ctx, service, dockerswarm.ServiceInspectOptions{})
+		if err != nil {
+			return nil, engineError("update service auth", service, err)
+		}
+		resp, err := api.ServiceUpdate(ctx, svc.ID, svc.Version, svc.Spec, dockerswarm.ServiceUpdateOptions{
+			EncodedRegistryAuth: encodedAuth,
+		})
+		if err == nil {
+			return resp.Warnings, nil
+		}
+		lastErr = engineError("update service auth", service, err)
+		if !errors.Is(lastErr, registry.ErrConflict) {
+			return nil, lastErr
+		}
+	}
+	return nil, lastErr
+}
+
+// Compile-time checks that the Docker client satisfies the package's interfaces.
+var (
+	_ LoginAPI   = (*client.Client)(nil)
+	_ ServiceAPI = (*client.Client)(nil)
+)
