@@ -309,11 +309,7 @@ func (t *tester) fields(ctx context.Context) outcome {
 		rt = t.cfg.wrap(rt)
 	}
 	t.base = roundTripCounter{inner: rt, n: &t.rounds}
-	detail := t.r.Kind.Label() + " registry at " + t.host
-	if t.r.Kind == "" {
-		detail = "registry at " + t.host
-	}
-	return stepOK(detail)
+	return stepOK(t.r.Kind.Label() + " registry at " + t.host)
 }
 
 func (t *tester) dns(ctx context.Context) outcome {
@@ -412,6 +408,11 @@ func (t *tester) ping(ctx context.Context) outcome {
 	case http.StatusUnauthorized:
 	default:
 		ce := t.d.status(StepPing, resp, "GET /v2/")
+		if resp.StatusCode == http.StatusBadRequest && t.scheme == "http" {
+			ce.Cause = "the server refused plain HTTP (400); it probably serves TLS on this port"
+			ce.Fix = "write the URL as https://" + t.host + " (or without a scheme) and choose the TLS mode that trusts its certificate"
+			return stepFailed(ce)
+		}
 		if ce.Kind == ErrNotFound || ce.Kind == ErrForbidden {
 			ce.Kind = ErrNotRegistry
 			ce.Cause = "GET " + t.scheme + "://" + t.host + "/v2/ answered " + resp.Status + "; a registry answers 200 or 401"

@@ -155,6 +155,8 @@ func TestConnTLSModes(t *testing.T) {
 			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSUnknownAuthority, inCause: "CA bundle saved", rounds: 0},
 		{name: "insecure accepts with a warning", reg: custom(s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
 			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), inCause: "does not trust", rounds: 2},
+		{name: "http URL to a TLS port", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=failed"), kind: registry.ErrNotRegistry, inCause: "https://" + s.Host, rounds: 1},
 		{name: "image missing", reg: custom(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithImage("team/app:nope")},
 			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=failed"), kind: registry.ErrNotFound, inCause: "does not exist", rounds: 3},

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -174,7 +176,9 @@ func TestConnRedaction(t *testing.T) {
 		}
 	}))
 	defer reg.Close()
-	rep := registry.Test(context.Background(), custom(reg.URL, registry.TLSInsecure, nil, "alice", password))
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	rep := registry.Test(context.Background(), custom(reg.URL, registry.TLSInsecure, nil, "alice", password), registry.WithTestLogger(logger))
 	if !errors.Is(rep.Err(), registry.ErrUnauthorized) {
 		t.Fatalf("want ErrUnauthorized:\n%s", rep)
 	}
@@ -185,10 +189,14 @@ func TestConnRedaction(t *testing.T) {
 	for name, text := range map[string]string{
 		"json": string(js), "String": rep.String(), "%v": fmt.Sprintf("%v", rep.Err()),
 		"%+v": fmt.Sprintf("%+v", rep.Err()), "%#v": fmt.Sprintf("%#v", rep.Err()), "step %+v": fmt.Sprintf("%+v", rep.Steps),
+		"slog": logs.String(),
 	} {
 		if strings.Contains(text, password) {
 			t.Errorf("%s leaks the password: %s", name, text)
 		}
+	}
+	if !strings.Contains(logs.String(), "step=auth verdict=failed") {
+		t.Errorf("the logger saw no auth step:\n%s", logs.String())
 	}
 	if !strings.Contains(rep.Failed().Err.Error(), registry.Redacted) {
 		t.Errorf("the echoed password should read %s: %v", registry.Redacted, rep.Failed().Err)
@@ -353,4 +361,38 @@ func golden(t *testing.T, name string, got []byte) {
 	if diff := cmp.Diff(string(wantB), string(got)); diff != "" {
 		t.Fatalf("%s (-want +got):\n%s", path, diff)
 	}
+}
+
+// TestConnIPv6 reaches registries on the IPv6 loopback, plain and over TLS (the httptest
+// certificate names ::1), through bracketed URLs.
+func TestConnIPv6(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		testenv.Unavailable(t, "IPv6 loopback (::1)", "enable IPv6 on the lo interface: "+err.Error())
+	}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "u" || p != "pw" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="v6"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	plain := &httptest.Server{Listener: ln, Config: &http.Server{Handler: handler}}
+	plain.Start()
+	defer plain.Close()
+	ln2, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secure := &httptest.Server{Listener: ln2, Config: &http.Server{Handler: handler}}
+	secure.StartTLS()
+	defer secure.Close()
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: secure.Certificate().Raw})
+	runVerdictCases(t, []verdictCase{
+		{name: "http", reg: custom(plain.URL, registry.TLSInsecure, nil, "u", "pw"),
+			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), rounds: 2},
+		{name: "tls with custom CA", reg: custom(hostOf(secure), registry.TLSCustomCA, ca, "u", "pw"),
+			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok"), rounds: 2},
+	})
 }

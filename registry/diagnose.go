@@ -176,7 +176,7 @@ func (d diagnosis) network(step StepName, err error) *ConnError {
 		ce.Kind = ErrConnRefused
 		ce.Cause = "nothing accepts connections on " + d.host
 		ce.Fix = "check the port (registries often listen on 5000 or 443) and that the registry is running"
-	case errors.As(err, &recHdr):
+	case errors.As(err, &recHdr) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		ce.Kind = ErrHTTPInSecureMode
 		ce.Cause = "the server answers plain HTTP, not TLS, and the TLS mode " + string(d.mode) + " requires TLS"
 		ce.Fix = "enable TLS on the registry, or choose the insecure TLS mode and write the URL as http://" + d.host
