@@ -18,22 +18,22 @@ import (
 // These tests run the connection test against real distribution registries (Debian's
 // docker-registry) started by internal/testenv, one per configuration a verdict needs.
 
-// counter is a counting RoundTripper installed with WithTransportWrapper.
-type counter struct {
+// connRTCounter is a counting RoundTripper installed with WithTransportWrapper.
+type connRTCounter struct {
 	inner http.RoundTripper
 	n     *atomic.Int64
 }
 
-func (c counter) RoundTrip(r *http.Request) (*http.Response, error) {
+func (c connRTCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.inner.RoundTrip(r)
 }
 
-func counting(n *atomic.Int64) registry.TestOption {
-	return registry.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper { return counter{rt, n} })
+func connCounting(n *atomic.Int64) registry.TestOption {
+	return registry.WithTransportWrapper(func(rt http.RoundTripper) http.RoundTripper { return connRTCounter{rt, n} })
 }
 
-func custom(server string, mode registry.TLSMode, ca []byte, user, pass string) registry.Registry {
+func connRecord(server string, mode registry.TLSMode, ca []byte, user, pass string) registry.Registry {
 	r := registry.Registry{ID: "id-" + server, Name: "test " + server, Kind: registry.KindCustom, Server: server,
 		TLS: registry.TLS{Mode: mode, CABundle: string(ca)}}
 	if user != "" {
@@ -42,8 +42,8 @@ func custom(server string, mode registry.TLSMode, ca []byte, user, pass string) 
 	return r
 }
 
-// verdicts compresses a report to "step=verdict" for diffs.
-func verdicts(rep *registry.Report) []string {
+// connVerdicts compresses a report to "step=verdict" for diffs.
+func connVerdicts(rep *registry.Report) []string {
 	var out []string
 	for _, s := range rep.Steps {
 		out = append(out, string(s.Name)+"="+string(s.Verdict))
@@ -51,7 +51,7 @@ func verdicts(rep *registry.Report) []string {
 	return out
 }
 
-func want(pairs ...string) []string {
+func connWant(pairs ...string) []string {
 	all := map[string]string{}
 	for _, p := range pairs {
 		k, v, _ := strings.Cut(p, "=")
@@ -68,7 +68,7 @@ func want(pairs ...string) []string {
 	return out
 }
 
-type verdictCase struct {
+type connVerdictCase struct {
 	name    string
 	reg     registry.Registry
 	opts    []registry.TestOption
@@ -78,15 +78,15 @@ type verdictCase struct {
 	rounds  int64    // HTTP round trips; -1: not checked
 }
 
-func runVerdictCases(t *testing.T, cases []verdictCase) {
+func runConnVerdictCases(t *testing.T, cases []connVerdictCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var n atomic.Int64
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			rep := registry.Test(ctx, tc.reg, append([]registry.TestOption{counting(&n), registry.WithTestTimeout(10 * time.Second)}, tc.opts...)...)
-			if diff := cmp.Diff(tc.want, verdicts(rep)); diff != "" {
+			rep := registry.Test(ctx, tc.reg, append([]registry.TestOption{connCounting(&n), registry.WithTestTimeout(10 * time.Second)}, tc.opts...)...)
+			if diff := cmp.Diff(tc.want, connVerdicts(rep)); diff != "" {
 				t.Fatalf("verdicts (-want +got):\n%s\n%s", diff, rep)
 			}
 			err := rep.Err()
@@ -126,16 +126,16 @@ func runVerdictCases(t *testing.T, cases []verdictCase) {
 func TestConnPlainHTTP(t *testing.T) {
 	s := testenv.StartRegistry(t, testenv.WithBasicAuth("alice", "s3cret"))
 	img := s.Push(t, "team/app:v1")
-	runVerdictCases(t, []verdictCase{
-		{name: "http URL in secure mode", reg: custom("http://"+s.Host, registry.TLSSecure, nil, "alice", "s3cret"),
-			want: want("fields=failed"), kind: registry.ErrHTTPInSecureMode, inCause: "insecure TLS mode", rounds: 0},
-		{name: "no scheme, secure mode, server speaks http", reg: custom(s.Host, registry.TLSSecure, nil, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrHTTPInSecureMode, inCause: "plain HTTP", rounds: 0},
-		{name: "http URL, insecure mode", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+	runConnVerdictCases(t, []connVerdictCase{
+		{name: "http URL in secure mode", reg: connRecord("http://"+s.Host, registry.TLSSecure, nil, "alice", "s3cret"),
+			want: connWant("fields=failed"), kind: registry.ErrHTTPInSecureMode, inCause: "insecure TLS mode", rounds: 0},
+		{name: "no scheme, secure mode, server speaks http", reg: connRecord(s.Host, registry.TLSSecure, nil, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrHTTPInSecureMode, inCause: "plain HTTP", rounds: 0},
+		{name: "http URL, insecure mode", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithImage(img)},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok", "image=ok"), inCause: "unencrypted", rounds: 3},
-		{name: "no scheme, insecure mode falls back to http", reg: custom(s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), inCause: "unencrypted", rounds: 2},
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok", "image=ok"), inCause: "unencrypted", rounds: 3},
+		{name: "no scheme, insecure mode falls back to http", reg: connRecord(s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), inCause: "unencrypted", rounds: 2},
 	})
 }
 
@@ -143,67 +143,67 @@ func TestConnTLSModes(t *testing.T) {
 	s := testenv.StartRegistry(t, testenv.WithTLS(), testenv.WithBasicAuth("alice", "s3cret"))
 	img := s.Push(t, "team/app:v1")
 	other := testenv.NewCA(t)
-	runVerdictCases(t, []verdictCase{
-		{name: "secure refuses the test CA", reg: custom(s.Host, registry.TLSSecure, nil, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSUnknownAuthority, inCause: "custom CA mode", rounds: 0},
-		{name: "custom CA accepts", reg: custom("https://"+s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok"), rounds: 2},
-		{name: "custom CA with image", reg: custom(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
+	runConnVerdictCases(t, []connVerdictCase{
+		{name: "secure refuses the test CA", reg: connRecord(s.Host, registry.TLSSecure, nil, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSUnknownAuthority, inCause: "custom CA mode", rounds: 0},
+		{name: "custom CA accepts", reg: connRecord("https://"+s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok"), rounds: 2},
+		{name: "custom CA with image", reg: connRecord(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithImage(img)},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=ok"), rounds: 3},
-		{name: "custom CA bundle of another CA", reg: custom(s.Host, registry.TLSCustomCA, other.CertPEM, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSUnknownAuthority, inCause: "CA bundle saved", rounds: 0},
-		{name: "insecure accepts with a warning", reg: custom(s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), inCause: "does not trust", rounds: 2},
-		{name: "http URL to a TLS port", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=failed"), kind: registry.ErrNotRegistry, inCause: "https://" + s.Host, rounds: 1},
-		{name: "image missing", reg: custom(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=ok"), rounds: 3},
+		{name: "custom CA bundle of another CA", reg: connRecord(s.Host, registry.TLSCustomCA, other.CertPEM, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSUnknownAuthority, inCause: "CA bundle saved", rounds: 0},
+		{name: "insecure accepts with a warning", reg: connRecord(s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), inCause: "does not trust", rounds: 2},
+		{name: "http URL to a TLS port", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=failed"), kind: registry.ErrNotRegistry, inCause: "https://" + s.Host, rounds: 1},
+		{name: "image missing", reg: connRecord(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithImage("team/app:nope")},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=failed"), kind: registry.ErrNotFound, inCause: "does not exist", rounds: 3},
-		{name: "repository missing", reg: custom(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=failed"), kind: registry.ErrNotFound, inCause: "does not exist", rounds: 3},
+		{name: "repository missing", reg: connRecord(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithImage(s.Host + "/nobody/here")},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=failed"), kind: registry.ErrNotFound, rounds: 3},
-		{name: "image on another host", reg: custom(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=failed"), kind: registry.ErrNotFound, rounds: 3},
+		{name: "image on another host", reg: connRecord(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithImage("ghcr.io/team/app:v1")},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=failed"), kind: registry.ErrInvalid, inCause: "never sent elsewhere", rounds: 2},
-		{name: "push allowed", reg: custom(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "image=failed"), kind: registry.ErrInvalid, inCause: "never sent elsewhere", rounds: 2},
+		{name: "push allowed", reg: connRecord(s.Host, registry.TLSCustomCA, s.CAPEM, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithPush("team/new")},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "push=ok"), rounds: 4},
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok", "push=ok"), rounds: 4},
 	})
 }
 
 func TestConnBadCertificates(t *testing.T) {
 	expired := testenv.StartRegistry(t, testenv.WithExpiredCert())
 	wrong := testenv.StartRegistry(t, testenv.WithWrongNameCert())
-	runVerdictCases(t, []verdictCase{
-		{name: "expired", reg: custom(expired.Host, registry.TLSCustomCA, expired.CAPEM, "", ""),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSExpired, inCause: "expired on", rounds: 0},
-		{name: "wrong name", reg: custom(wrong.Host, registry.TLSCustomCA, wrong.CAPEM, "", ""),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSNameMismatch, inCause: "other.example", rounds: 0},
-		{name: "expired, insecure mode warns", reg: custom(expired.Host, registry.TLSInsecure, expired.CAPEM, "", ""),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), inCause: "expired", rounds: 1},
+	runConnVerdictCases(t, []connVerdictCase{
+		{name: "expired", reg: connRecord(expired.Host, registry.TLSCustomCA, expired.CAPEM, "", ""),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSExpired, inCause: "expired on", rounds: 0},
+		{name: "wrong name", reg: connRecord(wrong.Host, registry.TLSCustomCA, wrong.CAPEM, "", ""),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTLSNameMismatch, inCause: "other.example", rounds: 0},
+		{name: "expired, insecure mode warns", reg: connRecord(expired.Host, registry.TLSInsecure, expired.CAPEM, "", ""),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), inCause: "expired", rounds: 1},
 	})
 }
 
 func TestConnBasicAuth(t *testing.T) {
 	s := testenv.StartRegistry(t, testenv.WithBasicAuth("alice", "s3cret"))
 	img := s.Push(t, "team/app")
-	runVerdictCases(t, []verdictCase{
-		{name: "good", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), rounds: 2},
-		{name: "good with image", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+	runConnVerdictCases(t, []connVerdictCase{
+		{name: "good", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), rounds: 2},
+		{name: "good with image", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
 			opts: []registry.TestOption{registry.WithImage(img)},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok", "image=ok"), rounds: 3},
-		{name: "bad password", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "alice", "wrong-password"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), kind: registry.ErrUnauthorized, inCause: "refused the credentials as alice", rounds: 2},
-		{name: "no credentials saved", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "", ""),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), kind: registry.ErrUnauthorized, inCause: "none are saved", rounds: 1},
-		{name: "provider given", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "", ""),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok", "image=ok"), rounds: 3},
+		{name: "bad password", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "alice", "wrong-password"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), kind: registry.ErrUnauthorized, inCause: "refused the credentials as alice", rounds: 2},
+		{name: "no credentials saved", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "", ""),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), kind: registry.ErrUnauthorized, inCause: "none are saved", rounds: 1},
+		{name: "provider given", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "", ""),
 			opts: []registry.TestOption{registry.WithProvider(registry.Static(registry.Credentials{Username: "alice", Password: "s3cret"}))},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), rounds: 2},
-		{name: "expired provider credentials", reg: custom("http://"+s.Host, registry.TLSInsecure, nil, "", ""),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), rounds: 2},
+		{name: "expired provider credentials", reg: connRecord("http://"+s.Host, registry.TLSInsecure, nil, "", ""),
 			opts: []registry.TestOption{registry.WithProvider(registry.Static(registry.Credentials{Username: "alice", Password: "s3cret", ExpiresAt: time.Now().Add(-time.Minute)}))},
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), kind: registry.ErrExpired, rounds: 1},
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), kind: registry.ErrExpired, rounds: 1},
 	})
 }
 
@@ -222,14 +222,14 @@ func TestConnTokenAuth(t *testing.T) {
 			priv := s.Push(t, "private/app:v1")
 			reg := func(user, pass string) registry.Registry {
 				if useTLS {
-					return custom(s.Host, registry.TLSCustomCA, s.CAPEM, user, pass)
+					return connRecord(s.Host, registry.TLSCustomCA, s.CAPEM, user, pass)
 				}
-				return custom("http://"+s.Host, registry.TLSInsecure, nil, user, pass)
+				return connRecord("http://"+s.Host, registry.TLSInsecure, nil, user, pass)
 			}
 			tlsVerdict := map[bool]string{false: "tls=warning", true: "tls=ok"}[useTLS]
 			base := []string{"fields=ok", "dns=ok", "tcp=ok", tlsVerdict, "ping=ok"}
-			with := func(extra ...string) []string { return want(append(append([]string{}, base...), extra...)...) }
-			runVerdictCases(t, []verdictCase{
+			with := func(extra ...string) []string { return connWant(append(append([]string{}, base...), extra...)...) }
+			runConnVerdictCases(t, []connVerdictCase{
 				{name: "good", reg: reg("bob", "bob-pw"), want: with("auth=ok"), rounds: 3},
 				{name: "good with image", reg: reg("bob", "bob-pw"), opts: []registry.TestOption{registry.WithImage(pub)},
 					want: with("auth=ok", "image=ok"), rounds: 4},
@@ -255,9 +255,9 @@ func TestConnTestAllReal(t *testing.T) {
 	a := testenv.StartRegistry(t, testenv.WithBasicAuth("alice", "s3cret"))
 	b := testenv.StartRegistry(t, testenv.WithTLS())
 	regs := []registry.Registry{
-		custom("http://"+a.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
-		custom(b.Host, registry.TLSSecure, nil, "", ""),
-		custom("http://"+a.Host, registry.TLSInsecure, nil, "alice", "bad-pass"),
+		connRecord("http://"+a.Host, registry.TLSInsecure, nil, "alice", "s3cret"),
+		connRecord(b.Host, registry.TLSSecure, nil, "", ""),
+		connRecord("http://"+a.Host, registry.TLSInsecure, nil, "alice", "bad-pass"),
 	}
 	reps := registry.TestAll(context.Background(), regs, registry.WithConcurrency(2))
 	var got []string

@@ -29,8 +29,8 @@ import (
 // They speak the registry wire format (challenges, Retry-After) and are reached through the
 // real network stack.
 
-// hangServer accepts connections and never writes a byte.
-func hangServer(t *testing.T) string {
+// connHangServer accepts connections and never writes a byte.
+func connHangServer(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -60,7 +60,7 @@ func hangServer(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func closedPort(t *testing.T) string {
+func connClosedPort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,63 +71,65 @@ func closedPort(t *testing.T) string {
 	return addr
 }
 
-// v2Server answers GET /v2/ with h; other paths 404.
-func v2Server(t *testing.T, h http.HandlerFunc) *httptest.Server {
+// connV2Server answers GET /v2/ with h; other paths 404.
+func connV2Server(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	s := httptest.NewServer(h)
 	t.Cleanup(s.Close)
 	return s
 }
 
-func hostOf(s *httptest.Server) string {
+func connServerHost(s *httptest.Server) string {
 	return strings.TrimPrefix(strings.TrimPrefix(s.URL, "http://"), "https://")
 }
 
 func TestConnNetworkVerdicts(t *testing.T) {
-	hang := hangServer(t)
+	hang := connHangServer(t)
 	short := []registry.TestOption{registry.WithTestTimeout(300 * time.Millisecond)}
-	runVerdictCases(t, []verdictCase{
-		{name: "closed port", reg: custom(closedPort(t), registry.TLSSecure, nil, "", ""),
-			want: want("fields=ok", "dns=ok", "tcp=failed"), kind: registry.ErrConnRefused, inCause: "nothing accepts connections", rounds: 0},
-		{name: "name does not resolve", reg: custom("registry.regcred-test.invalid", registry.TLSSecure, nil, "", ""),
-			want: want("fields=ok", "dns=failed"), kind: registry.ErrDNS, inCause: "does not resolve", rounds: 0},
-		{name: "accepts and never answers (http)", reg: custom("http://"+hang, registry.TLSInsecure, nil, "", ""), opts: short,
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=failed"), kind: registry.ErrTimeout, inCause: "did not answer", rounds: 1},
-		{name: "accepts and never answers (TLS handshake)", reg: custom(hang, registry.TLSSecure, nil, "", ""), opts: short,
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTimeout, inCause: "TLS handshake", rounds: 0},
+	runConnVerdictCases(t, []connVerdictCase{
+		{name: "closed port", reg: connRecord(connClosedPort(t), registry.TLSSecure, nil, "", ""),
+			want: connWant("fields=ok", "dns=ok", "tcp=failed"), kind: registry.ErrConnRefused, inCause: "nothing accepts connections", rounds: 0},
+		{name: "name does not resolve", reg: connRecord("registry.regcred-test.invalid", registry.TLSSecure, nil, "", ""),
+			want: connWant("fields=ok", "dns=failed"), kind: registry.ErrDNS, inCause: "does not resolve", rounds: 0},
+		{name: "accepts and never answers (http)", reg: connRecord("http://"+hang, registry.TLSInsecure, nil, "", ""), opts: short,
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=failed"), kind: registry.ErrTimeout, inCause: "did not answer", rounds: 1},
+		{name: "accepts and never answers (TLS handshake)", reg: connRecord(hang, registry.TLSSecure, nil, "", ""), opts: short,
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=failed"), kind: registry.ErrTimeout, inCause: "TLS handshake", rounds: 0},
 	})
 }
 
 func TestConnTimeoutFromContext(t *testing.T) {
-	hang := hangServer(t)
+	hang := connHangServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	rep := registry.Test(ctx, custom("http://"+hang, registry.TLSInsecure, nil, "", "")) // default 30s limit; ctx is shorter
+	rep := registry.Test(ctx, connRecord("http://"+hang, registry.TLSInsecure, nil, "", "")) // default 30s limit; ctx is shorter
 	if err := rep.Err(); !errors.Is(err, registry.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Err() = %v, want ErrTimeout wrapping context.DeadlineExceeded\n%s", err, rep)
 	}
 }
 
 func TestConnHTTPVerdicts(t *testing.T) {
-	rateLimited := v2Server(t, func(w http.ResponseWriter, r *http.Request) {
+	rateLimited := connV2Server(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "120")
 		http.Error(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`, http.StatusTooManyRequests)
 	})
-	notRegistry := v2Server(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
-	broken := v2Server(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusBadGateway) })
-	noChallenge := v2Server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
+	notRegistry := connV2Server(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	broken := connV2Server(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusBadGateway) })
+	noChallenge := connV2Server(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) })
 	challenge := func(v string) *httptest.Server {
-		return v2Server(t, func(w http.ResponseWriter, r *http.Request) {
+		return connV2Server(t, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("WWW-Authenticate", v)
 			w.WriteHeader(http.StatusUnauthorized)
 		})
 	}
-	insecure := func(s *httptest.Server) registry.Registry { return custom(s.URL, registry.TLSInsecure, nil, "u", "p") }
+	insecure := func(s *httptest.Server) registry.Registry {
+		return connRecord(s.URL, registry.TLSInsecure, nil, "u", "p")
+	}
 	upTo := func(last string) []string {
 		out := []string{"fields=ok", "dns=ok", "tcp=ok", "tls=warning"}
-		return want(append(out, last)...)
+		return connWant(append(out, last)...)
 	}
-	runVerdictCases(t, []verdictCase{
+	runConnVerdictCases(t, []connVerdictCase{
 		{name: "429 with Retry-After", reg: insecure(rateLimited), want: upTo("ping=failed"), kind: registry.ErrRateLimited, inCause: "2m0s", rounds: 1},
 		{name: "not a registry", reg: insecure(notRegistry), want: upTo("ping=failed"), kind: registry.ErrNotRegistry, inCause: "API host", rounds: 1},
 		{name: "server error", reg: insecure(broken), want: upTo("ping=failed"), kind: registry.ErrUnavailable, rounds: 1},
@@ -153,7 +155,7 @@ func TestConnRealmPlainHTTPForTLSRegistry(t *testing.T) {
 	}))
 	defer s.Close()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
-	rep := registry.Test(context.Background(), custom(hostOf(s), registry.TLSCustomCA, ca, "u", "p"))
+	rep := registry.Test(context.Background(), connRecord(connServerHost(s), registry.TLSCustomCA, ca, "u", "p"))
 	if !errors.Is(rep.Err(), registry.ErrRealm) || !strings.Contains(rep.Failed().Cause, "unencrypted") {
 		t.Fatalf("want ErrRealm about plain http:\n%s", rep)
 	}
@@ -178,7 +180,7 @@ func TestConnRedaction(t *testing.T) {
 	defer reg.Close()
 	var logs strings.Builder
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	rep := registry.Test(context.Background(), custom(reg.URL, registry.TLSInsecure, nil, "alice", password), registry.WithTestLogger(logger))
+	rep := registry.Test(context.Background(), connRecord(reg.URL, registry.TLSInsecure, nil, "alice", password), registry.WithTestLogger(logger))
 	if !errors.Is(rep.Err(), registry.ErrUnauthorized) {
 		t.Fatalf("want ErrUnauthorized:\n%s", rep)
 	}
@@ -206,7 +208,7 @@ func TestConnRedaction(t *testing.T) {
 func TestConnFieldsAndWildcard(t *testing.T) {
 	bad := registry.Registry{Name: "x", Kind: registry.KindCustom, Server: "registry.example.com:99999"}
 	rep := registry.Test(context.Background(), bad)
-	if diff := cmp.Diff(want("fields=failed"), verdicts(rep)); diff != "" || !errors.Is(rep.Err(), registry.ErrInvalid) {
+	if diff := cmp.Diff(connWant("fields=failed"), connVerdicts(rep)); diff != "" || !errors.Is(rep.Err(), registry.ErrInvalid) {
 		t.Fatalf("invalid port (-want +got):\n%s\n%s", diff, rep)
 	}
 	var fe *registry.FieldError
@@ -215,7 +217,7 @@ func TestConnFieldsAndWildcard(t *testing.T) {
 	}
 	wild := registry.Registry{Name: "acr", Kind: registry.KindCustom, Server: "*.azurecr.io"}
 	rep = registry.Test(context.Background(), wild)
-	if diff := cmp.Diff(want("fields=warning"), verdicts(rep)); diff != "" || !rep.OK() {
+	if diff := cmp.Diff(connWant("fields=warning"), connVerdicts(rep)); diff != "" || !rep.OK() {
 		t.Fatalf("wildcard (-want +got):\n%s\n%s", diff, rep)
 	}
 	rep = registry.Test(context.Background(), wild, registry.WithImage("ghcr.io/a/b:c"))
@@ -232,14 +234,14 @@ func TestConnFieldsAndWildcard(t *testing.T) {
 // TestConnTokenKindNeedsFactory: a token kind with the default StaticFactory fails at the
 // auth step naming the fix, not with a panic or a network error.
 func TestConnTokenKindNeedsFactory(t *testing.T) {
-	s := v2Server(t, func(w http.ResponseWriter, r *http.Request) {
+	s := connV2Server(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="r"`)
 		w.WriteHeader(http.StatusUnauthorized)
 	})
 	r := registry.Registry{Name: "ecr", Kind: registry.KindECR, Server: s.URL, TLS: registry.TLS{Mode: registry.TLSInsecure},
 		Fields: map[string]string{"region": "eu-west-1"}}
 	rep := registry.Test(context.Background(), r)
-	if diff := cmp.Diff(want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), verdicts(rep)); diff != "" {
+	if diff := cmp.Diff(connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), connVerdicts(rep)); diff != "" {
 		t.Fatalf("(-want +got):\n%s\n%s", diff, rep)
 	}
 	if f := rep.Failed(); !strings.Contains(f.Fix, "providers.For") || !errors.Is(rep.Err(), registry.ErrInvalid) {
@@ -259,7 +261,7 @@ func TestTestAllOrderAndBound(t *testing.T) {
 	var inFlight, maxInFlight atomic.Int64
 	var regs []registry.Registry
 	for i := range 12 {
-		s := v2Server(t, func(w http.ResponseWriter, r *http.Request) {
+		s := connV2Server(t, func(w http.ResponseWriter, r *http.Request) {
 			n := inFlight.Add(1)
 			for {
 				m := maxInFlight.Load()
@@ -271,7 +273,7 @@ func TestTestAllOrderAndBound(t *testing.T) {
 			inFlight.Add(-1)
 			w.WriteHeader(http.StatusOK)
 		})
-		r := custom(s.URL, registry.TLSInsecure, nil, "", "")
+		r := connRecord(s.URL, registry.TLSInsecure, nil, "", "")
 		r.Name = fmt.Sprintf("reg-%02d", i)
 		regs = append(regs, r)
 	}
@@ -339,11 +341,11 @@ func TestReportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "conntest_report.json", append(js, '\n'))
-	golden(t, "conntest_report.txt", []byte(rep.String()))
+	connGolden(t, "conntest_report.json", append(js, '\n'))
+	connGolden(t, "conntest_report.txt", []byte(rep.String()))
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func connGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
 	if os.Getenv("UPDATE_GOLDEN") == "1" {
@@ -389,10 +391,10 @@ func TestConnIPv6(t *testing.T) {
 	secure.StartTLS()
 	defer secure.Close()
 	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: secure.Certificate().Raw})
-	runVerdictCases(t, []verdictCase{
-		{name: "http", reg: custom(plain.URL, registry.TLSInsecure, nil, "u", "pw"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), rounds: 2},
-		{name: "tls with custom CA", reg: custom(hostOf(secure), registry.TLSCustomCA, ca, "u", "pw"),
-			want: want("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok"), rounds: 2},
+	runConnVerdictCases(t, []connVerdictCase{
+		{name: "http", reg: connRecord(plain.URL, registry.TLSInsecure, nil, "u", "pw"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=ok"), rounds: 2},
+		{name: "tls with custom CA", reg: connRecord(connServerHost(secure), registry.TLSCustomCA, ca, "u", "pw"),
+			want: connWant("fields=ok", "dns=ok", "tcp=ok", "tls=ok", "ping=ok", "auth=ok"), rounds: 2},
 	})
 }
