@@ -189,7 +189,7 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *RegistryServer {
 		s.stderr = &syncBuffer{}
 		cmd := exec.Command(bin, "serve", cfgFile)
 		cmd.Stdout, cmd.Stderr = s.stderr, s.stderr
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		dieWithParent(cmd)
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("testenv: start docker-registry: %v", err)
 		}
