@@ -21,7 +21,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
-	)
+)
 
 // Docker is the test binary's dockerd (Debian's /usr/sbin/dockerd, 20.10, API 1.41): its own
 // socket, data root and exec root under a temporary directory, the vfs storage driver, no
