@@ -1,0 +1,57 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+)
+
+// Store keeps saved registries with their real secret values. The Catalog is the API on
+// top; a platform implements Store over its own database.
+//
+// Writes use optimistic concurrency on Registry.Version: Put of a record with Version v
+// succeeds only when the stored record has version v-1, and Version 1 creates a record
+// that must not exist yet. A stale or duplicate write fails with ErrConflict; Put of
+// v > 1 and Delete of a record that does not exist fail with ErrNotFound, as does Get.
+// Implementations are safe for concurrent use and return copies the caller may modify.
+type Store interface {
+	// Get returns the record with the given ID, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, id string) (Registry, error)
+	// List returns every record, sorted by ID.
+	List(ctx context.Context) ([]Registry, error)
+	// Put creates (Version 1) or replaces (Version = stored+1) a record.
+	Put(ctx context.Context, r Registry) error
+	// Delete removes the record if its stored version is version; version 0 skips the
+	// check.
+	Delete(ctx context.Context, id string, version int64) error
+}
+
+// checkPut applies the version rule of Store.Put given the stored record (ok false when
+// there is none). Both stores use it, so they agree.
+func checkPut(r Registry, cur Registry, ok bool) error {
+	switch {
+	case r.ID == "":
+		return &Error{Op: "store put", Registry: r.Name, Err: &FieldError{Field: "id", Reason: "is empty"}}
+	case r.Version < 1:
+		return &Error{Op: "store put", Registry: r.ID, Err: fmt.Errorf("version %d is not a saved version (1 creates): %w", r.Version, ErrInvalid)}
+	case r.Version == 1 && ok:
+		return &Error{Op: "store put", Registry: r.ID, Err: fmt.Errorf("a registry with this id exists already (version %d): %w", cur.Version, ErrConflict)}
+	case r.Version > 1 && !ok:
+		return &Error{Op: "store put", Registry: r.ID, Err: ErrNotFound}
+	case r.Version > 1 && cur.Version != r.Version-1:
+		return &Error{Op: "store put", Registry: r.ID, Err: fmt.Errorf("stored version is %d, the write expects %d (reload and retry): %w", cur.Version, r.Version-1, ErrConflict)}
+	}
+	return nil
+}
+
+// checkDelete applies the version rule of Store.Delete.
+func checkDelete(id string, version int64, cur Registry, ok bool) error {
+	switch {
+	case !ok:
+		return &Error{Op: "store delete", Registry: id, Err: ErrNotFound}
+	case version != 0 && cur.Version != version:
+		return &Error{Op: "store delete", Registry: id, Err: fmt.Errorf("stored version is %d, not %d (reload and retry): %w", cur.Version, version, ErrConflict)}
+	}
+	return nil
+}
+
+func notFound(op, id string) error { return &Error{Op: op, Registry: id, Err: ErrNotFound} }

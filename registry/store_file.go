@@ -1,0 +1,193 @@
+package registry
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// FileStore is a Store in one JSON file. It keeps the real secret values, so the file is
+// written with mode 0600 (its directory, when FileStore creates it, 0700), and always
+// atomically: a temporary file in the same directory, fsync, rename over the old file,
+// fsync of the directory. A crash leaves the old file or the new one, never half of one.
+//
+// The records are loaded once, by NewFileStore, and served from memory; every write
+// rewrites the file before it takes effect in memory, so a failed write changes nothing.
+// It is safe for concurrent use within a process; one process owns the file (there is no
+// cross-process lock).
+type FileStore struct {
+	path string
+	mu   sync.RWMutex
+	recs map[string]Registry
+}
+
+var _ Store = (*FileStore)(nil)
+
+// fileStoreDoc is the file's shape.
+type fileStoreDoc struct {
+	Registries []Registry `json:"registries"`
+}
+
+// NewFileStore opens the store at path, creating its directory (0700) when missing. A
+// missing file is an empty store; the file is created by the first write.
+func NewFileStore(path string) (*FileStore, error) {
+	if path == "" {
+		return nil, &Error{Op: "open store", Err: &FieldError{Field: "path", Reason: "is empty"}}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, &Error{Op: "open store", Registry: path, Err: err}
+	}
+	s := &FileStore{path: path, recs: make(map[string]Registry)}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, &Error{Op: "open store", Registry: path, Err: err}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return s, nil
+	}
+	var doc fileStoreDoc
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, &Error{Op: "open store", Registry: path, Err: fmt.Errorf("the file is not a registry store (%v): %w", err, ErrInvalid)}
+	}
+	for _, r := range doc.Registries {
+		if r.ID == "" {
+			return nil, &Error{Op: "open store", Registry: path, Err: fmt.Errorf("registry %q has no id: %w", r.Name, ErrInvalid)}
+		}
+		if _, dup := s.recs[r.ID]; dup {
+			return nil, &Error{Op: "open store", Registry: path, Err: fmt.Errorf("id %q appears twice: %w", r.ID, ErrInvalid)}
+		}
+		s.recs[r.ID] = r
+	}
+	return s, nil
+}
+
+// Path is the file's path.
+func (s *FileStore) Path() string { return s.path }
+
+// Get implements Store.
+func (s *FileStore) Get(ctx context.Context, id string) (Registry, error) {
+	if err := ctx.Err(); err != nil {
+		return Registry{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.recs[id]
+	if !ok {
+		return Registry{}, notFound("store get", id)
+	}
+	return r.Clone(), nil
+}
+
+// List implements Store.
+func (s *FileStore) List(ctx context.Context) ([]Registry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return sortedRecords(s.recs), nil
+}
+
+// Put implements Store.
+func (s *FileStore) Put(ctx context.Context, r Registry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.recs[r.ID]
+	if err := checkPut(r, cur, ok); err != nil {
+		return err
+	}
+	next := make(map[string]Registry, len(s.recs)+1)
+	for id, x := range s.recs {
+		next[id] = x
+	}
+	next[r.ID] = r.Clone()
+	if err := s.write(next); err != nil {
+		return &Error{Op: "store put", Registry: r.ID, Err: err}
+	}
+	s.recs = next
+	return nil
+}
+
+// Delete implements Store.
+func (s *FileStore) Delete(ctx context.Context, id string, version int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.recs[id]
+	if err := checkDelete(id, version, cur, ok); err != nil {
+		return err
+	}
+	next := make(map[string]Registry, len(s.recs))
+	for k, x := range s.recs {
+		if k != id {
+			next[k] = x
+		}
+	}
+	if err := s.write(next); err != nil {
+		return &Error{Op: "store delete", Registry: id, Err: err}
+	}
+	s.recs = next
+	return nil
+}
+
+// write replaces the file atomically with recs.
+func (s *FileStore) write(recs map[string]Registry) error {
+	data, err := json.MarshalIndent(fileStoreDoc{Registries: sortedRecords(recs)}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	data = append(data, '\n')
+	return writeFileAtomic(s.path, data)
+}
+
+// writeFileAtomic writes data to path through a 0600 temporary file in the same directory.
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync() // best effort: some filesystems refuse to sync a directory
+		d.Close()
+	}
+	return nil
+}
