@@ -44,6 +44,7 @@ func (c *Config) Get(ctx context.Context, server string) (registry.Credentials, 
 		return registry.Credentials{}, &registry.Error{Op: "get credentials", Registry: key, Err: err}
 	}
 	host := hostKey(key)
+	notFound := registry.ErrNotFound
 	if name := c.Helper(host); name != "" {
 		creds, err := runHelper(ctx, name, host)
 		if err == nil {
@@ -52,11 +53,12 @@ func (c *Config) Get(ctx context.Context, server string) (registry.Credentials, 
 		if !errors.Is(err, registry.ErrNotFound) {
 			return registry.Credentials{}, err
 		}
+		notFound = fmt.Errorf("%w in credential helper %s%s nor in auths", registry.ErrNotFound, HelperPrefix, name)
 	}
 	if _, e, ok := c.Lookup(key); ok && !e.Empty() {
 		return e.Credentials(), nil
 	}
-	return registry.Credentials{}, &registry.Error{Op: "get credentials", Registry: key, Err: registry.ErrNotFound}
+	return registry.Credentials{}, &registry.Error{Op: "get credentials", Registry: key, Err: notFound}
 }
 
 // Helper returns the name of the credential helper that serves server's host: the

@@ -34,7 +34,7 @@ func (helper) Get(serverURL string) (string, string, error) {
 		fmt.Fprintln(os.Stderr, "backend exploded: keychain locked")
 		return "", "", errors.New("keychain locked")
 	case "slow.example":
-		time.Sleep(30 * time.Second)
+		time.Sleep(time.Hour)
 	}
 	data, err := os.ReadFile(os.Getenv("REGCRED_TEST_HELPER_DB"))
 	if err != nil {
