@@ -321,14 +321,3 @@ func Load(path string) (*Config, error) {
 	}
 	return cfg, nil
 }
-
-// UnmarshalJSON decodes data into c (replacing its contents), so a Config can sit inside
-// other JSON documents.
-func (c *Config) UnmarshalJSON(data []byte) error {
-	d, err := Parse(data)
-	if err != nil {
-		return err
-	}
-	*c = *d
-	return nil
-}

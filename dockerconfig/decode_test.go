@@ -180,23 +180,20 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-func TestUnmarshalJSON(t *testing.T) {
-	var doc struct {
-		Data Config `json:"data"`
-	}
-	in := `{"data":{"auths":{"h":{"auth":"` + b64("u:p") + `"}}}}`
-	if err := json.Unmarshal([]byte(in), &doc); err != nil {
-		t.Fatal(err)
-	}
-	want := Config{Auths: map[string]AuthEntry{"h": {Username: "u", Password: "p"}}}
-	if diff := cmp.Diff(want, doc.Data); diff != "" {
-		t.Errorf("(-want +got):\n%s", diff)
+func TestJSONMarshalIsRedacted(t *testing.T) {
+	doc := struct {
+		Data  *Config   `json:"data"`
+		Entry AuthEntry `json:"entry"`
+	}{
+		Data: &Config{Auths: map[string]AuthEntry{"h": {Username: "u", Password: "s3cret", IdentityToken: "tok"}}, CredsStore: "pass"},
+		Entry: AuthEntry{Username: "<token>", Password: "s3cret"},
 	}
 	out, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wantOut := `{"data":{"auths":{"h":{"username":"u","password":"p","auth":"` + b64("u:p") + `"}}}}`; string(out) != wantOut {
-		t.Errorf("json.Marshal = %s, want %s", out, wantOut)
+	want := `{"data":{"auths":{"h":{"username":"u","password":"REDACTED","identitytoken":"REDACTED"}},"credsStore":"pass"},"entry":{"identitytoken":"REDACTED"}}`
+	if string(out) != want {
+		t.Errorf("json.Marshal = %s\nwant           %s", out, want)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/regcred/regcred/registry"
 )
 
 // Marshal returns the config as compact JSON, byte-identical for equal configs: top-level
@@ -23,7 +25,7 @@ import (
 // cannot carry it), for an Extra key named auths, credHelpers or credsStore, and for an
 // Extra value that is not JSON.
 func (c *Config) Marshal() ([]byte, error) {
-	return c.appendJSON(make([]byte, 0, 64+160*len(c.Auths)))
+	return c.appendJSON(make([]byte, 0, 64+160*len(c.Auths)), true)
 }
 
 // Encode writes Marshal's bytes to w.
@@ -38,10 +40,43 @@ func (c *Config) Encode(w io.Writer) error {
 	return nil
 }
 
-// MarshalJSON is Marshal, so a Config can sit inside other JSON documents.
-func (c Config) MarshalJSON() ([]byte, error) { return c.Marshal() }
+// MarshalJSON is the redacted view: the same shape as Marshal, with every password and
+// token reading REDACTED and no "auth". It makes a Config inside a logged struct (slog's
+// JSON handler, an API response) safe. Use Marshal, Encode or WriteFile for the real
+// document.
+func (c Config) MarshalJSON() ([]byte, error) {
+	r := c.redacted()
+	return r.appendJSON(nil, false)
+}
 
-func (c *Config) appendJSON(b []byte) ([]byte, error) {
+// MarshalJSON is the redacted view of the entry (see Config.MarshalJSON).
+func (e AuthEntry) MarshalJSON() ([]byte, error) {
+	c := Config{Auths: map[string]AuthEntry{"": e}}
+	b, err := c.redacted().appendAuths(nil, false)
+	if err != nil {
+		return nil, err
+	}
+	return b[len(`{"":`) : len(b)-1], nil
+}
+
+// redacted returns a copy whose secrets read registry.Redacted and whose usernames carry no
+// colon, so that it always encodes. Extra is left out: its values are not ours to judge.
+func (c Config) redacted() *Config {
+	out := &Config{CredHelpers: c.CredHelpers, CredsStore: c.CredsStore, Auths: make(map[string]AuthEntry, len(c.Auths))}
+	for k, e := range c.Auths {
+		e = normalize(e)
+		out.Auths[k] = AuthEntry{
+			Username:      strings.ReplaceAll(e.Username, ":", "_"),
+			Password:      registry.Secret(e.Password.String()),
+			Email:         e.Email,
+			IdentityToken: registry.Secret(e.IdentityToken.String()),
+			RegistryToken: registry.Secret(e.RegistryToken.String()),
+		}
+	}
+	return out
+}
+
+func (c *Config) appendJSON(b []byte, withAuth bool) ([]byte, error) {
 	keys := make([]string, 0, 3+len(c.Extra))
 	keys = append(keys, "auths")
 	if len(c.CredHelpers) > 0 {
@@ -69,7 +104,7 @@ func (c *Config) appendJSON(b []byte) ([]byte, error) {
 		b = append(b, ':')
 		switch k {
 		case "auths":
-			if b, err = c.appendAuths(b); err != nil {
+			if b, err = c.appendAuths(b, withAuth); err != nil {
 				return nil, err
 			}
 		case "credHelpers":
@@ -92,7 +127,7 @@ func (c *Config) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-func (c *Config) appendAuths(b []byte) ([]byte, error) {
+func (c *Config) appendAuths(b []byte, withAuth bool) ([]byte, error) {
 	keys := c.Keys()
 	b = append(b, '{')
 	var scratch []byte
@@ -124,7 +159,7 @@ func (c *Config) appendAuths(b []byte) ([]byte, error) {
 		field("username", e.Username)
 		field("password", e.Password.Reveal())
 		field("email", e.Email)
-		if e.Username != "" {
+		if e.Username != "" && withAuth {
 			scratch = append(scratch[:0], e.Username...)
 			scratch = append(scratch, ':')
 			scratch = append(scratch, e.Password...)
