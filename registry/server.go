@@ -171,7 +171,13 @@ func repoSegment(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if alnum(c) || c == '-' {
+		if alnum(c) {
+			continue
+		}
+		if c == '-' { // a run of dashes is one separator: it must end before a letter or digit
+			if i+1 < len(s) && !alnum(s[i+1]) && s[i+1] != '-' {
+				return false
+			}
 			continue
 		}
 		if c == '.' || c == '_' {
