@@ -57,12 +57,13 @@ func WriteConfigDir(ctx context.Context, kc Keychain, images []Image, opts ...Co
 	file := dockerconfig.New()
 	seen := map[string]bool{}
 	for _, img := range images {
-		creds, found, err := lookup(ctx, kc, img.Ref)
+		rs, err := lookup(ctx, kc, img.Ref)
 		if err != nil {
 			out.Problems = append(out.Problems, &PullError{Ref: img.Ref, Services: img.Services, Err: err})
 			continue
 		}
-		if !found {
+		creds := rs.creds
+		if creds.Anonymous() {
 			continue
 		}
 		key := serverKey(img.Host)

@@ -192,13 +192,14 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 			res.Status = Present
 			return res
 		} else if !cerrdefs.IsNotFound(err) {
-			return fail(classify(err.Error(), false, img.Host))
+			return fail(classify(err.Error(), resolved{}, img.Host))
 		}
 	}
-	creds, found, err := lookup(ctx, kc, img.Ref)
+	rs, err := lookup(ctx, kc, img.Ref)
 	if err != nil {
 		return fail(err)
 	}
+	creds := rs.creds
 	auth, err := encodeAuth(creds, img.Host)
 	if err != nil {
 		return fail(err)
@@ -208,7 +209,7 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 		if client.IsErrConnectionFailed(err) {
 			return fail(fmt.Errorf("%w: cannot reach the docker daemon: %v", registry.ErrUnavailable, err))
 		}
-		return fail(classify(redact(err.Error(), creds), found, img.Host))
+		return fail(classify(redact(err.Error(), creds), rs, img.Host))
 	}
 	defer rc.Close()
 	digest, err := readStream(rc, img.Ref, emit)
@@ -216,26 +217,13 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 		if ctx.Err() != nil {
 			return fail(ctx.Err())
 		}
-		return fail(classify(redact(err.Error(), creds), found, img.Host))
+		return fail(classify(redact(err.Error(), creds), rs, img.Host))
 	}
 	res.Status, res.Digest = Pulled, digest
 	return res
 }
 
-// lookup asks the keychain; ErrNotFound means "no saved registry": pull anonymously.
-func lookup(ctx context.Context, kc Keychain, ref string) (registry.Credentials, bool, error) {
-	if kc == nil {
-		return registry.Credentials{}, false, nil
-	}
-	c, err := kc.Credentials(ctx, ref)
-	switch {
-	case errors.Is(err, registry.ErrNotFound):
-		return registry.Credentials{}, false, nil
-	case err != nil:
-		return registry.Credentials{}, false, fmt.Errorf("credentials: %w", err)
-	}
-	return c, !c.Anonymous(), nil
-}
+func isNotFound(err error) bool { return errors.Is(err, registry.ErrNotFound) }
 
 // encodeAuth builds X-Registry-Auth: base64url of the engine's JSON auth config (the
 // format swarm.EncodeAuth documents).
@@ -296,17 +284,20 @@ func readStream(r io.Reader, ref string, emit func(Event)) (digest string, err e
 }
 
 // classify maps the daemon's message to a sentinel and says what to do.
-func classify(msg string, hadCreds bool, host string) error {
+func classify(msg string, rs resolved, host string) error {
 	msg = strings.TrimPrefix(msg, "Error response from daemon: ")
 	low := strings.ToLower(msg)
 	switch {
 	case strings.Contains(low, "unauthorized") || strings.Contains(low, "401") ||
 		strings.Contains(low, "no basic auth credentials") || strings.Contains(low, "authentication required") ||
 		strings.Contains(low, "pull access denied"):
-		if !hadCreds {
+		switch {
+		case rs.matched == "":
 			return fmt.Errorf("%w: no saved registry matches %s and it refused an anonymous pull (add the registry with its credentials): the docker daemon says: %s", registry.ErrUnauthorized, host, msg)
+		case rs.creds.Anonymous():
+			return fmt.Errorf("%w: saved registry %q has no credentials and %s refused an anonymous pull (give the registry credentials): the docker daemon says: %s", registry.ErrUnauthorized, rs.matched, host, msg)
 		}
-		return fmt.Errorf("%w: %s refused the saved credentials (check or rotate them): the docker daemon says: %s", registry.ErrUnauthorized, host, msg)
+		return fmt.Errorf("%w: %s refused the credentials of saved registry %q (check or rotate them): the docker daemon says: %s", registry.ErrUnauthorized, host, rs.matched, msg)
 	case strings.Contains(low, "denied") || strings.Contains(low, "403"):
 		return fmt.Errorf("%w: the credentials lack pull permission on %s: the docker daemon says: %s", registry.ErrForbidden, host, msg)
 	case strings.Contains(low, "manifest unknown") || strings.Contains(low, "not found") || strings.Contains(low, "does not exist"):

@@ -70,12 +70,12 @@ const okStream = `{"status":"Pulling from shop/web","id":"v1"}
 `
 
 func keychainOf(m map[string]registry.Credentials) Keychain {
-	return KeychainFunc(func(_ context.Context, ref string) (registry.Credentials, error) {
+	return KeychainFunc(func(_ context.Context, ref string) (registry.Credentials, registry.Registry, error) {
 		host, _, _ := strings.Cut(ref, "/")
 		if c, ok := m[host]; ok {
-			return c, nil
+			return c, registry.Registry{Name: "saved " + host}, nil
 		}
-		return registry.Credentials{}, &registry.Error{Op: "keychain", Registry: host, Err: registry.ErrNotFound}
+		return registry.Credentials{}, registry.Registry{}, nil
 	})
 }
 
@@ -199,11 +199,11 @@ func TestPrePullBoundsConcurrency(t *testing.T) {
 
 func TestPrePullKeychainFailureIsPerImage(t *testing.T) {
 	f := &fakeEngine{streams: map[string]string{"ok.example/a:1": okStream}, auths: map[string]dockerregistry.AuthConfig{}}
-	kc := KeychainFunc(func(_ context.Context, ref string) (registry.Credentials, error) {
+	kc := KeychainFunc(func(_ context.Context, ref string) (registry.Credentials, registry.Registry, error) {
 		if strings.HasPrefix(ref, "ecr.example") {
-			return registry.Credentials{}, &registry.Error{Op: "refresh", Registry: "ecr", Err: registry.ErrUnavailable}
+			return registry.Credentials{}, registry.Registry{Name: "ecr"}, &registry.Error{Op: "credentials", Registry: "ecr", Err: registry.ErrUnavailable}
 		}
-		return registry.Credentials{}, registry.ErrNotFound
+		return registry.Credentials{}, registry.Registry{}, registry.ErrNotFound
 	})
 	results, err := PrePull(context.Background(), f, kc, []Image{{Ref: "ecr.example/a:1", Host: "ecr.example"}, {Ref: "ok.example/a:1", Host: "ok.example"}})
 	if err == nil || results[0].Status != Failed || results[1].Status != Pulled {
