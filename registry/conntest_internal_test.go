@@ -130,3 +130,48 @@ func TestConnWildcardMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessDenied(t *testing.T) {
+	resp := func(code int, challenge string) *http.Response {
+		h := http.Header{}
+		if challenge != "" {
+			h.Set("WWW-Authenticate", challenge)
+		}
+		return &http.Response{StatusCode: code, Status: http.StatusText(code), Header: h}
+	}
+	user := Credentials{Username: "octocat", Password: "ghp_x"}
+	tests := []struct {
+		name        string
+		host        string
+		creds       Credentials
+		resp        *http.Response
+		action      string
+		scope       string
+		kind        error
+		inCause     string
+		inFix       string
+		notInFixAll string
+	}{
+		{"ghcr 403 pull", "ghcr.io", user, resp(403, ""), "pull from o/app", "read:packages", ErrForbidden, "may not pull", "read:packages", ""},
+		{"ghcr 403 push", "ghcr.io", user, resp(403, ""), "push to o/app", "write:packages", ErrForbidden, "may not push", "write:packages", ""},
+		{"distribution insufficient_scope", "r.example", user,
+			resp(401, `Bearer realm="https://a/token",service="s",scope="repository:p/a:pull",error="insufficient_scope"`),
+			"pull from p/a", "read:packages", ErrForbidden, "insufficient_scope", "grant the account", "read:packages"},
+		{"anonymous 401", "r.example", Credentials{}, resp(401, `Bearer realm="https://a/token"`), "pull from p/a", "read:packages",
+			ErrUnauthorized, "anonymous", "save credentials", ""},
+		{"404 untouched", "ghcr.io", user, resp(404, ""), "pull from o/app", "read:packages", ErrNotFound, "", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tt := &tester{host: tc.host, creds: tc.creds}
+			ce := diagnosis{host: tc.host}.status(StepImage, tc.resp, "the image")
+			kind, cause, fix := tt.accessDenied(ce, tc.resp, tc.action, tc.scope)
+			if kind != tc.kind || !strings.Contains(cause, tc.inCause) || !strings.Contains(fix, tc.inFix) {
+				t.Fatalf("got %v, %q, %q", kind, cause, fix)
+			}
+			if tc.notInFixAll != "" && strings.Contains(fix, tc.notInFixAll) {
+				t.Fatalf("fix %q should not mention %q off GHCR", fix, tc.notInFixAll)
+			}
+		})
+	}
+}
