@@ -1,0 +1,35 @@
+// Command docker-credential-regcred is a Docker credential helper backed by regcred's
+// registries file: docker, docker compose, docker-compose, skopeo, podman and buildah get
+// each registry's credentials from it, fresh short-lived tokens included (ECR, GCR/GAR, ACR,
+// Kubernetes tokens are fetched when asked), and no password is ever stored in a docker
+// config.
+//
+// Install it on PATH and name it in ~/.docker/config.json (or $DOCKER_CONFIG/config.json,
+// or a containers auth.json) per registry:
+//
+//	{"credHelpers": {"ghcr.io": "regcred", "123456789012.dkr.ecr.eu-west-1.amazonaws.com": "regcred"}}
+//
+// or for every registry with "credsStore": "regcred" (then docker login/logout to other
+// registries fail, see below).
+//
+// Docker runs helpers without flags, so the registries file is $REGCRED_CONFIG, else
+// $XDG_CONFIG_HOME/regcred/registries.yaml, else ~/.config/regcred/registries.yaml (see
+// package registryfile).
+//
+// The protocol is docker-credential-helpers': the action is the only argument.
+//
+//   - get: reads a server URL on stdin ("ghcr.io", "127.0.0.1:5000",
+//     "https://index.docker.io/v1/") and writes {"ServerURL","Username","Secret"}. The
+//     server is matched like an image reference against the saved registries (exact host,
+//     path-scoped, wildcard). A registry with no saved credentials (type Public) or no match
+//     answers "credentials not found in native keychain", so the client pulls anonymously.
+//     Identity (refresh) tokens are answered with username "<token>", as docker expects.
+//   - list: writes {server: username} for every saved registry with a concrete host
+//     (wildcard servers are left out); it does not contact any token endpoint.
+//   - store, erase: refused. The registries file is the single source of truth; `docker
+//     login` and `docker logout` would otherwise seem to work and be silently ignored.
+//     Change the registries file (or the platform's saved registry) instead.
+//   - version: prints the helper's name and version.
+//
+// Errors go to stdout (docker shows them) with exit status 1, and never contain a secret.
+package main
