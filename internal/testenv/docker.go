@@ -26,7 +26,7 @@ import (
 // Docker is the test binary's dockerd (Debian's /usr/sbin/dockerd, 20.10, API 1.41): its own
 // socket, data root and exec root under a temporary directory, the vfs storage driver, no
 // iptables and no default bridge, no TLS. One daemon serves every test of a test binary
-// (it takes seconds to start); TestMain must hand control to DockerMain, which stops it and
+// (it takes seconds to start) when TestMain hands control to DockerMain, which stops it and
 // removes its directory when the tests are done.
 //
 // Tests share the daemon's image store and swarm: use repository names unique to the test
@@ -78,9 +78,11 @@ func DockerMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// StartDocker returns the test binary's dockerd, starting it on first use. A missing dockerd
+// StartDocker returns the test binary's dockerd, starting it on first use, when the
+// package's TestMain hands over to DockerMain; without DockerMain each call starts a daemon
+// of its own that stops when the test ends (slower: seconds per test). A missing dockerd
 // or docker CLI is Unavailable (a skip on a laptop, a failure in CI); a daemon that does not
-// come up fails the test with its log. The package's TestMain must call DockerMain.
+// come up fails the test with its log.
 func StartDocker(t testing.TB) *Docker {
 	t.Helper()
 	dockerd := LookPath(t, "dockerd", "docker.io")
@@ -91,7 +93,17 @@ func StartDocker(t testing.TB) *Docker {
 	dockerShared.mu.Lock()
 	defer dockerShared.mu.Unlock()
 	if !dockerShared.main {
-		t.Fatal("testenv: StartDocker needs TestMain to call testenv.DockerMain(m), which stops the shared daemon")
+		// No DockerMain: a daemon of the test's own, stopped when the test ends.
+		d, err := startDockerd(dockerd, cli)
+		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := d.stop(); err != nil {
+				t.Errorf("testenv: stopping dockerd: %v", err)
+			}
+		})
+		return d
 	}
 	if !dockerShared.started {
 		dockerShared.started = true
