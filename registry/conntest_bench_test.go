@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 )
@@ -61,6 +65,21 @@ func BenchmarkTestLocalRegistry(b *testing.B) {
 		for b.Loop() {
 			if rep := registry.Test(context.Background(), reg, registry.WithImage(img)); !rep.OK() {
 				b.Fatal(rep)
+			}
+		}
+	})
+	// What a user would otherwise run: go-containerregistry's remote.Head (ping, auth, HEAD;
+	// no DNS/TCP/TLS diagnosis), with the same credentials and CA.
+	b.Run("baseline-ggcr-remote.Head", func(b *testing.B) {
+		ref, err := name.ParseReference(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tr := s.Transport()
+		auth := authn.FromConfig(authn.AuthConfig{Username: "alice", Password: "s3cret"})
+		for b.Loop() {
+			if _, err := remote.Head(ref, remote.WithAuth(auth), remote.WithTransport(tr)); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
