@@ -1,0 +1,509 @@
+package testenv
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// EnvKubeAPIServer names the kube-apiserver binary to use instead of the cached build.
+const EnvKubeAPIServer = "REGCRED_KUBE_APISERVER"
+
+// KubeVersion is the kube-apiserver version .ci/kube-apiserver.sh builds and caches.
+const KubeVersion = "1.31.4"
+
+// The users of the token file.
+const (
+	// KubeAdminUser is in system:masters: RBAC allows everything.
+	KubeAdminUser = "regcred-admin"
+	// KubeLimitedUser is authenticated but bound to no role: RBAC forbids it every write.
+	KubeLimitedUser = "regcred-limited"
+	// KubeIssuer is the service-account token issuer (--service-account-issuer), and the
+	// default audience of tokens from the TokenRequest API.
+	KubeIssuer = "https://kubernetes.default.svc.cluster.local"
+)
+
+// Kube is the test binary's Kubernetes control plane: Debian's etcd 3.4 and a
+// kube-apiserver (built from k8s.io/kubernetes by .ci/kube-apiserver.sh), both on loopback,
+// under a temporary directory. The API server authenticates with a static token file (an
+// admin in system:masters and a limited user without any role binding), authorizes with
+// RBAC, signs ServiceAccount tokens with a key pair generated here (TokenRequest and
+// TokenReview work), and serves TLS with a certificate from its own CA.
+//
+// There is no controller-manager: nothing creates default ServiceAccounts, service-account
+// token Secrets or namespaces' finalizers run. Tests create the ServiceAccounts they use.
+// The ServiceAccount admission plugin is disabled so pods need no token controller.
+//
+// One control plane serves every test of a test binary (it takes seconds to start); TestMain
+// must hand control to KubeMain, which stops it. Tests share it: each creates its own
+// namespaces (Namespace gives a unique one) and never assumes an empty cluster.
+type Kube struct {
+	// Config is the admin's client config (QPS and Burst high: the harness does not
+	// throttle). Copy it (rest.CopyConfig) before changing it.
+	Config *rest.Config
+	// Client is an admin clientset over Config.
+	Client kubernetes.Interface
+	// URL is the API server's address, https://127.0.0.1:PORT.
+	URL string
+	// CAPEM is the CA that signed the serving certificate.
+	CAPEM []byte
+	// AdminToken and LimitedToken are the bearer tokens of KubeAdminUser and KubeLimitedUser.
+	AdminToken, LimitedToken string
+	// ServiceAccountKey is the public key tokens are signed with (PEM).
+	ServiceAccountKey []byte
+
+	dir       string
+	etcd      *exec.Cmd
+	apiserver *exec.Cmd
+	etcdDone  chan error
+	apiDone   chan error
+	etcdLog   *syncBuffer
+	apiLog    *syncBuffer
+
+	nsMu  sync.Mutex
+	nsSeq int
+}
+
+var kubeShared struct {
+	mu      sync.Mutex
+	main    bool
+	started bool
+	k       *Kube
+	err     error
+}
+
+// KubeMain runs the tests of a package that uses StartKube and then stops the shared control
+// plane. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { testenv.KubeMain(m) }
+func KubeMain(m *testing.M) {
+	kubeShared.mu.Lock()
+	kubeShared.main = true
+	kubeShared.mu.Unlock()
+	code := m.Run()
+	kubeShared.mu.Lock()
+	k := kubeShared.k
+	kubeShared.k = nil
+	kubeShared.mu.Unlock()
+	if k != nil {
+		k.stop()
+	}
+	os.Exit(code)
+}
+
+// KubeAPIServerPath returns the kube-apiserver binary: $REGCRED_KUBE_APISERVER, else the
+// cache .ci/kube-apiserver.sh fills ($REGCRED_CACHE, else $XDG_CACHE_HOME/regcred, else
+// ~/.cache/regcred). It returns "" when there is none.
+func KubeAPIServerPath() string {
+	if p := os.Getenv(EnvKubeAPIServer); p != "" {
+		if isExecutable(p) {
+			return p
+		}
+		return ""
+	}
+	cache := os.Getenv("REGCRED_CACHE")
+	if cache == "" {
+		base := os.Getenv("XDG_CACHE_HOME")
+		if base == "" {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return ""
+			}
+			base = filepath.Join(home, ".cache")
+		}
+		cache = filepath.Join(base, "regcred")
+	}
+	p := filepath.Join(cache, "kube-apiserver-v"+KubeVersion)
+	if isExecutable(p) {
+		return p
+	}
+	return ""
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// StartKube returns the test binary's control plane, starting it on first use. A missing
+// etcd or kube-apiserver is Unavailable (a skip on a laptop, a failure in CI); a control
+// plane that does not come up fails the test with its log. When the package's TestMain
+// calls KubeMain, one control plane serves the whole test binary; otherwise each call
+// starts one for the calling test and stops it when the test ends (seconds each).
+func StartKube(t testing.TB) *Kube {
+	t.Helper()
+	etcd := LookPath(t, "etcd", "etcd-server")
+	apiserver := KubeAPIServerPath()
+	if apiserver == "" {
+		Unavailable(t, "kube-apiserver", "run .ci/kube-apiserver.sh, or set "+EnvKubeAPIServer)
+	}
+	kubeShared.mu.Lock()
+	defer kubeShared.mu.Unlock()
+	if !kubeShared.main {
+		// No KubeMain: a control plane of this test's own, stopped when it ends.
+		k, err := startKube(etcd, apiserver)
+		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		t.Cleanup(k.stop)
+		return k
+	}
+	if !kubeShared.started {
+		kubeShared.started = true
+		kubeShared.k, kubeShared.err = startKube(etcd, apiserver)
+	}
+	if kubeShared.err != nil {
+		t.Fatalf("testenv: %v", kubeShared.err)
+	}
+	return kubeShared.k
+}
+
+func startKube(etcdBin, apiBin string) (_ *Kube, err error) {
+	dir, err := os.MkdirTemp("", "regcred-kube-")
+	if err != nil {
+		return nil, err
+	}
+	k := &Kube{dir: dir, etcdLog: &syncBuffer{}, apiLog: &syncBuffer{}}
+	defer func() {
+		if err != nil {
+			k.stop()
+		}
+	}()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, err
+	}
+
+	// etcd on two free loopback ports.
+	clientPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	peerPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	etcdURL := "http://127.0.0.1:" + strconv.Itoa(clientPort)
+	peerURL := "http://127.0.0.1:" + strconv.Itoa(peerPort)
+	k.etcd = exec.Command(etcdBin,
+		"--name=regcred",
+		"--data-dir="+filepath.Join(dir, "etcd"),
+		"--listen-client-urls="+etcdURL,
+		"--advertise-client-urls="+etcdURL,
+		"--listen-peer-urls="+peerURL,
+		"--initial-advertise-peer-urls="+peerURL,
+		"--initial-cluster=regcred="+peerURL,
+		"--unsafe-no-fsync", // a throwaway store: speed over durability
+		"--log-level=warn",
+	)
+	k.etcd.Stdout, k.etcd.Stderr = k.etcdLog, k.etcdLog
+	dieWithParent(k.etcd)
+	if err := k.etcd.Start(); err != nil {
+		return nil, fmt.Errorf("start etcd: %w", err)
+	}
+	k.etcdDone = make(chan error, 1)
+	go func() { k.etcdDone <- k.etcd.Wait() }()
+	if err := waitHTTP(etcdURL+"/health", nil, "", k.etcdDone, 30*time.Second); err != nil {
+		return nil, fmt.Errorf("etcd did not become healthy: %w\n--- etcd log ---\n%s", err, k.etcdLog.String())
+	}
+
+	// Serving certificate, service-account key pair, token file.
+	caPEM, certFile, keyFile, err := kubeServingCert(dir)
+	if err != nil {
+		return nil, err
+	}
+	k.CAPEM = caPEM
+	saPub, saKey, err := kubeServiceAccountKeys(dir)
+	if err != nil {
+		return nil, err
+	}
+	k.ServiceAccountKey, _ = os.ReadFile(saPub)
+	k.AdminToken, k.LimitedToken = randomHex(24), randomHex(24)
+	tokens := filepath.Join(dir, "tokens.csv")
+	tokenCSV := fmt.Sprintf("%s,%s,uid-admin,\"system:masters\"\n%s,%s,uid-limited\n",
+		k.AdminToken, KubeAdminUser, k.LimitedToken, KubeLimitedUser)
+	if err := os.WriteFile(tokens, []byte(tokenCSV), 0o600); err != nil {
+		return nil, err
+	}
+
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	k.URL = "https://127.0.0.1:" + strconv.Itoa(port)
+	k.apiserver = exec.Command(apiBin,
+		"--etcd-servers="+etcdURL,
+		"--bind-address=127.0.0.1",
+		"--advertise-address=127.0.0.1",
+		"--secure-port="+strconv.Itoa(port),
+		"--tls-cert-file="+certFile,
+		"--tls-private-key-file="+keyFile,
+		"--cert-dir="+filepath.Join(dir, "certs"),
+		"--token-auth-file="+tokens,
+		"--anonymous-auth=false",
+		"--authorization-mode=RBAC",
+		"--service-account-key-file="+saPub,
+		"--service-account-signing-key-file="+saKey,
+		"--service-account-issuer="+KubeIssuer,
+		"--api-audiences="+KubeIssuer,
+		"--service-cluster-ip-range=10.96.0.0/16",
+		// No controller-manager: plugins that wait for controllers would block creates.
+		"--disable-admission-plugins=ServiceAccount,NamespaceLifecycle,DefaultStorageClass,"+
+			"DefaultTolerationSeconds,StorageObjectInUseProtection,PersistentVolumeClaimResize,"+
+			"RuntimeClass,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,"+
+			"DefaultIngressClass,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,"+
+			"ValidatingAdmissionPolicy,LimitRanger,Priority,TaintNodesByCondition,PodSecurity",
+		"--enable-priority-and-fairness=false",
+		"--max-requests-inflight=1000",
+		"--max-mutating-requests-inflight=500",
+		"--profiling=false",
+		"--v=0",
+	)
+	k.apiserver.Stdout, k.apiserver.Stderr = k.apiLog, k.apiLog
+	dieWithParent(k.apiserver)
+	if err := k.apiserver.Start(); err != nil {
+		return nil, fmt.Errorf("start kube-apiserver: %w", err)
+	}
+	k.apiDone = make(chan error, 1)
+	go func() { k.apiDone <- k.apiserver.Wait() }()
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	if err := waitHTTP(k.URL+"/readyz", pool, k.AdminToken, k.apiDone, 90*time.Second); err != nil {
+		return nil, fmt.Errorf("kube-apiserver did not become ready: %w\n--- kube-apiserver log ---\n%s", err, tail(k.apiLog.String(), 8000))
+	}
+
+	k.Config = k.configFor(k.AdminToken)
+	k.Client, err = kubernetes.NewForConfig(k.Config)
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *Kube) configFor(token string) *rest.Config {
+	return &rest.Config{
+		Host:            k.URL,
+		BearerToken:     token,
+		TLSClientConfig: rest.TLSClientConfig{CAData: k.CAPEM},
+		QPS:             1e6,
+		Burst:           1e6,
+		UserAgent:       "regcred-tests",
+	}
+}
+
+// AdminConfig returns a fresh copy of the admin's client config, to change (WrapTransport,
+// QPS) without affecting other tests.
+func (k *Kube) AdminConfig() *rest.Config { return k.configFor(k.AdminToken) }
+
+// LimitedConfig returns the client config of KubeLimitedUser, whom RBAC forbids everything
+// beyond discovery.
+func (k *Kube) LimitedConfig() *rest.Config { return k.configFor(k.LimitedToken) }
+
+// LimitedClient returns a clientset for KubeLimitedUser.
+func (k *Kube) LimitedClient(t testing.TB) kubernetes.Interface {
+	t.Helper()
+	c, err := kubernetes.NewForConfig(k.LimitedConfig())
+	if err != nil {
+		t.Fatalf("testenv: limited client: %v", err)
+	}
+	return c
+}
+
+// Namespace creates a namespace with a name unique within the test binary, starting with
+// prefix (a DNS label), and deletes it when the test ends. Without a controller-manager,
+// deleting a namespace does not delete what is inside; names are never reused, so that
+// does not matter.
+func (k *Kube) Namespace(t testing.TB, prefix string) string {
+	t.Helper()
+	names := k.Namespaces(t, prefix, 1)
+	return names[0]
+}
+
+// Namespaces creates n namespaces named prefix-SEQ-i, unique within the test binary.
+func (k *Kube) Namespaces(t testing.TB, prefix string, n int) []string {
+	t.Helper()
+	k.nsMu.Lock()
+	k.nsSeq++
+	seq := k.nsSeq
+	k.nsMu.Unlock()
+	names := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%d-%d", prefix, seq, i)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = createNamespace(context.Background(), k.Client, names[i])
+		}(i)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("testenv: create namespaces: %v", err)
+	}
+	return names
+}
+
+// Logs returns the kube-apiserver's output so far, for a failing test's message.
+func (k *Kube) Logs() string { return k.apiLog.String() }
+
+func (k *Kube) stop() {
+	for _, c := range []struct {
+		cmd  *exec.Cmd
+		done chan error
+	}{{k.apiserver, k.apiDone}, {k.etcd, k.etcdDone}} {
+		if c.cmd == nil || c.cmd.Process == nil || c.done == nil {
+			continue
+		}
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-c.done:
+		case <-time.After(10 * time.Second):
+			_ = c.cmd.Process.Kill()
+			<-c.done
+		}
+	}
+	if k.dir != "" {
+		os.RemoveAll(k.dir)
+	}
+}
+
+// waitHTTP polls url until it answers 200, the process exits or limit passes.
+func waitHTTP(url string, roots *x509.CertPool, token string, exited <-chan error, limit time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	defer client.CloseIdleConnections()
+	deadline := time.Now().Add(limit)
+	var last string
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("process exited: %v", err)
+		default:
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := client.Do(req)
+		if err == nil {
+			b := make([]byte, 512)
+			n, _ := resp.Body.Read(b)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = resp.Status + ": " + string(b[:n])
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready after %v (last: %s)", url, limit, last)
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+// kubeServingCert writes a CA and a serving certificate for 127.0.0.1/localhost (and the
+// in-cluster names) into dir.
+func kubeServingCert(dir string) (caPEM []byte, certFile, keyFile string, err error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", "", err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "regcred kube test CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(7 * 24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, "", "", err
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(7 * 24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback, net.IPv4(10, 96, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, "", "", err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, "", "", err
+	}
+	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	certFile, keyFile = filepath.Join(dir, "apiserver.crt"), filepath.Join(dir, "apiserver.key")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return nil, "", "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, "", "", err
+	}
+	return caPEM, certFile, keyFile, nil
+}
+
+// kubeServiceAccountKeys writes an RSA key pair for signing ServiceAccount tokens.
+func kubeServiceAccountKeys(dir string) (pubFile, keyFile string, err error) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return "", "", err
+	}
+	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return "", "", err
+	}
+	pubFile, keyFile = filepath.Join(dir, "sa.pub"), filepath.Join(dir, "sa.key")
+	if err := os.WriteFile(pubFile, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		return "", "", err
+	}
+	return pubFile, keyFile, nil
+}
+
+func createNamespace(ctx context.Context, c kubernetes.Interface, name string) error {
+	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	return err
+}
