@@ -248,10 +248,24 @@ func (c *cached) wrap(cause error) error {
 
 // refresh makes the one upstream call of a generation and stores its outcome.
 func (c *cached) refresh(ctx context.Context, gen uint64) (any, error) {
+	// A caller that found the value due may start its flight just after another flight
+	// stored a new value (singleflight forgets a key when its flight ends): look again
+	// before calling upstream, and respect a back-off another flight just set.
+	if e := c.cur.Load(); e != nil && c.gen.Load() == gen {
+		if e.fresh(c.elapsed()) {
+			return e.creds, nil
+		}
+		if now := c.cfg.now(); now.Before(e.retryAt) {
+			if e.valid(now) {
+				return e.creds, nil
+			}
+			return nil, e.cause
+		}
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.timeout)
 	defer cancel()
 	start, startEl := c.cfg.now(), c.elapsed()
-	creds, err := c.p.Credentials(rctx)
+	creds, err := c.call(rctx)
 	now := c.cfg.now()
 	if err == nil && creds.Expired(now) {
 		err = &registry.Error{Op: "refresh", Registry: c.cfg.name, Err: fmt.Errorf(
@@ -293,6 +307,18 @@ func (c *cached) refresh(ctx context.Context, gen uint64) (any, error) {
 			slog.Time("expires", creds.ExpiresAt), slog.Time("refresh_at", next.refreshAt))
 	}
 	return creds, nil
+}
+
+// call runs the upstream provider; a panic in it becomes an error (singleflight would
+// otherwise re-panic it on a fresh goroutine and crash the process). The panic value is not
+// quoted: it could hold anything.
+func (c *cached) call(ctx context.Context) (creds registry.Credentials, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			creds, err = registry.Credentials{}, fmt.Errorf("the credential provider panicked (%T): %w", r, registry.ErrUnavailable)
+		}
+	}()
+	return c.p.Credentials(ctx)
 }
 
 // refreshTime is the earlier of start + share*lifetime and expiry - margin, ignoring a

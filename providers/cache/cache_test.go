@@ -488,3 +488,11 @@ func TestLogsNoSecret(t *testing.T) {
 		t.Fatalf("log leaks a token:\n%s", out)
 	}
 }
+
+func TestProviderPanicIsAnError(t *testing.T) {
+	p := New(registry.ProviderFunc(func(context.Context) (registry.Credentials, error) { panic("s3cr3t-token-in-panic") }))
+	_, err := p.Credentials(context.Background())
+	if !errors.Is(err, registry.ErrUnavailable) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("err = %v", err)
+	}
+}
