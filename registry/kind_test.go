@@ -75,12 +75,12 @@ const (
 // validRecords is one valid record per kind (and per interesting variant).
 func validRecords(t testing.TB) map[string]registry.Registry {
 	return map[string]registry.Registry{
-		"dockerhub": {Name: "hub", Kind: registry.KindDockerHub, Fields: map[string]string{"username": "me", "password": "dckr_pat_x"}},
-		"ghcr":      {Name: "gh", Kind: registry.KindGHCR, Fields: map[string]string{"username": "octocat", "token": "ghp_x"}},
-		"ghcr path": {Name: "gh", Kind: registry.KindGHCR, Server: "ghcr.io/myorg", Fields: map[string]string{"username": "octocat", "token": "ghp_x"}},
-		"quay":      {Name: "q", Kind: registry.KindQuay, Fields: map[string]string{"username": "org+bot", "token": "t"}},
-		"harbor":    {Name: "h", Kind: registry.KindHarbor, Server: "https://harbor.example.com", Fields: map[string]string{"username": "robot$p+ci", "password": "p"}},
-		"custom":    {Name: "c", Kind: registry.KindCustom, Server: "registry.example.com:5000", Fields: map[string]string{"username": "u", "password": "p"}},
+		"dockerhub":        {Name: "hub", Kind: registry.KindDockerHub, Fields: map[string]string{"username": "me", "password": "dckr_pat_x"}},
+		"ghcr":             {Name: "gh", Kind: registry.KindGHCR, Fields: map[string]string{"username": "octocat", "token": "ghp_x"}},
+		"ghcr path":        {Name: "gh", Kind: registry.KindGHCR, Server: "ghcr.io/myorg", Fields: map[string]string{"username": "octocat", "token": "ghp_x"}},
+		"quay":             {Name: "q", Kind: registry.KindQuay, Fields: map[string]string{"username": "org+bot", "token": "t"}},
+		"harbor":           {Name: "h", Kind: registry.KindHarbor, Server: "https://harbor.example.com", Fields: map[string]string{"username": "robot$p+ci", "password": "p"}},
+		"custom":           {Name: "c", Kind: registry.KindCustom, Server: "registry.example.com:5000", Fields: map[string]string{"username": "u", "password": "p"}},
 		"custom anonymous": {Name: "c", Kind: registry.KindCustom, Server: "registry.example.com"},
 		"custom http insecure": {Name: "c", Kind: registry.KindCustom, Server: "http://[::1]:5000",
 			TLS: registry.TLS{Mode: registry.TLSInsecure}},
