@@ -1,0 +1,172 @@
+package kube
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// Refresher defaults.
+const (
+	// DefaultResync is how often a Refresher re-syncs when no credential expires.
+	DefaultResync = 10 * time.Minute
+	// DefaultMinBackoff and DefaultMaxBackoff bound the wait after a failed pass.
+	DefaultMinBackoff = time.Second
+	DefaultMaxBackoff = 5 * time.Minute
+	// minWait keeps a Refresher from spinning when credentials are about to expire.
+	minWait = time.Second
+)
+
+// Refresher keeps the Secrets of expiring credentials fresh: it runs a Syncer pass, then
+// sleeps until three quarters of the lifetime of the earliest expiring credential have
+// passed (jittered by ±10%, so replicas do not stampede), invalidates the providers that are
+// due (registry.Invalidator) so they fetch anew, and runs again. A pass with failures is
+// retried with exponential back-off, capped by half the remaining lifetime of what the
+// Secrets hold. Because a Syncer leaves the Secret of a registry whose
+// credentials failed exactly as it was, a failed refresh never deletes or blanks a working
+// Secret.
+type Refresher struct {
+	syncer     *Syncer
+	source     func(ctx context.Context) ([]registry.Registry, []string, error)
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+	resync     time.Duration
+	minBackoff time.Duration
+	maxBackoff time.Duration
+	jitter     func() float64 // in [0, 1)
+	onPass     func(*Result, error)
+
+	failures int
+}
+
+// RefresherOption configures NewRefresher.
+type RefresherOption func(*Refresher)
+
+// WithResync sets how often to re-sync when no credential expires (default 10 minutes).
+func WithResync(d time.Duration) RefresherOption {
+	return func(r *Refresher) {
+		if d > 0 {
+			r.resync = d
+		}
+	}
+}
+
+// WithBackoff sets the first and the longest wait after a failed pass (default 1 s, 5 min).
+func WithBackoff(min, max time.Duration) RefresherOption {
+	return func(r *Refresher) {
+		if min > 0 && max >= min {
+			r.minBackoff, r.maxBackoff = min, max
+		}
+	}
+}
+
+// WithRefresherClock sets the clock and the sleep function, for tests.
+func WithRefresherClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) RefresherOption {
+	return func(r *Refresher) {
+		if now != nil {
+			r.now = now
+		}
+		if sleep != nil {
+			r.sleep = sleep
+		}
+	}
+}
+
+// WithJitter sets the random source of the jitter, a function returning [0, 1) (default
+// math/rand/v2).
+func WithJitter(f func() float64) RefresherOption {
+	return func(r *Refresher) {
+		if f != nil {
+			r.jitter = f
+		}
+	}
+}
+
+// OnPass sets a function called after every pass with its result and error (for metrics or
+// logs); it must not block.
+func OnPass(f func(*Result, error)) RefresherOption { return func(r *Refresher) { r.onPass = f } }
+
+// NewRefresher returns a Refresher that syncs with s what source returns: the registries and
+// target namespaces, read anew before every pass (from a Catalog, a file, a database).
+func NewRefresher(s *Syncer, source func(ctx context.Context) ([]registry.Registry, []string, error), opts ...RefresherOption) *Refresher {
+	r := &Refresher{
+		syncer: s, source: source, now: time.Now, sleep: sleepCtx,
+		resync: DefaultResync, minBackoff: DefaultMinBackoff, maxBackoff: DefaultMaxBackoff,
+		jitter: rand.Float64,
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Run refreshes until ctx is done, and returns ctx's error.
+func (r *Refresher) Run(ctx context.Context) error {
+	for {
+		_, wait, _ := r.Step(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// Step runs one pass and returns its result, how long to wait before the next one, and its
+// error (the pass's, or the joined failures of its result).
+func (r *Refresher) Step(ctx context.Context) (*Result, time.Duration, error) {
+	now := r.now()
+	r.syncer.invalidateDue(now)
+	regs, namespaces, err := r.source(ctx)
+	var res *Result
+	if err == nil {
+		res, err = r.syncer.Sync(ctx, regs, namespaces)
+	}
+	if err == nil {
+		err = res.Err()
+	}
+	if r.onPass != nil {
+		r.onPass(res, err)
+	}
+	now = r.now()
+	var wait time.Duration
+	if err != nil {
+		r.failures++
+		wait = r.minBackoff << min(r.failures-1, 30)
+		if wait > r.maxBackoff || wait <= 0 {
+			wait = r.maxBackoff
+		}
+		// Retry well before the credentials still in the Secrets expire.
+		if res != nil && !res.ExpiresAt.IsZero() {
+			if half := res.ExpiresAt.Sub(now) / 2; half < wait {
+				wait = half
+			}
+		}
+	} else {
+		r.failures = 0
+		wait = r.resync
+		if next := r.syncer.nextRefresh(); !next.IsZero() && next.Sub(now) < wait {
+			wait = next.Sub(now)
+		}
+	}
+	// Jitter ±10%, never below minWait.
+	wait = time.Duration(float64(wait) * (0.9 + 0.2*r.jitter()))
+	if wait < minWait {
+		wait = minWait
+	}
+	return res, wait, err
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
