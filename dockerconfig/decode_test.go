@@ -185,7 +185,7 @@ func TestJSONMarshalIsRedacted(t *testing.T) {
 		Data  *Config   `json:"data"`
 		Entry AuthEntry `json:"entry"`
 	}{
-		Data: &Config{Auths: map[string]AuthEntry{"h": {Username: "u", Password: "s3cret", IdentityToken: "tok"}}, CredsStore: "pass"},
+		Data:  &Config{Auths: map[string]AuthEntry{"h": {Username: "u", Password: "s3cret", IdentityToken: "tok"}}, CredsStore: "pass"},
 		Entry: AuthEntry{Username: "<token>", Password: "s3cret"},
 	}
 	out, err := json.Marshal(doc)

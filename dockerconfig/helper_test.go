@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -37,7 +36,10 @@ func TestMain(m *testing.M) {
 // file the helper logs each requested server URL to.
 func installHelper(t *testing.T, db map[string][2]string) (logFile string) {
 	t.Helper()
-	goBin := testenv.LookPath(t, "go", "golang-go")
+	goBin, err := exec.LookPath("go") // go test runs, so the toolchain is there
+	if err != nil {
+		t.Fatalf("the go command is needed to build the test helper: %v", err)
+	}
 	helperOnce.Do(func() {
 		helperDir, helperErr = os.MkdirTemp("", "regcred-helper-")
 		if helperErr != nil {
@@ -52,7 +54,8 @@ func installHelper(t *testing.T, db map[string][2]string) (logFile string) {
 		t.Fatal(helperErr)
 	}
 	dir := t.TempDir()
-	data, err := json.Marshal(db)
+	var data []byte
+	data, err = json.Marshal(db)
 	if err != nil {
 		t.Fatal(err)
 	}
