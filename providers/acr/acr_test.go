@@ -145,6 +145,7 @@ func TestFaults(t *testing.T) {
 		{"exchange malformed json", tenant, clientID, secret, "", fakecloud.FaultJSON, 0, registry.ErrUnavailable, "refresh_token"},
 		{"exchange hangs", tenant, clientID, secret, "", fakecloud.FaultHang, 50 * time.Millisecond, context.DeadlineExceeded, "acr token exchange"},
 	}
+	var messages []string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			z := fakecloud.NewAzure(t, tenant, clientID, secret, server)
@@ -162,6 +163,9 @@ func TestFaults(t *testing.T) {
 				defer cancel()
 			}
 			c, err := p.Credentials(ctx)
+			if err != nil {
+				messages = append(messages, tt.name+": "+err.Error())
+			}
 			if !errors.Is(err, tt.want) || !c.Anonymous() {
 				t.Fatalf("got %v, %v; want %v", c, err, tt.want)
 			}
@@ -175,6 +179,7 @@ func TestFaults(t *testing.T) {
 			assertNoSecret(t, err)
 		})
 	}
+	golden(t, "faults.golden", messages)
 }
 
 // Through the cache: an exchange answering an already expired refresh token is refused and
@@ -211,6 +216,38 @@ func assertNoSecret(t *testing.T, err error) {
 	for _, s := range []string{secret, "wrong-secret", fakecloud.RefreshTokenMarker, "AADACCESSTOKEN"} {
 		if strings.Contains(err.Error(), s) {
 			t.Fatalf("error leaks a secret: %v", err)
+		}
+	}
+}
+
+func FuzzJWTExpiry(f *testing.F) {
+	f.Add("a.eyJleHAiOjE3MDAwMDAwMDB9.c")
+	f.Add("..")
+	f.Add("a.e30.c")
+	f.Fuzz(func(t *testing.T, tok string) {
+		if exp, ok := jwtExpiry(tok); ok && exp.IsZero() {
+			t.Fatalf("ok with a zero expiry for %q", tok)
+		}
+	})
+}
+
+func TestJWTExpiry(t *testing.T) {
+	tests := []struct {
+		tok  string
+		want int64
+		ok   bool
+	}{
+		{"h.eyJleHAiOjE3MDAwMDAwMDB9.s", 1700000000, true}, // {"exp":1700000000}
+		{"h.eyJleHAiOjEuN2U5fQ.s", 1700000000, true},       // {"exp":1.7e9}
+		{"h.e30.s", 0, false},                              // {}
+		{"h.eyJleHAiOiJzb29uIn0.s", 0, false},              // {"exp":"soon"}
+		{"opaque-token", 0, false},
+		{"h.!!!.s", 0, false},
+	}
+	for _, tt := range tests {
+		exp, ok := jwtExpiry(tt.tok)
+		if ok != tt.ok || (ok && exp.Unix() != tt.want) {
+			t.Errorf("jwtExpiry(%q) = %v, %v; want %d, %v", tt.tok, exp, ok, tt.want, tt.ok)
 		}
 	}
 }

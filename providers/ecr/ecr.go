@@ -184,7 +184,7 @@ func (p *Provider) Token(ctx context.Context) (Token, error) {
 			return Token{}, p.fail(p.classify(err))
 		}
 		if out.AuthorizationData == nil {
-			return Token{}, p.fail(fmt.Errorf("%w: ecr-public answered without authorizationData", registry.ErrUnavailable))
+			return Token{}, p.fail(fmt.Errorf("GetAuthorizationToken: ecr-public answered without authorizationData: %w", registry.ErrUnavailable))
 		}
 		raw, exp = aws.ToString(out.AuthorizationData.AuthorizationToken), out.AuthorizationData.ExpiresAt
 	} else {
@@ -200,7 +200,7 @@ func (p *Provider) Token(ctx context.Context) (Token, error) {
 			return Token{}, p.fail(p.classify(err))
 		}
 		if len(out.AuthorizationData) == 0 {
-			return Token{}, p.fail(fmt.Errorf("%w: ecr answered without authorizationData", registry.ErrUnavailable))
+			return Token{}, p.fail(fmt.Errorf("GetAuthorizationToken: ecr answered without authorizationData: %w", registry.ErrUnavailable))
 		}
 		d := out.AuthorizationData[0]
 		raw, exp, proxy = aws.ToString(d.AuthorizationToken), d.ExpiresAt, aws.ToString(d.ProxyEndpoint)
@@ -220,11 +220,11 @@ func (p *Provider) Token(ctx context.Context) (Token, error) {
 func decodeToken(raw string) (user, pass string, err error) {
 	b, err := base64.StdEncoding.DecodeString(raw)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: the authorization token is not base64", registry.ErrUnavailable)
+		return "", "", fmt.Errorf("GetAuthorizationToken: the authorization token in the answer is not base64: %w", registry.ErrUnavailable)
 	}
 	user, pass, ok := strings.Cut(string(b), ":")
 	if !ok || user == "" || pass == "" {
-		return "", "", fmt.Errorf("%w: the authorization token is not user:password", registry.ErrUnavailable)
+		return "", "", fmt.Errorf("GetAuthorizationToken: the authorization token in the answer is not user:password: %w", registry.ErrUnavailable)
 	}
 	return user, pass, nil
 }

@@ -279,6 +279,7 @@ func TestFaults(t *testing.T) {
 		{"token not base64", fakecloud.FaultToken, keyID, secret, 0, registry.ErrUnavailable, "base64"},
 		{"hang", fakecloud.FaultHang, keyID, secret, 50 * time.Millisecond, context.DeadlineExceeded, "in time"},
 	}
+	var messages []string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fake := newFake(t)
@@ -294,6 +295,9 @@ func TestFaults(t *testing.T) {
 				defer cancel()
 			}
 			c, err := p.Credentials(ctx)
+			if err != nil {
+				messages = append(messages, tt.name+": "+err.Error())
+			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
@@ -310,6 +314,7 @@ func TestFaults(t *testing.T) {
 			assertNoSecret(t, err)
 		})
 	}
+	golden(t, "faults.golden", messages)
 }
 
 // An unknown region passes the shape check but has no endpoint: the DNS failure says to
@@ -375,4 +380,16 @@ func assertNoSecret(t *testing.T, err error) {
 			}
 		}
 	}
+}
+
+func FuzzParseHost(f *testing.F) {
+	for _, s := range []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com", "public.ecr.aws", "https://x/y", "[::1]:5000", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, host string) {
+		id, region, _, public, err := ParseHost(host)
+		if err == nil && !public && (len(id) != 12 || region == "") {
+			t.Fatalf("ParseHost(%q) = %q, %q without error", host, id, region)
+		}
+	})
 }

@@ -95,7 +95,9 @@ func TestBadKey(t *testing.T) {
 		name, key, reason string
 	}{
 		{"not json", "{not json", "is not JSON"},
-		{"broken pem", edit(func(c map[string]string) { c["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n" }), "does not parse"},
+		{"broken pem", edit(func(c map[string]string) {
+			c["private_key"] = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+		}), "does not parse"},
 		{"pem newlines lost", edit(func(c map[string]string) { c["private_key"] = strings.ReplaceAll(c["private_key"], "\n", `\n`) }), "not PEM"},
 		{"truncated pem", edit(func(c map[string]string) { c["private_key"] = c["private_key"][:200] }), "not PEM"},
 		{"no client_email", edit(func(c map[string]string) { delete(c, "client_email") }), "client_email"},
@@ -147,6 +149,7 @@ func TestFaults(t *testing.T) {
 		{"malformed json", false, fakecloud.FaultJSON, 0, registry.ErrUnavailable, "malformed"},
 		{"hang", false, fakecloud.FaultHang, 50 * time.Millisecond, context.DeadlineExceeded, "in time"},
 	}
+	var messages []string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := fakecloud.NewGoogle(t)
@@ -166,6 +169,9 @@ func TestFaults(t *testing.T) {
 				defer cancel()
 			}
 			c, err := p.Credentials(ctx)
+			if err != nil {
+				messages = append(messages, tt.name+": "+err.Error())
+			}
 			if !errors.Is(err, tt.want) || !c.Anonymous() {
 				t.Fatalf("got %v, %v; want %v", c, err, tt.want)
 			}
@@ -179,6 +185,7 @@ func TestFaults(t *testing.T) {
 			assertNoSecret(t, err)
 		})
 	}
+	golden(t, "faults.golden", messages)
 }
 
 // Through the cache: the last good access token is served while valid when Google fails.

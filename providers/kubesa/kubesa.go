@@ -146,11 +146,11 @@ func (p *Provider) Credentials(ctx context.Context) (registry.Credentials, error
 		return registry.Credentials{}, p.fail(p.classify(ctx, err))
 	}
 	if out == nil || out.Status.Token == "" {
-		return registry.Credentials{}, p.fail(fmt.Errorf("the TokenRequest answer has no token: %w", registry.ErrUnavailable))
+		return registry.Credentials{}, p.fail(fmt.Errorf("serviceaccount %s/%s: the TokenRequest answer has no token: %w", p.namespace, p.sa, registry.ErrUnavailable))
 	}
 	exp := out.Status.ExpirationTimestamp.Time
 	if exp.IsZero() {
-		return registry.Credentials{}, p.fail(fmt.Errorf("the TokenRequest answer has no expirationTimestamp: %w", registry.ErrUnavailable))
+		return registry.Credentials{}, p.fail(fmt.Errorf("serviceaccount %s/%s: the TokenRequest answer has no expirationTimestamp: %w", p.namespace, p.sa, registry.ErrUnavailable))
 	}
 	c := registry.Credentials{ExpiresAt: exp.UTC()}
 	if p.o.form == Bearer {

@@ -246,6 +246,7 @@ func TestOverHTTP(t *testing.T) {
 		}, 0, registry.ErrUnavailable, "no token"},
 		{"hang", nil, 50 * time.Millisecond, context.DeadlineExceeded, "in time"},
 	}
+	var messages []string
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, _ := New(fakeAPIServer(t, tt.handler), ns, sa)
@@ -256,6 +257,9 @@ func TestOverHTTP(t *testing.T) {
 				defer cancel()
 			}
 			c, err := p.Credentials(ctx)
+			if err != nil {
+				messages = append(messages, tt.name+": "+err.Error())
+			}
 			if tt.want == nil {
 				if err != nil || c.Password != "KUBESATOKEN-http" || !c.ExpiresAt.Equal(exp) {
 					t.Fatalf("got %v, %v", c, err)
@@ -270,6 +274,7 @@ func TestOverHTTP(t *testing.T) {
 			}
 		})
 	}
+	golden(t, "overhttp.golden", messages)
 }
 
 // Through the cache: a token that is already expired on arrival is refused; the last good
