@@ -43,11 +43,93 @@ func Decode(r io.Reader) (*Config, error) {
 
 // Parse is Decode for a document already in memory.
 func Parse(data []byte) (*Config, error) {
-	cfg := New()
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
+		return New(), nil
+	}
+	if cfg, ok := parseFast(data); ok {
 		return cfg, nil
 	}
+	return parseSlow(data)
+}
+
+// parseFast reads a well-formed config.json in one streaming pass, decoding "auths"
+// straight into wire entries. It gives up (ok false) on anything else: a legacy
+// .dockercfg, a document without auths, credHelpers or credsStore, and every error. Then
+// parseSlow, which defines the semantics, decodes the document and words the error;
+// FuzzDecode checks that both agree.
+func parseFast(data []byte) (cfg *Config, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, false
+	}
+	cfg = &Config{}
+	var wire map[string]wireEntry
+	modern := false
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		key := t.(string) // object keys are always strings
+		switch key {
+		case "auths":
+			var w map[string]wireEntry // a fresh value per occurrence: the last one wins
+			if dec.Decode(&w) != nil {
+				return nil, false
+			}
+			wire, modern = w, true
+		case "credHelpers":
+			var h map[string]string
+			if dec.Decode(&h) != nil {
+				return nil, false
+			}
+			cfg.CredHelpers, modern = h, true
+		case "credsStore":
+			var s string
+			if dec.Decode(&s) != nil {
+				return nil, false
+			}
+			cfg.CredsStore, modern = s, true
+		default:
+			var raw json.RawMessage
+			if dec.Decode(&raw) != nil {
+				return nil, false
+			}
+			var b bytes.Buffer
+			if json.Compact(&b, raw) != nil {
+				return nil, false
+			}
+			if cfg.Extra == nil {
+				cfg.Extra = map[string]json.RawMessage{}
+			}
+			cfg.Extra[key] = b.Bytes()
+		}
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return nil, false
+	}
+	if _, err := dec.Token(); err != io.EOF || !modern {
+		return nil, false
+	}
+	if len(cfg.CredHelpers) == 0 {
+		cfg.CredHelpers = nil
+	}
+	cfg.Auths = make(map[string]AuthEntry, len(wire))
+	for k, w := range wire {
+		e, err := w.entry(k)
+		if err != nil {
+			return nil, false
+		}
+		cfg.Auths[k] = e
+	}
+	return cfg, true
+}
+
+// parseSlow decodes level by level through json.RawMessage, which lets it recognise a
+// legacy .dockercfg and name the entry and field of every error.
+func parseSlow(data []byte) (*Config, error) {
+	cfg := New()
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, jsonError("", "", err)

@@ -34,8 +34,22 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse(data)
+		trimmed := bytes.TrimSpace(data)
+		if len(trimmed) == 0 {
+			if err != nil || len(cfg.Auths) != 0 {
+				t.Fatalf("empty input: %v %v", cfg, err)
+			}
+			return
+		}
+		slow, slowErr := parseSlow(trimmed)
+		if (err == nil) != (slowErr == nil) {
+			t.Fatalf("fast and slow paths disagree: %v vs %v\ninput: %q", err, slowErr, data)
+		}
 		if err != nil {
 			return
+		}
+		if diff := cmp.Diff(slow, cfg); diff != "" {
+			t.Fatalf("fast and slow paths decode differently (-slow +fast):\n%s\ninput: %q", diff, data)
 		}
 		enc, err := cfg.Marshal()
 		if err != nil {
