@@ -273,3 +273,33 @@ func TestECRSimulated48Hours(t *testing.T) {
 		t.Fatalf("AWS calls = %d for %d tokens over 48h, want 5 (one per token, refreshed at 80%% of 12h)", calls, len(tokens))
 	}
 }
+
+// No way of printing a provider shows a secret.
+func TestPrintingRedacts(t *testing.T) {
+	g := fakecloud.NewGoogle(t)
+	key := g.NewKey("puller@my-project.iam.gserviceaccount.com")
+	kc := kubesatest.NewClientset(kubesatest.ServiceAccount("payload", "sa"))
+	records := []registry.Registry{
+		ecrRecord("", map[string]string{"sessionToken": "FwoGZXIvYXdzSESSION"}),
+		{Name: "acr", Kind: registry.KindACR, Fields: map[string]string{"loginServer": "myregistry.azurecr.io", "username": "sp", "password": "acr-client-secret", "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47"}},
+		{Name: "gcr", Kind: registry.KindGCR, Fields: map[string]string{"serviceAccountKey": key}},
+		{Name: "k", Kind: registry.KindKubernetes, Server: "r.example.com", Fields: map[string]string{"serviceAccount": "payload/sa"}},
+	}
+	for _, mode := range []google.Mode{google.AccessToken, google.JSONKey} {
+		for _, r := range records {
+			p, err := For(r, WithKubeClient(kc), WithGoogleMode(mode))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := fmt.Sprintf("%v|%+v|%#v|%s", p, p, p, p)
+			for _, s := range []string{secret, "FwoGZXIvYXdzSESSION", "acr-client-secret", "PRIVATE KEY", "MII"} {
+				if strings.Contains(out, s) {
+					t.Fatalf("%s: printing the provider shows a secret: %s", r.Kind, out)
+				}
+			}
+			if !strings.Contains(out, "cache") && mode == google.AccessToken {
+				t.Fatalf("%s: %s", r.Kind, out)
+			}
+		}
+	}
+}

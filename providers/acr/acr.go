@@ -159,6 +159,9 @@ func (p *Provider) String() string {
 	return "acr " + p.loginServer + " (Azure AD: client " + p.clientID + " in tenant " + p.o.tenant + ")"
 }
 
+// GoString redacts for %#v.
+func (p *Provider) GoString() string { return "acr.Provider(" + p.String() + ")" }
+
 // Credentials returns basic auth without a tenant; with one, it fetches an Azure AD token
 // and exchanges it for an ACR refresh token, returned as IdentityToken with username
 // TokenUsername and the refresh token's expiry.

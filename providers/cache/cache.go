@@ -368,6 +368,9 @@ func (c *cached) RefreshAt() time.Time {
 	return time.Time{}
 }
 
+// GoString redacts for %#v (the struct holds credentials).
+func (c *cached) GoString() string { return "cache.New(" + c.String() + ")" }
+
 // String names the cache without secrets.
 func (c *cached) String() string {
 	if c.cfg.name == "" {

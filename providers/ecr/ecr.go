@@ -159,6 +159,9 @@ func (p *Provider) String() string {
 	return fmt.Sprintf("%s %s (%s)", api, p.region, via)
 }
 
+// GoString redacts for %#v.
+func (p *Provider) GoString() string { return "ecr.Provider(" + p.String() + ")" }
+
 // Credentials returns the decoded token as username/password with its expiry.
 func (p *Provider) Credentials(ctx context.Context) (registry.Credentials, error) {
 	t, err := p.Token(ctx)

@@ -76,7 +76,7 @@ func WithName(name string) Option { return func(o *options) { o.name = name } }
 // Artifact Registry. It does not cache; wrap it with providers/cache in AccessToken mode.
 // Safe for concurrent use.
 type Provider struct {
-	key   string
+	key   registry.Secret
 	email string
 	o     options
 }
@@ -104,7 +104,7 @@ func New(serviceAccountKey string, opts ...Option) (*Provider, error) {
 	if o.name == "" {
 		o.name = k.ClientEmail
 	}
-	return &Provider{key: serviceAccountKey, email: k.ClientEmail, o: o}, nil
+	return &Provider{key: registry.Secret(serviceAccountKey), email: k.ClientEmail, o: o}, nil
 }
 
 // Email is the service account's client_email.
@@ -119,14 +119,17 @@ func (p *Provider) Expiring() bool { return p.o.mode == AccessToken }
 // String describes the provider without secrets.
 func (p *Provider) String() string { return "google " + p.email + " (" + p.o.mode.String() + ")" }
 
+// GoString redacts for %#v.
+func (p *Provider) GoString() string { return "google.Provider(" + p.String() + ")" }
+
 // Credentials returns _json_key basic auth in JSONKey mode; in AccessToken mode it signs a
 // JWT with the key, trades it at the token endpoint (the JWT-bearer grant) and returns
 // username oauth2accesstoken with the access token and its expiry.
 func (p *Provider) Credentials(ctx context.Context) (registry.Credentials, error) {
 	if p.o.mode == JSONKey {
-		return registry.Credentials{Username: JSONKeyUsername, Password: registry.Secret(p.key)}, nil
+		return registry.Credentials{Username: JSONKeyUsername, Password: p.key}, nil
 	}
-	conf, err := googleoauth.JWTConfigFromJSON([]byte(p.key), p.o.scopes...)
+	conf, err := googleoauth.JWTConfigFromJSON([]byte(p.key.Reveal()), p.o.scopes...)
 	if err != nil { // New checked the key; this is defensive
 		return registry.Credentials{}, p.fail(&registry.FieldError{Field: "serviceAccountKey", Reason: "is not a usable service account key"})
 	}

@@ -136,6 +136,9 @@ func (p *Provider) String() string {
 	return s
 }
 
+// GoString describes the provider for %#v.
+func (p *Provider) GoString() string { return "kubesa.Provider(" + p.String() + ")" }
+
 // Credentials requests a token and returns it in the chosen form with the expiry from
 // status.expirationTimestamp.
 func (p *Provider) Credentials(ctx context.Context) (registry.Credentials, error) {
