@@ -410,4 +410,3 @@ func TestKubeSATokenRequest(t *testing.T) {
 		t.Fatalf("token in the secret does not review as %s: %s", want, b)
 	}
 }
-

@@ -1,0 +1,64 @@
+// Package kube keeps Kubernetes image pull Secrets for saved registries: it builds
+// kubernetes.io/dockerconfigjson Secrets (Build, BuildCombined, NewSecret), syncs them into
+// target namespaces (Syncer), keeps expiring credentials fresh (Refresher), adds them to
+// ServiceAccounts and pod specs (WithServiceAccounts, AddImagePullSecrets), and reads
+// existing pull Secrets back as the kubelet would (Keychain).
+//
+// It imports registry, dockerconfig, k8s.io/api and client-go; callers pass their own
+// kubernetes.Interface (in-cluster, from a kubeconfig, or client-go's fake clientset).
+//
+// # The Secrets
+//
+// One Secret per registry and namespace, named "registry-secret-{id}" (DefaultSecretName;
+// WithSecretName changes it), type kubernetes.io/dockerconfigjson, with the deterministic
+// encoding of dockerconfig (byte-identical for equal credentials). Labels:
+// app.kubernetes.io/managed-by=regcred (WithManagedBy sets another value, so two platforms
+// sharing a cluster never touch each other's Secrets) and regcred.io/registry-id.
+// Annotations: regcred.io/hash (sha256 of .dockerconfigjson), regcred.io/registry (the
+// registry's name) and, for expiring credentials, regcred.io/expires-at (RFC 3339 UTC).
+// Public registries, and providers that answer anonymous, get no Secret.
+//
+// # Rules of a sync
+//
+//   - Ownership is the managed-by label. A Secret without it (or with another value) is
+//     never updated or deleted, even when it has the name regcred wants: that namespace
+//     reports a *ConflictError (errors.Is registry.ErrConflict) naming it.
+//   - Write only on change. A Secret whose hash annotation, data hash, type, registry label
+//     and expiry equal the desired ones is left alone: a steady-state pass sends no write.
+//     The existing Secrets are read with ONE cluster-wide list (label selector); a client
+//     that may not list cluster-wide falls back to one list per namespace.
+//   - Credentials are resolved once per registry per pass, not per namespace, through one
+//     provider per registry record kept across passes, so a caching provider's token is
+//     reused and the steady state holds for token kinds too.
+//   - A registry whose credentials fail is reported failed in every namespace and its
+//     Secrets are left exactly as they are: never deleted, never blanked.
+//   - Updates keep others' labels and annotations, carry the resourceVersion read, and on a
+//     conflict re-read (the Secret may have become current, or someone else's) and retry, at
+//     most 5 times. An owned Secret of the wrong type is replaced (the type is immutable).
+//     Deletes carry a UID precondition.
+//   - With WithPrune, owned Secrets whose registry is gone, or that sit in a namespace no
+//     longer targeted (found through the cluster-wide list), are deleted, and removed from
+//     the patched ServiceAccounts.
+//   - With WithServiceAccounts, each named ServiceAccount in each target namespace gets the
+//     Secrets in imagePullSecrets; entries others put there stay, in their order.
+//     There is no patch when nothing is missing. A missing ServiceAccount is a failure.
+//   - Writes fan out over namespaces with at most WithConcurrency (default 16) in flight.
+//   - The Result says, per namespace and object, created / updated / unchanged / pruned /
+//     patched / failed with the cause; Result.Err joins the failures. API errors wrap
+//     registry's sentinels (ErrForbidden with what RBAC must grant, ErrUnauthorized,
+//     ErrNotFound, ErrConflict, ErrInvalid, ErrUnavailable).
+//
+// # Refreshing
+//
+// A Refresher runs passes in a loop: after a pass it sleeps until three quarters of the
+// lifetime of the earliest expiring credential (±10% jitter), invalidates due providers
+// (registry.Invalidator) and syncs again; after a failing pass it backs off exponentially
+// (1 s to 5 min by default). Since a failed resolution never changes a Secret, the Secret
+// in the cluster keeps working until its real expiry.
+//
+// # Reading pull Secrets
+//
+// Keychain follows the kubelet's keyring: globs per host label ("*.example.com"), an
+// optional port that must match when given, a path prefix on whole segments, Docker Hub
+// aliases folded, and candidates in the order the kubelet tries them.
+package kube

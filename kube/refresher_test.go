@@ -1,0 +1,177 @@
+package kube_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/registry"
+)
+
+// fakeClock is a manual clock.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// tokenSource is a caching provider of one-hour tokens that can be made to fail.
+type tokenSource struct {
+	clock   *fakeClock
+	mu      sync.Mutex
+	cur     registry.Credentials
+	n       int
+	fail    bool
+	fetches int
+}
+
+func (p *tokenSource) Credentials(ctx context.Context) (registry.Credentials, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.cur.Anonymous() && p.clock.Now().Before(p.cur.ExpiresAt) {
+		return p.cur, nil
+	}
+	p.fetches++
+	if p.fail {
+		return registry.Credentials{}, &registry.Error{Op: "refresh", Registry: "tok", Err: registry.ErrUnavailable}
+	}
+	p.n++
+	p.cur = registry.Credentials{Username: "token", Password: registry.Secret("t" + string(rune('0'+p.n))), ExpiresAt: p.clock.Now().Add(time.Hour)}
+	return p.cur, nil
+}
+
+func (p *tokenSource) Invalidate() { p.mu.Lock(); p.cur = registry.Credentials{}; p.mu.Unlock() }
+
+var _ registry.Invalidator = (*tokenSource)(nil)
+
+func TestRefresher(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	src := &tokenSource{clock: clock}
+	client := fake.NewSimpleClientset()
+	reg := registry.Registry{ID: "tok", Name: "tok", Kind: registry.KindKubernetes, Server: "payload.example.com"}
+	s := kube.NewSyncer(client, kube.WithClock(clock.Now),
+		kube.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil }))
+	r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
+		return []registry.Registry{reg}, []string{"ns"}, nil
+	}, kube.WithRefresherClock(clock.Now, nil), kube.WithJitter(func() float64 { return 0.5 }), kube.WithBackoff(time.Second, time.Minute), kube.WithResync(24*time.Hour))
+
+	secret := func() *corev1.Secret {
+		s, err := client.CoreV1().Secrets("ns").Get(ctx, "registry-secret-tok", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	res, wait, err := r.Step(ctx)
+	if err != nil || res.Count(kube.Created) != 1 {
+		t.Fatalf("first pass: %v\n%s", err, res)
+	}
+	if wait != 45*time.Minute { // three quarters of the one-hour lifetime (jitter 0.5 = none)
+		t.Fatalf("wait %v, want 45m", wait)
+	}
+	first := secret()
+
+	// Woken early (say by a restart of the loop): the token is not due, nothing is written.
+	clock.Advance(10 * time.Minute)
+	res, wait, err = r.Step(ctx)
+	if err != nil || res.Writes != 0 || wait != 35*time.Minute {
+		t.Fatalf("early pass: writes %d wait %v err %v", res.Writes, wait, err)
+	}
+
+	// Due: the provider is invalidated, a new token is written.
+	clock.Advance(35 * time.Minute)
+	res, wait, err = r.Step(ctx)
+	if err != nil || res.Count(kube.Updated) != 1 {
+		t.Fatalf("due pass: %v\n%s", err, res)
+	}
+	if wait != 45*time.Minute {
+		t.Fatalf("wait after refresh %v, want 45m", wait)
+	}
+	second := secret()
+	if second.Annotations[kube.AnnotationHash] == first.Annotations[kube.AnnotationHash] {
+		t.Fatal("the due refresh did not write a new token")
+	}
+
+	// The token endpoint fails: back-off doubles, the working secret stays as it is.
+	src.mu.Lock()
+	src.fail = true
+	src.mu.Unlock()
+	clock.Advance(45 * time.Minute)
+	var waits []time.Duration
+	for i := 0; i < 4; i++ {
+		res, wait, err = r.Step(ctx)
+		if !errors.Is(err, registry.ErrUnavailable) {
+			t.Fatalf("failing pass %d: err %v", i, err)
+		}
+		waits = append(waits, wait)
+		clock.Advance(wait)
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	for i := range want {
+		if waits[i] != want[i] {
+			t.Fatalf("back-off %v, want %v", waits, want)
+		}
+	}
+	if after := secret(); after.ResourceVersion != second.ResourceVersion || string(after.Data[corev1.DockerConfigJsonKey]) != string(second.Data[corev1.DockerConfigJsonKey]) {
+		t.Fatal("a failed refresh changed the working secret")
+	}
+
+	// Recovery resets the back-off.
+	src.mu.Lock()
+	src.fail = false
+	src.mu.Unlock()
+	res, wait, err = r.Step(ctx)
+	if err != nil || res.Count(kube.Updated) != 1 || wait != 45*time.Minute {
+		t.Fatalf("recovery: err %v wait %v\n%s", err, wait, res)
+	}
+}
+
+func TestRefresherJitterAndResync(t *testing.T) {
+	client := fake.NewSimpleClientset()
+	s := kube.NewSyncer(client)
+	for _, tc := range []struct {
+		jitter float64
+		want   time.Duration
+	}{{0, 9 * time.Minute}, {0.5, 10 * time.Minute}, {0.999999, 11 * time.Minute}} {
+		r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
+			return []registry.Registry{ghcr("static", "x")}, []string{"ns"}, nil
+		}, kube.WithJitter(func() float64 { return tc.jitter }), kube.WithResync(10*time.Minute))
+		_, wait, err := r.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := wait - tc.want; d < -time.Second || d > time.Second {
+			t.Errorf("jitter %v: wait %v, want about %v", tc.jitter, wait, tc.want)
+		}
+	}
+}
+
+func TestRefresherRunStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	passes := 0
+	r := kube.NewRefresher(kube.NewSyncer(fake.NewSimpleClientset()), func(context.Context) ([]registry.Registry, []string, error) {
+		passes++
+		if passes == 3 {
+			cancel()
+		}
+		return nil, []string{"ns"}, nil
+	}, kube.WithRefresherClock(nil, func(ctx context.Context, d time.Duration) error { return ctx.Err() }))
+	if err := r.Run(ctx); !errors.Is(err, context.Canceled) || passes != 3 {
+		t.Fatalf("Run: %v after %d passes", err, passes)
+	}
+}
