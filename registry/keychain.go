@@ -37,6 +37,7 @@ type Keychain struct {
 	entries []*keychainEntry
 	hosts   map[string]*hostIndex       // exact hosts
 	wild    map[string][]*wildcardEntry // wildcard servers by the literal suffix after the last "*"
+	wildLen uint64                      // bit n set: some wildcard suffix has n labels (0 for "")
 	byID    map[string]*keychainEntry   // by ID, or by name for records without one
 	log     *slog.Logger
 }
@@ -161,6 +162,7 @@ func NewKeychain(regs []Registry, opts ...KeychainOption) (*Keychain, error) {
 			e.host = srv.Host
 			w := &wildcardEntry{pattern: newHostPattern(srv.Host), entry: e}
 			k.wild[w.pattern.suffix] = append(k.wild[w.pattern.suffix], w)
+			k.wildLen |= 1 << min(suffixLabels(w.pattern.suffix), 63)
 			continue
 		}
 		e.host = canonicalHost(srv.Host)
@@ -285,16 +287,29 @@ func (k *Keychain) lookupWildcard(host string) *keychainEntry {
 			}
 		}
 	}
-	consider("")
+	if k.wildLen&1 != 0 {
+		consider("")
+	}
+	labels := strings.Count(name, ".") + 1 // labels of name[i+1:] after the first dot: labels-1, ...
 	for i := 0; i < len(name); i++ {
 		if name[i] == '.' {
-			consider(name[i+1:])
+			labels--
+			if k.wildLen&(1<<min(labels, 63)) != 0 {
+				consider(name[i+1:])
+			}
 		}
 	}
 	if best == nil {
 		return nil
 	}
 	return best.entry
+}
+
+func suffixLabels(s string) int {
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, ".") + 1
 }
 
 func betterWildcard(a, b *wildcardEntry) bool {
@@ -309,16 +324,39 @@ func betterWildcard(a, b *wildcardEntry) bool {
 
 // Resolve implements authn.Keychain: the authenticator of the registry that matches the
 // resource, or authn.Anonymous. It reads no file and fetches nothing: the authenticator
-// asks the registry's provider when the transport calls Authorization.
+// asks the registry's provider when the transport calls Authorization. The repository path
+// is only looked at when the host has path-scoped registries.
 func (k *Keychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
-	host, repo, library, err := resourceRef(res)
-	if err != nil {
-		return nil, &Error{Op: "resolve", Registry: res.RegistryStr(), Err: err}
+	reg := res.RegistryStr()
+	host := lowerASCII(reg)
+	switch host {
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		host = dockerHubHost
+	default:
+		if strings.HasPrefix(host, "[") {
+			host = canonicalIPv6(host)
+		}
 	}
-	if e := k.lookup(host, repo, library); e != nil {
-		return e.auth, nil
+	var e *keychainEntry
+	if hi := k.hosts[host]; hi != nil {
+		if hi.paths != nil {
+			repo, library, err := resourceRepo(res, reg)
+			if err != nil {
+				return nil, &Error{Op: "resolve", Registry: reg, Err: err}
+			}
+			e = hi.lookupPath(repo, library)
+		}
+		if e == nil {
+			e = hi.root
+		}
 	}
-	return authn.Anonymous, nil
+	if e == nil && len(k.wild) > 0 {
+		e = k.lookupWildcard(host)
+	}
+	if e == nil {
+		return authn.Anonymous, nil
+	}
+	return e.auth, nil
 }
 
 // ResolveContext implements authn.ContextKeychain; the lookup itself does not block.
@@ -331,25 +369,15 @@ type repositoryResource interface {
 	RepositoryStr() string
 }
 
-// resourceRef extracts the canonical host and the path from a resource without parsing
-// when it is one of go-containerregistry's names (already validated).
-func resourceRef(res authn.Resource) (host, repo string, library bool, err error) {
-	reg := res.RegistryStr()
-	host = lowerASCII(reg)
-	switch host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		host = dockerHubHost
-	default:
-		if strings.HasPrefix(host, "[") {
-			host = canonicalIPv6(host)
-		}
-	}
+// resourceRepo extracts the repository path of a resource: directly from
+// go-containerregistry's names (already validated), else from its String.
+func resourceRepo(res authn.Resource, reg string) (repo string, library bool, err error) {
 	if r, ok := res.(repositoryResource); ok {
-		return host, r.RepositoryStr(), false, nil
+		return r.RepositoryStr(), false, nil
 	}
 	s := res.String()
 	if s == reg {
-		return host, "", false, nil
+		return "", false, nil
 	}
 	if rest, ok := strings.CutPrefix(s, reg+"/"); ok {
 		// host/path[:tag][@digest] from some other Resource implementation.
@@ -359,13 +387,13 @@ func resourceRef(res authn.Resource) (host, repo string, library bool, err error
 		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
 			rest = rest[:i]
 		}
-		return host, rest, false, nil
+		return rest, false, nil
 	}
 	ref, err := parseImageRef(s)
 	if err != nil {
-		return "", "", false, err
+		return "", false, err
 	}
-	return ref.host, ref.repo, ref.library, nil
+	return ref.repo, ref.library, nil
 }
 
 // Match returns the registry an image reference ("postgres:17", "ghcr.io/org/app@sha256:…",
