@@ -148,8 +148,7 @@ func startDockerd(bin, cli string) (*Docker, error) {
 		"--log-level=warn",
 	)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	// SIGTERM, not SIGKILL, if the test binary dies: dockerd then stops its containerd.
-	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	dockerdDiesWithParent(d.cmd)
 	if err := d.cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("start dockerd: %w", err)
@@ -217,14 +216,7 @@ func (d *Docker) stop() error {
 			}
 		}
 	}
-	// netns bind mounts may remain under the exec root after a kill; detach them first.
-	if b, err := os.ReadFile("/proc/self/mounts"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], d.dir+"/") {
-				syscall.Unmount(f[1], syscall.MNT_DETACH)
-			}
-		}
-	}
+	unmountUnder(d.dir) // netns bind mounts may remain under the exec root after a kill
 	if err := os.RemoveAll(d.dir); err != nil {
 		errs = append(errs, err)
 	}
