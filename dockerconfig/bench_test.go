@@ -13,6 +13,16 @@ import (
 	"github.com/regcred/regcred/registry"
 )
 
+// Measured 2026-11-23 on the shared 2-core build VM (load average ~10, so +-30%) with
+//
+//	go test -run '^$' -bench . -benchtime 1s -count 3 ./dockerconfig
+//
+//	Decode1000  regcred     5.2-7.5 ms/op  1.64 MB/op  7056 allocs/op
+//	            docker-cli  6.2-8.0 ms/op  1.43 MB/op  7044 allocs/op
+//	Encode1000  regcred     1.0-1.4 ms/op  0.65 MB/op     7 allocs/op
+//	            docker-cli  3.8-5.1 ms/op  1.17 MB/op  5012 allocs/op
+//	Lookup1000  exact key   117-179 ns/op  0 allocs; alias form (scan) 74-90 us/op
+
 // benchConfig is a config.json with n entries, as docker login would leave it (auth only),
 // plus a few settings docker keeps.
 func benchConfig(b *testing.B, n int) []byte {

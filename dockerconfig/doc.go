@@ -24,7 +24,8 @@
 //     An empty username or a missing colon is an error (docker refuses them too).
 //   - When an entry has both "auth" and username/password, "auth" wins and the fields are
 //     ignored, as in docker/cli (LoadFromReader) and the kubelet.
-//   - NUL bytes around the password are dropped (docker/cli does it for "auth").
+//   - NUL bytes around the password are dropped (docker/cli does it for "auth"; we do it
+//     for the password field too, so every decoded config round-trips).
 //   - A username of "<token>" (TokenUsername) means the password is an identity token,
 //     the convention of docker/cli's credential helper store: the entry gets
 //     IdentityToken and no username or password (an explicit "identitytoken" wins).
@@ -49,7 +50,10 @@
 // repository path. Lookup finds entries stored under every form docker accepts
 // ("https://host", "http://host/", "host/v2/") and lets a host entry serve its paths,
 // never the reverse. Get asks the credential helper first (CredHelpers[host], else
-// CredsStore), then the inline entry; not found wraps registry.ErrNotFound.
+// CredsStore), then the inline entry; not found wraps registry.ErrNotFound. Helpers run
+// through docker-credential-helpers' client with a program bound to ctx (cancelling kills
+// it) whose stderr is captured for the error, never printed; a helper name that is not a
+// plain program name is refused.
 //
 // # Building from registries (FromRegistries)
 //
@@ -58,6 +62,8 @@
 //
 // # Secrets
 //
-// Config and AuthEntry redact under String, every fmt verb and slog; error texts never
-// carry a credential. Marshal and WriteFile write the real values: that is their job.
+// Config and AuthEntry redact under String, every fmt verb, slog and json.Marshal
+// (MarshalJSON is a redacted view, so a Config inside a logged struct stays safe); error
+// texts never carry a credential. Marshal, Encode and WriteFile write the real values:
+// that is their job.
 package dockerconfig
