@@ -20,6 +20,10 @@
 //     naming namespace/name and how to create it; RBAC refusals are ErrForbidden (the
 //     caller needs create on serviceaccounts/token); API server trouble is ErrUnavailable.
 //     Tokens never appear in errors.
+//   - Tested against the real kube-apiserver of internal/testenv (TokenRequest, then
+//     TokenReview accepts the token for the audience and refuses it for another; RBAC
+//     refusal; a deleted ServiceAccount), and for faults against client-go's fake and an
+//     httptest API server speaking the TokenRequest and Status JSON.
 //   - kubesatest holds a fake clientset whose "create serviceaccounts/token" behaves like
 //     the real API, for this package's tests and for adapters (kube) that need tokens.
 package kubesa
