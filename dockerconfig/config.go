@@ -143,32 +143,36 @@ func (c *Config) Keys() []string {
 	return keys
 }
 
-// Set stores c for server under Key(server), replacing the credentials of the entry
-// there (its email is kept) and deleting the other keys that name the same server
+// Set stores creds for server under Key(server), replacing the credentials of the entry
+// there (its email is kept, else the email of the smallest alias key) and deleting the other keys that name the same server
 // ("https://ghcr.io", "ghcr.io/v2/", ...) so exactly one entry answers for it.
-func (cfg *Config) Set(server string, c registry.Credentials) {
+func (c *Config) Set(server string, creds registry.Credentials) {
 	key := Key(server)
-	if cfg.Auths == nil {
-		cfg.Auths = map[string]AuthEntry{}
+	if c.Auths == nil {
+		c.Auths = map[string]AuthEntry{}
 	}
-	e := Entry(c)
-	e.Email = cfg.Auths[key].Email
-	for k := range cfg.Auths {
+	e := Entry(creds)
+	e.Email = c.Auths[key].Email
+	emailFrom := ""
+	for k, old := range c.Auths {
 		if k != key && Key(k) == key {
-			delete(cfg.Auths, k)
+			if _, exact := c.Auths[key]; !exact && old.Email != "" && (emailFrom == "" || k < emailFrom) {
+				e.Email, emailFrom = old.Email, k
+			}
+			delete(c.Auths, k)
 		}
 	}
-	cfg.Auths[key] = e
+	c.Auths[key] = e
 }
 
 // Delete removes every entry stored under a key that names server (Key(k) == Key(server))
 // and reports whether there was one.
-func (cfg *Config) Delete(server string) bool {
+func (c *Config) Delete(server string) bool {
 	key := Key(server)
 	found := false
-	for k := range cfg.Auths {
+	for k := range c.Auths {
 		if Key(k) == key {
-			delete(cfg.Auths, k)
+			delete(c.Auths, k)
 			found = true
 		}
 	}
@@ -182,20 +186,20 @@ func (cfg *Config) Delete(server string) bool {
 // keys docker also accepts for it ("https://ghcr.io", "http://ghcr.io/", "ghcr.io/v2/",
 // upper case); among those the smallest key wins, so the answer is deterministic. It
 // returns the key found.
-func (cfg *Config) Lookup(server string) (key string, e AuthEntry, ok bool) {
+func (c *Config) Lookup(server string) (key string, e AuthEntry, ok bool) {
 	k := Key(server)
 	for k != "" {
-		if e, ok := cfg.Auths[k]; ok {
+		if e, ok := c.Auths[k]; ok {
 			return k, e, true
 		}
 		found := ""
-		for stored := range cfg.Auths {
+		for stored := range c.Auths {
 			if Key(stored) == k && (found == "" || stored < found) {
 				found = stored
 			}
 		}
 		if found != "" {
-			return found, cfg.Auths[found], true
+			return found, c.Auths[found], true
 		}
 		k = parentKey(k)
 	}

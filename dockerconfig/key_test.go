@@ -109,6 +109,14 @@ func TestSetReplacesAliasesAndKeepsEmail(t *testing.T) {
 	if diff := cmp.Diff(want, cfg.Auths); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+	aliasOnly := &Config{Auths: map[string]AuthEntry{
+		"https://quay.io/": {Username: "old", Email: "b@example.com"},
+		"http://quay.io":   {Username: "old", Email: "a@example.com"},
+	}}
+	aliasOnly.Set("quay.io", registry.Credentials{Username: "new", Password: "p"})
+	if diff := cmp.Diff(map[string]AuthEntry{"quay.io": {Username: "new", Password: "p", Email: "a@example.com"}}, aliasOnly.Auths); diff != "" {
+		t.Errorf("alias email (-want +got):\n%s", diff)
+	}
 	if !cfg.Delete("https://ghcr.io/") || cfg.Delete("ghcr.io") {
 		t.Errorf("Delete reported wrongly")
 	}
