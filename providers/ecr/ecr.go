@@ -97,8 +97,9 @@ type Provider struct {
 	region string
 	o      options
 
-	mu  sync.Mutex
-	cfg *aws.Config // built on first use (the default chain reads files and the environment)
+	mu      sync.Mutex
+	private *ecr.Client       // built on first use (the default chain reads files and the
+	public  *ecrpublic.Client // environment); one of them, per WithPublic
 }
 
 var _ registry.Provider = (*Provider)(nil)
@@ -170,7 +171,7 @@ func (p *Provider) Credentials(ctx context.Context) (registry.Credentials, error
 
 // Token calls GetAuthorizationToken and decodes the answer, with the proxy endpoint.
 func (p *Provider) Token(ctx context.Context) (Token, error) {
-	cfg, err := p.awsConfig(ctx)
+	private, public, err := p.clients(ctx)
 	if err != nil {
 		return Token{}, p.fail(err)
 	}
@@ -178,11 +179,7 @@ func (p *Provider) Token(ctx context.Context) (Token, error) {
 	var exp *time.Time
 	var proxy string
 	if p.o.public {
-		out, err := ecrpublic.NewFromConfig(cfg, func(eo *ecrpublic.Options) {
-			if p.o.endpoint != "" {
-				eo.BaseEndpoint = aws.String(p.o.endpoint)
-			}
-		}).GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{})
+		out, err := public.GetAuthorizationToken(ctx, &ecrpublic.GetAuthorizationTokenInput{})
 		if err != nil {
 			return Token{}, p.fail(p.classify(err))
 		}
@@ -191,14 +188,7 @@ func (p *Provider) Token(ctx context.Context) (Token, error) {
 		}
 		raw, exp = aws.ToString(out.AuthorizationData.AuthorizationToken), out.AuthorizationData.ExpiresAt
 	} else {
-		out, err := ecr.NewFromConfig(cfg, func(eo *ecr.Options) {
-			if p.o.endpoint != "" {
-				eo.BaseEndpoint = aws.String(p.o.endpoint)
-			}
-			if p.o.fips {
-				eo.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
-			}
-		}).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+		out, err := private.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 		if err != nil {
 			return Token{}, p.fail(p.classify(err))
 		}
@@ -236,13 +226,14 @@ func (p *Provider) fail(err error) error {
 	return &registry.Error{Op: "refresh", Registry: p.o.name, Err: err}
 }
 
-// awsConfig builds the SDK configuration once. Static keys and explicit providers need no
-// I/O; the default chain loads the shared config files and environment.
-func (p *Provider) awsConfig(ctx context.Context) (aws.Config, error) {
+// clients builds the SDK configuration and client once. Static keys and explicit
+// providers need no I/O; the default chain loads the shared config files and environment.
+// A failure is not kept: the next call tries again.
+func (p *Provider) clients(ctx context.Context) (*ecr.Client, *ecrpublic.Client, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cfg != nil {
-		return *p.cfg, nil
+	if p.private != nil || p.public != nil {
+		return p.private, p.public, nil
 	}
 	var cfg aws.Config
 	switch {
@@ -253,7 +244,7 @@ func (p *Provider) awsConfig(ctx context.Context) (aws.Config, error) {
 	default:
 		loaded, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return aws.Config{}, fmt.Errorf("%w: loading the default AWS configuration: %v; fix ~/.aws/config or give accessKeyId and secretAccessKey",
+			return nil, nil, fmt.Errorf("%w: loading the default AWS configuration: %v; fix ~/.aws/config or give accessKeyId and secretAccessKey",
 				registry.ErrInvalid, err)
 		}
 		cfg = loaded
@@ -278,8 +269,23 @@ func (p *Provider) awsConfig(ctx context.Context) (aws.Config, error) {
 			}
 		}))
 	}
-	p.cfg = &cfg
-	return cfg, nil
+	if p.o.public {
+		p.public = ecrpublic.NewFromConfig(cfg, func(eo *ecrpublic.Options) {
+			if p.o.endpoint != "" {
+				eo.BaseEndpoint = aws.String(p.o.endpoint)
+			}
+		})
+	} else {
+		p.private = ecr.NewFromConfig(cfg, func(eo *ecr.Options) {
+			if p.o.endpoint != "" {
+				eo.BaseEndpoint = aws.String(p.o.endpoint)
+			}
+			if p.o.fips {
+				eo.EndpointOptions.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+			}
+		})
+	}
+	return p.private, p.public, nil
 }
 
 // AWS error codes, by what they mean for the user.
@@ -343,6 +349,7 @@ func (p *Provider) classify(err error) error {
 	case code != "":
 		return fmt.Errorf("%s failed (%s): %w", step, codeOrStatus(code, status), registry.ErrUnavailable)
 	case status == 0 && strings.Contains(err.Error(), "credentials"):
+		// The SDK reports an empty credential chain as text only (no typed error).
 		return fmt.Errorf("%s: no usable AWS credentials: %w; give accessKeyId and secretAccessKey, or run where the default credential chain finds some",
 			step, registry.ErrUnauthorized)
 	}
