@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -417,3 +418,12 @@ func (e *InUseError) Error() string {
 
 // Is makes errors.Is(err, ErrInUse) true.
 func (e *InUseError) Is(target error) bool { return target == ErrInUse }
+
+// String summarizes the catalog; it never prints a record or a provider.
+func (c *Catalog) String() string { return "registry.Catalog{" + fmt.Sprint(c.store) + "}" }
+
+// Format prints String under every verb.
+func (c *Catalog) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
+
+// LogValue keeps slog from encoding the catalog's internals.
+func (c *Catalog) LogValue() slog.Value { return slog.StringValue(c.String()) }

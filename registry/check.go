@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -115,6 +116,14 @@ type ServiceAccountKey struct {
 	PrivateKey   Secret `json:"private_key"`
 	ClientEmail  string `json:"client_email"`
 	TokenURI     string `json:"token_uri"`
+}
+
+// LogValue redacts the private key for slog (JSON handlers would otherwise encode the
+// Secret's real value).
+func (k ServiceAccountKey) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("type", k.Type), slog.String("project_id", k.ProjectID),
+		slog.String("private_key_id", k.PrivateKeyID), slog.String("private_key", k.PrivateKey.String()),
+		slog.String("client_email", k.ClientEmail))
 }
 
 // ParseServiceAccountKey decodes and checks a Google service account key (the JSON file

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -489,3 +490,17 @@ func (a *registryAuthenticator) String() string { return "registry authenticator
 
 // GoString keeps %#v from printing the provider's fields.
 func (a *registryAuthenticator) GoString() string { return a.String() }
+
+// String summarizes the keychain; it never prints a record or a provider.
+func (k *Keychain) String() string {
+	return fmt.Sprintf("registry.Keychain{%d registries}", len(k.entries))
+}
+
+// Format prints String under every verb, so no provider's fields leak through %+v or %#v.
+func (k *Keychain) Format(f fmt.State, _ rune) { io.WriteString(f, k.String()) }
+
+// LogValue keeps slog from encoding the keychain's internals.
+func (k *Keychain) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// LogValue names the registry for slog.
+func (a *registryAuthenticator) LogValue() slog.Value { return slog.StringValue(a.String()) }

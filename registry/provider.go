@@ -2,6 +2,9 @@ package registry
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"time"
 )
 
@@ -41,6 +44,19 @@ type staticProvider struct{ c Credentials }
 
 func (p staticProvider) Credentials(context.Context) (Credentials, error) { return p.c, nil }
 func (p staticProvider) String() string                                   { return p.c.String() }
+
+// Format redacts under every verb: %#v of an unexported field would bypass Credentials'
+// own redaction.
+func (p staticProvider) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, "registry.Static("+p.c.GoString()+")")
+		return
+	}
+	io.WriteString(f, p.c.String())
+}
+
+// LogValue redacts for slog.
+func (p staticProvider) LogValue() slog.Value { return p.c.LogValue() }
 
 // StaticCredentials maps the fields of a static kind (Docker Hub, GHCR, Quay, Harbor,
 // custom, public, and ACR without a tenant: basic auth) to Credentials. ok is false for

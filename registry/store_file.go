@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -191,3 +193,16 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	}
 	return nil
 }
+
+// String summarizes the store without its records.
+func (s *FileStore) String() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fmt.Sprintf("registry.FileStore{%s, %d registries}", s.path, len(s.recs))
+}
+
+// Format prints String under every verb: the records hold real secrets.
+func (s *FileStore) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
+
+// LogValue keeps slog from encoding the records.
+func (s *FileStore) LogValue() slog.Value { return slog.StringValue(s.String()) }

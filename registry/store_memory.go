@@ -2,6 +2,9 @@ package registry
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"sort"
 	"sync"
 )
@@ -80,3 +83,16 @@ func sortedRecords(m map[string]Registry) []Registry {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// String summarizes the store without its records.
+func (s *MemoryStore) String() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fmt.Sprintf("registry.MemoryStore{%d registries}", len(s.recs))
+}
+
+// Format prints String under every verb: the records hold real secrets.
+func (s *MemoryStore) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
+
+// LogValue keeps slog from encoding the records.
+func (s *MemoryStore) LogValue() slog.Value { return slog.StringValue(s.String()) }

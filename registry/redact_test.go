@@ -1,0 +1,257 @@
+package registry_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// TestRedaction walks every type that holds a secret (or carries one in its making)
+// through every way it can be printed and asserts that no secret value appears.
+func TestRedaction(t *testing.T) {
+	ctx := context.Background()
+	const (
+		pw       = "s3cr3t-password-A"
+		tok      = "s3cr3t-token-B"
+		idTok    = "s3cr3t-identity-C"
+		regTok   = "s3cr3t-registry-D"
+		awsKey   = "s3cr3tAWSkeyXXXXXXXXXXXXXXXXXXXXXXXXXXXX" // 40 characters
+		session  = "s3cr3t-session-E"
+		typo     = "s3cr3t-typo-F"
+		badAWS   = "s3cr3t-short-G"
+		urlPW    = "s3cr3t-url-H"
+		badSAKey = "s3cr3t-not-json-I"
+	)
+	saKey := testSAKey(t)
+	var parsedKey registry.ServiceAccountKey
+	if err := json.Unmarshal([]byte(saKey), &parsedKey); err != nil {
+		t.Fatal(err)
+	}
+	// A line from the middle of the PEM body stands for the private key.
+	pemLines := strings.Split(string(parsedKey.PrivateKey), "\n")
+	keyLine := pemLines[len(pemLines)/2]
+	secrets := []string{pw, tok, idTok, regTok, awsKey, session, typo, badAWS, urlPW, badSAKey, keyLine}
+
+	creds := registry.Credentials{Username: "alice", Password: pw, IdentityToken: idTok, RegistryToken: regTok,
+		ExpiresAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	harbor := registry.Registry{ID: "reg-1", Name: "harbor", Kind: registry.KindHarbor, Server: "harbor.example.com",
+		Fields: map[string]string{"username": "robot$ci", "password": pw}, TLS: registry.TLS{Mode: registry.TLSCustomCA, CABundle: testCA},
+		Owner: "alice", Version: 3}
+	ghcr := registry.Registry{ID: "reg-2", Name: "ghcr", Kind: registry.KindGHCR, Fields: map[string]string{"username": "octocat", "token": tok, "passwrd": typo}}
+	ecr := registry.Registry{ID: "reg-3", Name: "ecr", Kind: registry.KindECR, Fields: map[string]string{
+		"region": "eu-west-1", "accessKeyId": testAccessKey, "secretAccessKey": awsKey, "sessionToken": session}}
+	gcr := registry.Registry{ID: "reg-4", Name: "gcr", Kind: registry.KindGCR, Fields: map[string]string{"serviceAccountKey": saKey}}
+
+	// Errors made from secret-bearing input.
+	errAWS := with(ecr, setField("secretAccessKey", badAWS)).Validate()
+	errURL := with(harbor, func(r *registry.Registry) { r.Server = "https://robot:" + urlPW + "@harbor.example.com" }).Validate()
+	_, errSA := registry.ParseServiceAccountKey(badSAKey)
+	errSAPEM := with(gcr, setField("serviceAccountKey", saKeyWith(t, map[string]string{"private_key": "x" + keyLine}))).Validate()
+	errAdd := func() error {
+		_, err := registry.NewCatalog(registry.NewMemoryStore()).Add(ctx, with(ecr, setField("secretAccessKey", badAWS)))
+		return err
+	}()
+	for _, err := range []error{errAWS, errURL, errSA, errSAPEM, errAdd} {
+		if err == nil {
+			t.Fatal("fixture error is nil")
+		}
+	}
+
+	// Containers that hold real values: keychain, providers, catalog, stores.
+	kc, err := registry.NewKeychain([]registry.Registry{harbor, ghcr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, _ := kc.Resolve(name.MustParseReference("harbor.example.com/app").Context())
+	prov, _ := kc.Provider("reg-1")
+	mem := registry.NewMemoryStore()
+	file, err := registry.NewFileStore(filepath.Join(t.TempDir(), "r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := registry.NewCatalog(mem)
+	fcat := registry.NewCatalog(file)
+	for _, r := range []registry.Registry{harbor, with(ghcr, setField("passwrd", ""))} {
+		r.ID, r.Version = "", 0
+		if _, err := cat.Add(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fcat.Add(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cat.Keychain(ctx); err != nil { // fills the catalog's provider cache
+		t.Fatal(err)
+	}
+
+	values := []struct {
+		name string
+		v    any
+		want string // something the output must show, so an empty rendering fails
+	}{
+		{"Secret", registry.Secret(pw), registry.Redacted},
+		{"*Secret", ptr(registry.Secret(pw)), ""},
+		{"Credentials", creds, "alice"},
+		{"*Credentials", &creds, "alice"},
+		{"Registry static", harbor, "harbor"},
+		{"*Registry", &harbor, "harbor"},
+		{"Registry unknown field", ghcr, "ghcr"},
+		{"Registry ECR", ecr, "ecr"},
+		{"Registry GCR", gcr, "gcr"},
+		// Containers: fmt reaches the elements' Format; slog's JSON handler does not (see
+		// jsonContainers below).
+		{"[]Registry", []registry.Registry{harbor, ecr}, "harbor"},
+		{"map of Registry", map[string]registry.Registry{"a": gcr}, "gcr"},
+		{"struct embedding Registry", struct{ R registry.Registry }{harbor}, "harbor"},
+		{"ServiceAccountKey", parsedKey, "puller@demo"},
+		{"Static provider", registry.Static(creds), "alice"},
+		{"keychain provider", prov, "robot$ci"},
+		{"authenticator", auth, "harbor"},
+		{"*Keychain", kc, "2 registries"},
+		{"*Catalog", cat, "Catalog"},
+		{"*MemoryStore", mem, "2 registries"},
+		{"*FileStore", file, "2 registries"},
+		{"FieldError AWS", errAWS, "secretAccessKey"},
+		{"FieldError URL user info", errURL, "user info"},
+		{"FieldError SA not JSON", errSA, "serviceAccountKey"},
+		{"FieldError SA PEM", errSAPEM, "serviceAccountKey"},
+		{"*Error from Add", errAdd, "secretAccessKey"},
+		{"*InUseError", &registry.InUseError{Registry: "harbor", Refs: []string{"web"}}, "web"},
+	}
+
+	renderers := []struct {
+		name string
+		fn   func(v any) (string, bool)
+	}{
+		{"String", func(v any) (string, bool) {
+			s, ok := v.(fmt.Stringer)
+			if !ok {
+				return "", false
+			}
+			return s.String(), true
+		}},
+		{"Error", func(v any) (string, bool) {
+			e, ok := v.(error)
+			if !ok {
+				return "", false
+			}
+			return e.Error(), true
+		}},
+		{"%v", func(v any) (string, bool) { return fmt.Sprintf("%v", v), true }},
+		{"%+v", func(v any) (string, bool) { return fmt.Sprintf("%+v", v), true }},
+		{"%#v", func(v any) (string, bool) { return fmt.Sprintf("%#v", v), true }},
+		{"%s", func(v any) (string, bool) { return fmt.Sprintf("%s", v), true }},
+		{"%q", func(v any) (string, bool) { return fmt.Sprintf("%q", v), true }},
+		{"%x", func(v any) (string, bool) { return fmt.Sprintf("%x", v), true }},
+		{"errors wrapped", func(v any) (string, bool) {
+			e, ok := v.(error)
+			if !ok {
+				return "", false
+			}
+			return fmt.Errorf("outer: %w", e).Error(), true
+		}},
+		{"slog text", func(v any) (string, bool) {
+			var buf bytes.Buffer
+			slog.New(slog.NewTextHandler(&buf, nil)).Info("msg", "value", v)
+			return buf.String(), true
+		}},
+		{"slog json", func(v any) (string, bool) {
+			var buf bytes.Buffer
+			slog.New(slog.NewJSONHandler(&buf, nil)).Info("msg", "value", v)
+			return buf.String(), true
+		}},
+		{"slog group", func(v any) (string, bool) {
+			var buf bytes.Buffer
+			slog.New(slog.NewJSONHandler(&buf, nil)).Info("msg", slog.Group("g", slog.Any("value", v)))
+			return buf.String(), true
+		}},
+		{"json of Redacted", func(v any) (string, bool) {
+			var r registry.Registry
+			switch x := v.(type) {
+			case registry.Registry:
+				r = x
+			case *registry.Registry:
+				r = *x
+			default:
+				return "", false
+			}
+			b, err := json.Marshal(r.Redacted())
+			if err != nil {
+				return "err: " + err.Error(), true
+			}
+			return string(b), true
+		}},
+	}
+
+	for _, val := range values {
+		for _, rd := range renderers {
+			if jsonContainers[val.name] && strings.HasPrefix(rd.name, "slog json") || jsonContainers[val.name] && rd.name == "slog group" {
+				continue
+			}
+			out, ok := rd.fn(val.v)
+			if !ok {
+				continue // the type has no such rendering (no String, not an error, not a Registry)
+			}
+			t.Run(val.name+"/"+rd.name, func(t *testing.T) {
+				for _, s := range secrets {
+					if strings.Contains(out, s) {
+						t.Fatalf("the secret %q leaks in:\n%s", s, out)
+					}
+				}
+				hexed := fmt.Sprintf("%x", pw)
+				if strings.Contains(out, hexed) {
+					t.Fatalf("the hex of a secret leaks in:\n%s", out)
+				}
+				_, isErr := val.v.(error)
+				if val.want != "" && rd.name != "%x" && !(isErr && rd.name == "%#v") && !strings.Contains(out, val.want) {
+					t.Fatalf("output does not show %q, so it is not a real rendering:\n%s", val.want, out)
+				}
+			})
+		}
+	}
+
+	// The values themselves still hold the secrets: redaction is in printing only.
+	if creds.Password.Reveal() != pw || parsedKey.PrivateKey.Reveal() == "" {
+		t.Fatal("Reveal lost the value")
+	}
+	var fe *registry.FieldError
+	if !errors.As(errAdd, &fe) {
+		t.Fatal("the Add error is not a FieldError")
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// jsonContainers are the rows slog's JSON handler encodes with encoding/json: a Registry
+// inside a slice, map or struct is not a slog.LogValuer at the top level, and Registry's
+// JSON keeps the real values on purpose (stores and fingerprints need them). Log records one
+// at a time, or their Redacted copies. TestRedactionJSONContainers pins this behaviour so a
+// change to it is deliberate.
+var jsonContainers = map[string]bool{"[]Registry": true, "map of Registry": true, "struct embedding Registry": true}
+
+func TestRedactionJSONContainers(t *testing.T) {
+	r := registry.Registry{Name: "h", Kind: registry.KindHarbor, Server: "h.example.com",
+		Fields: map[string]string{"username": "u", "password": "s3cr3t"}}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	log.Info("one", "registry", r)
+	log.Info("redacted slice", "registries", []registry.Registry{r.Redacted()})
+	if strings.Contains(buf.String(), "s3cr3t") {
+		t.Fatalf("a single record or a slice of redacted copies leaks:\n%s", buf.String())
+	}
+	b, _ := json.Marshal(r)
+	if !strings.Contains(string(b), "s3cr3t") {
+		t.Fatal("Registry's JSON no longer keeps the real values: update jsonContainers and the stores")
+	}
+}
