@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -301,5 +302,39 @@ func TestPrintingRedacts(t *testing.T) {
 				t.Fatalf("%s: %s", r.Kind, out)
 			}
 		}
+	}
+}
+
+// After a 401 the caller invalidates: the next call fetches a new token. Refresh failures
+// are logged through WithLogger without secrets.
+func TestInvalidateAndLogger(t *testing.T) {
+	now := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	fake := fakecloud.NewAWS(t)
+	fake.AddKey(keyID, secret, "")
+	fake.Now = clock
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p, err := For(ecrRecord("", nil), WithHTTPClient(fake.Client()), WithClock(clock), WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := p.Credentials(context.Background())
+	p.(registry.Invalidator).Invalidate()
+	second, err := p.Credentials(context.Background())
+	if err != nil || second.Password == first.Password || len(fake.Requests()) != 2 {
+		t.Fatalf("after Invalidate: %v, %v, %d calls", second, err, len(fake.Requests()))
+	}
+	fake.SetFault(fakecloud.Fault500)
+	now = now.Add(10 * time.Hour)
+	if c, err := p.Credentials(context.Background()); err != nil || c.Password != second.Password {
+		t.Fatalf("during the outage: %v, %v", c, err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "credential refresh failed") || !strings.Contains(out, "prod-ecr") || !strings.Contains(out, "ServerException") {
+		t.Fatalf("log:\n%s", out)
+	}
+	if strings.Contains(out, "ECRSECRETPASSWORD") || strings.Contains(out, secret) {
+		t.Fatalf("log leaks a secret:\n%s", out)
 	}
 }
