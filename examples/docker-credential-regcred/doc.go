@@ -31,5 +31,10 @@
 //     Change the registries file (or the platform's saved registry) instead.
 //   - version: prints the helper's name and version.
 //
+// Limits: docker and containers/image ask a helper by registry host only, so a saved
+// registry scoped to a repository path ("ghcr.io/myorg") is not served for the bare host
+// (save one for the whole host to use it through the helper); and each get runs in a new process, so token kinds fetch a token
+// per docker command (there is no cache on disk, by design: no secret is written).
+//
 // Errors go to stdout (docker shows them) with exit status 1, and never contain a secret.
 package main
