@@ -25,7 +25,7 @@ type Project struct {
 	// Model is compose-go's project after interpolation, extends, profiles and merging of
 	// every file, for callers that need more than the images.
 	Model *types.Project
-	// Images are the images to pull, sorted by reference.
+	// Images are the images to pull, sorted by reference (then platform).
 	Images []Image
 	// Skipped are the services that need no pull, with the reason (build only,
 	// pull_policy build or never), sorted by service name.
@@ -47,6 +47,9 @@ type Image struct {
 	// Buildable reports that every service using the image can also build it, so a failed
 	// pull is not fatal: compose builds instead.
 	Buildable bool
+	// Platform is the services' platform ("linux/arm64"); "" for the daemon's own. The same
+	// reference for two platforms is two images.
+	Platform string `json:",omitempty"`
 }
 
 // Skip is a service that needs no pull.
@@ -230,10 +233,11 @@ func FromModel(model *types.Project) (*Project, error) {
 				Reason: fmt.Sprintf("%q is not an image reference: %v", svc.Image, err)}})
 			continue
 		}
-		img := byRef[ref]
+		key := ref + "|" + svc.Platform
+		img := byRef[key]
 		if img == nil {
-			img = &Image{Ref: ref, Host: host, Policy: policy, Buildable: true}
-			byRef[ref] = img
+			img = &Image{Ref: ref, Host: host, Policy: policy, Buildable: true, Platform: svc.Platform}
+			byRef[key] = img
 		}
 		img.Services = append(img.Services, name)
 		img.Buildable = img.Buildable && svc.Build != nil
@@ -246,7 +250,10 @@ func FromModel(model *types.Project) (*Project, error) {
 	for _, img := range byRef {
 		p.Images = append(p.Images, *img)
 	}
-	sort.Slice(p.Images, func(i, j int) bool { return p.Images[i].Ref < p.Images[j].Ref })
+	sort.Slice(p.Images, func(i, j int) bool {
+		a, b := p.Images[i], p.Images[j]
+		return a.Ref < b.Ref || a.Ref == b.Ref && a.Platform < b.Platform
+	})
 	if len(errs) > 0 {
 		return p, errors.Join(errs...)
 	}

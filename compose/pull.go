@@ -187,7 +187,7 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 		res.Status, res.Err = Failed, &PullError{Ref: img.Ref, Services: img.Services, Err: err}
 		return res
 	}
-	if img.Policy == "missing" || img.Policy == "if_not_present" {
+	if (img.Policy == "missing" || img.Policy == "if_not_present") && img.Platform == "" {
 		if _, err := api.ImageInspect(ctx, img.Ref); err == nil {
 			res.Status = Present
 			return res
@@ -204,7 +204,7 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 	if err != nil {
 		return fail(err)
 	}
-	rc, err := api.ImagePull(ctx, img.Ref, image.PullOptions{RegistryAuth: auth})
+	rc, err := api.ImagePull(ctx, img.Ref, image.PullOptions{RegistryAuth: auth, Platform: img.Platform})
 	if err != nil {
 		if client.IsErrConnectionFailed(err) {
 			return fail(fmt.Errorf("%w: cannot reach the docker daemon: %v", registry.ErrUnavailable, err))

@@ -29,6 +29,7 @@ type fakeEngine struct {
 	maxSeen  atomic.Int32
 	mu       sync.Mutex
 	auths    map[string]dockerregistry.AuthConfig
+	platform []string
 }
 
 func (f *fakeEngine) ImagePull(ctx context.Context, ref string, o image.PullOptions) (io.ReadCloser, error) {
@@ -46,6 +47,7 @@ func (f *fakeEngine) ImagePull(ctx context.Context, ref string, o image.PullOpti
 	}
 	f.mu.Lock()
 	f.auths[ref] = *ac
+	f.platform = append(f.platform, ref+" "+o.Platform)
 	f.mu.Unlock()
 	time.Sleep(f.delay)
 	if err := f.errs[ref]; err != nil {
@@ -211,5 +213,18 @@ func TestPrePullKeychainFailureIsPerImage(t *testing.T) {
 	}
 	if _, pulled := f.auths["ecr.example/a:1"]; pulled {
 		t.Error("pulled anonymously although the keychain failed")
+	}
+}
+
+func TestPrePullPassesPlatform(t *testing.T) {
+	f := &fakeEngine{streams: map[string]string{"r.example/a:1": okStream}, auths: map[string]dockerregistry.AuthConfig{},
+		present: map[string]bool{"r.example/a:1": true}}
+	// Present for the daemon's platform, but another platform is asked for: pull anyway.
+	results, err := PrePull(context.Background(), f, nil, []Image{{Ref: "r.example/a:1", Host: "r.example", Platform: "linux/arm64", Policy: "missing"}})
+	if err != nil || results[0].Status != Pulled {
+		t.Fatalf("results %+v, %v", results, err)
+	}
+	if diff := cmp.Diff([]string{"r.example/a:1 linux/arm64"}, f.platform); diff != "" {
+		t.Errorf("pulls (-want +got):\n%s", diff)
 	}
 }
