@@ -76,6 +76,13 @@ func WithKubeSAOptions(opts ...kubesa.Option) Option {
 	return func(o *options) { o.kubeOpts = append(o.kubeOpts, opts...) }
 }
 
+// Cached wraps p in the refreshing cache (cache.New): refreshed early, one refresh in
+// flight, the old value served while valid when a refresh fails, never an expired value.
+// A provider that is already cached is returned as is. For does this for every token kind.
+func Cached(p registry.Provider, opts ...cache.Option) registry.Provider {
+	return cache.New(p, opts...)
+}
+
 // Factory returns For with opts as a registry.ProviderFactory, for the Keychain and the
 // Catalog.
 func Factory(opts ...Option) registry.ProviderFactory {

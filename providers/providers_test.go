@@ -338,3 +338,10 @@ func TestInvalidateAndLogger(t *testing.T) {
 		t.Fatalf("log leaks a secret:\n%s", out)
 	}
 }
+
+func TestCachedNeverWrapsTwice(t *testing.T) {
+	p := Cached(registry.Anonymous())
+	if Cached(p) != p || !cache.IsCached(p) {
+		t.Fatal("Cached wrapped twice")
+	}
+}
