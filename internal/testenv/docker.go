@@ -85,7 +85,10 @@ func DockerMain(m *testing.M) {
 // come up fails the test with its log.
 func StartDocker(t testing.TB) *Docker {
 	t.Helper()
-	dockerd := LookPath(t, "dockerd", "docker.io")
+	dockerd := "/usr/sbin/dockerd" // Debian's, not always on a user's PATH
+	if _, err := os.Stat(dockerd); err != nil {
+		dockerd = LookPath(t, "dockerd", "docker.io")
+	}
 	cli := dockerCLI()
 	if cli == "" {
 		Unavailable(t, "the docker CLI", "apt-get install docker.io")
