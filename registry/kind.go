@@ -135,6 +135,9 @@ func (k Kind) DefaultServer(fields map[string]string) string {
 		}
 	case KindECR:
 		if r := fields["region"]; r != "" {
+			if strings.HasPrefix(r, "cn-") {
+				return "*.dkr.ecr." + r + ".amazonaws.com.cn"
+			}
 			return "*.dkr.ecr." + r + ".amazonaws.com"
 		}
 	case KindACR:
