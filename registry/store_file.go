@@ -21,8 +21,9 @@ import (
 //
 // The records are loaded once, by NewFileStore, and served from memory; every write
 // rewrites the file before it takes effect in memory, so a failed write changes nothing.
-// It is safe for concurrent use within a process; one process owns the file (there is no
-// cross-process lock).
+// It is safe for concurrent use within a process. Open one FileStore per file: one process,
+// and one FileStore in it, owns the file (there is no cross-process lock). A file found
+// readable by group or others is set to 0600 when opened.
 type FileStore struct {
 	path string
 	mu   sync.RWMutex
@@ -52,6 +53,13 @@ func NewFileStore(path string) (*FileStore, error) {
 		return s, nil
 	case err != nil:
 		return nil, &Error{Op: "open store", Registry: path, Err: err}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		// The file holds real secrets: take it back from group and others now rather
+		// than at the next write.
+		if err := os.Chmod(path, 0o600); err != nil {
+			return nil, &Error{Op: "open store", Registry: path, Err: fmt.Errorf("the file is readable by others (mode %v) and chmod failed: %w", fi.Mode().Perm(), err)}
+		}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return s, nil

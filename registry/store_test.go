@@ -375,3 +375,23 @@ func TestFileStoreFailedWriteChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFileStoreTightensLooseMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "registries.json")
+	if err := os.WriteFile(path, []byte(`{"registries": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // regardless of umask
+		t.Fatal(err)
+	}
+	if _, err := registry.NewFileStore(path); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode after open = %v, want 0600", fi.Mode().Perm())
+	}
+}
