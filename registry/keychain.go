@@ -275,6 +275,9 @@ func (hi *hostIndex) lookupPath(repo string, library bool) *keychainEntry {
 }
 
 func (k *Keychain) lookupWildcard(host string) *keychainEntry {
+	if strings.HasPrefix(host, "[") {
+		return nil // a "*" stands for a DNS label, never for an IP literal
+	}
 	name, port := splitPort(host)
 	var best *wildcardEntry
 	consider := func(suffix string) {
