@@ -41,7 +41,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	fs.Var(&namespaces, "namespace", "target namespace(s), comma-separated or repeated (required)")
 	kubeconfig := fs.String("kubeconfig", "", "kubeconfig file (default $KUBECONFIG, else ~/.kube/config, else in-cluster)")
 	kubeContext := fs.String("context", "", "kubeconfig context (default the current one)")
-	prune := fs.Bool("prune", false, "delete regcred's Secrets whose registry is gone or whose namespace is no longer targeted")
+	prune := fs.Bool("prune", false, "delete regcred's Secrets (with this --managed-by value) whose registry is not given (registries not named on the command line count as gone) or whose namespace is not targeted")
 	patchDefault := fs.Bool("patch-serviceaccount", false, "add the Secrets to the imagePullSecrets of each namespace's default ServiceAccount")
 	fs.Var(&serviceAccounts, "serviceaccount", "also patch this ServiceAccount (repeatable)")
 	concurrency := fs.Int("concurrency", kube.DefaultConcurrency, "API writes in flight at once")
