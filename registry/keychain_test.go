@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -514,4 +515,21 @@ func TestKeychainConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+func TestKeychainLogsShadowedRegistries(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	a, b := kcCustom("a", "registry.example.com"), kcCustom("b", "registry.example.com")
+	a.Fields["password"], b.Fields["password"] = "s3cr3t-a", "s3cr3t-b"
+	if _, err := registry.NewKeychain([]registry.Registry{a, b}, registry.WithLogger(log)); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "registry=b by=a server=registry.example.com") {
+		t.Fatalf("log does not say b is shadowed by a:\n%s", out)
+	}
+	if strings.Contains(out, "s3cr3t") {
+		t.Fatalf("log leaks a secret:\n%s", out)
+	}
 }

@@ -17,8 +17,9 @@ import (
 )
 
 var (
-	saKeyOnce sync.Once
-	saKeyPEM  string
+	saKeyOnce  sync.Once
+	saKeyPEM   string // PKCS#8, as Google issues them
+	saKeyPKCS1 string // the same key as PKCS#1 ("RSA PRIVATE KEY"), as older tools write them
 )
 
 // testSAKey returns a Google service account key file with a real (generated) RSA key.
@@ -34,6 +35,7 @@ func testSAKey(t testing.TB) string {
 			panic(err)
 		}
 		saKeyPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		saKeyPKCS1 = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 	})
 	return saKeyJSON(map[string]string{
 		"type": "service_account", "project_id": "demo", "private_key_id": "abc",
@@ -96,6 +98,7 @@ func validRecords(t testing.TB) map[string]registry.Registry {
 		"acr":        {Name: "a", Kind: registry.KindACR, Fields: map[string]string{"loginServer": "myregistry.azurecr.io", "username": "sp", "password": "p"}},
 		"acr tenant": {Name: "a", Kind: registry.KindACR, Fields: map[string]string{"loginServer": "MyRegistry.azurecr.io", "username": "sp", "password": "p", "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47"}},
 		"gcr":        {Name: "g", Kind: registry.KindGCR, Fields: map[string]string{"serviceAccountKey": testSAKey(t)}},
+		"gcr pkcs1":  {Name: "g", Kind: registry.KindGCR, Fields: map[string]string{"serviceAccountKey": saKeyWith(t, map[string]string{"private_key": saKeyPKCS1})}},
 		"gar":        {Name: "g", Kind: registry.KindGAR, Fields: map[string]string{"serviceAccountKey": testSAKey(t), "region": "europe-west1"}},
 		"gar multi":  {Name: "g", Kind: registry.KindGAR, Fields: map[string]string{"serviceAccountKey": testSAKey(t), "region": "us"}},
 		"kubernetes": {Name: "k", Kind: registry.KindKubernetes, Server: "registry.internal:5000",
