@@ -169,6 +169,10 @@ func (o *options) desired(ctx context.Context, r registry.Registry, p registry.P
 		return nil, err
 	}
 	if len(cfg.Auths) == 0 {
+		if srv, err := r.ServerInfo(); err == nil && srv.Wildcard {
+			// Not public: the docker config cannot hold a pattern. Failing keeps its Secrets.
+			return nil, &registry.Error{Op: "build secret", Registry: r.Name, Err: fmt.Errorf("%w: server %s is a wildcard; name the concrete hosts with WithDockerConfigOptions(dockerconfig.WithHost(...)) (CLI: --host REGISTRY=HOST)", registry.ErrInvalid, srv)}
+		}
 		return nil, nil
 	}
 	b, err := cfg.Marshal()

@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -235,5 +236,30 @@ func TestMergeImagePullSecrets(t *testing.T) {
 	}
 	if d := cmp.Diff(refs("theirs", "ours"), spec.ImagePullSecrets); d != "" {
 		t.Fatal(d)
+	}
+}
+
+func TestWildcardRegistryNeedsHost(t *testing.T) {
+	ctx := context.Background()
+	acr := registry.Registry{ID: "acr", Name: "ACR", Kind: registry.KindACR, Server: "*.azurecr.io",
+		Fields: map[string]string{"username": "sp", "password": "pw"}}
+	if _, err := kube.Build(ctx, "ns", acr); !errors.Is(err, registry.ErrInvalid) {
+		t.Fatalf("want ErrInvalid naming the missing host, got %v", err)
+	}
+	client := fake.NewSimpleClientset()
+	withHost := kube.WithDockerConfigOptions(dockerconfig.WithHost("acr", "myreg.azurecr.io"))
+	if res, err := kube.NewSyncer(client, withHost).Sync(ctx, []registry.Registry{acr}, []string{"ns"}); err != nil || res.Count(kube.Created) != 1 {
+		t.Fatalf("with host: %v %v", err, res)
+	}
+	// Forgetting the host later fails the registry; it does not prune its Secret.
+	res, err := kube.NewSyncer(client, kube.WithPrune(true)).Sync(ctx, []registry.Registry{acr}, []string{"ns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res.Err(), registry.ErrInvalid) || res.Count(kube.Pruned) != 0 {
+		t.Fatalf("got %v\n%s", res.Err(), res)
+	}
+	if _, err := client.CoreV1().Secrets("ns").Get(ctx, "registry-secret-acr", metav1.GetOptions{}); err != nil {
+		t.Fatal("the secret was removed")
 	}
 }
