@@ -129,8 +129,8 @@ func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
 	r.Version = 1
 	r.Created = c.stamp()
 	r.Updated = r.Created
-	if !hasDefault(all) {
-		r.Default = true
+	if len(all) == 0 {
+		r.Default = true // the first registry is the default
 	}
 	if err := c.store.Put(ctx, r); err != nil {
 		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: err}
@@ -142,15 +142,6 @@ func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
 		}
 	}
 	return r.Redacted(), nil
-}
-
-func hasDefault(rs []Registry) bool {
-	for _, r := range rs {
-		if r.Default {
-			return true
-		}
-	}
-	return false
 }
 
 // clearDefaults unsets Default on every record of all but keep. The caller holds c.mu.

@@ -197,6 +197,10 @@ func TestCatalogDefaults(t *testing.T) {
 		if _, err := f.cat.Default(ctx); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatalf("Default = %v, want ErrNotFound", err)
 		}
+		// Only the very first registry becomes the default by itself.
+		if d, _ := f.cat.Add(ctx, catHarbor("d", "d.example.com", "p")); d.Default {
+			t.Fatal("a registry added later became the default without asking")
+		}
 	})
 }
 
