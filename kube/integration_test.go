@@ -20,6 +20,7 @@ import (
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/providers/kubesa"
 	"github.com/regcred/regcred/registry"
 )
@@ -408,5 +409,63 @@ func TestKubeSATokenRequest(t *testing.T) {
 	if want := "system:serviceaccount:" + ns + ":puller"; !rev.Status.Authenticated || rev.Status.User.Username != want {
 		b, _ := json.Marshal(rev.Status)
 		t.Fatalf("token in the secret does not review as %s: %s", want, b)
+	}
+}
+
+// TestTokenRegistrySteadyStateAndRefresh syncs a Kubernetes token registry through
+// providers.Factory (cached TokenRequest tokens): the second pass writes nothing, and a
+// Refresher pass once the token is due writes a fresh token that the API server accepts.
+func TestTokenRegistrySteadyStateAndRefresh(t *testing.T) {
+	k := testenv.StartKube(t)
+	ctx := context.Background()
+	ns := k.Namespace(t, "tokens")
+	if _, err := k.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "puller"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{now: time.Now()}
+	client, wc := countingClient(t, k)
+	factory := providers.Factory(providers.WithKubeClient(k.Client), providers.WithClock(clock.Now))
+	reg := registry.Registry{ID: "payload", Name: "payload", Kind: registry.KindKubernetes, Server: "payload-registry.example.com",
+		Fields: map[string]string{"serviceAccount": ns + "/puller", "audience": testenv.KubeIssuer, "expirationSeconds": "3600"}}
+	s := kube.NewSyncer(client, kube.WithProviderFactory(factory), kube.WithClock(clock.Now))
+	r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
+		return []registry.Registry{reg}, []string{ns}, nil
+	}, kube.WithRefresherClock(clock.Now, nil), kube.WithJitter(func() float64 { return 0.5 }), kube.WithResync(24*time.Hour))
+
+	res, wait, err := r.Step(ctx)
+	if err != nil || res.Count(kube.Created) != 1 {
+		t.Fatalf("first pass: %v\n%s", err, res)
+	}
+	if wait < 40*time.Minute || wait > 46*time.Minute {
+		t.Fatalf("next refresh in %v, want about 45m (3/4 of a one-hour token)", wait)
+	}
+	first := getSecret(t, k.Client, ns, "registry-secret-payload")
+
+	before := wc.writes.Load()
+	if res, _, err := r.Step(ctx); err != nil || res.Count(kube.Unchanged) != 1 || wc.writes.Load() != before {
+		t.Fatalf("steady pass wrote %d (err %v)", wc.writes.Load()-before, err)
+	}
+
+	clock.Advance(wait)
+	res, _, err = r.Step(ctx)
+	if err != nil || res.Count(kube.Updated) != 1 {
+		t.Fatalf("due pass: %v\n%s", err, res)
+	}
+	second := getSecret(t, k.Client, ns, "registry-secret-payload")
+	if second.Annotations[kube.AnnotationHash] == first.Annotations[kube.AnnotationHash] {
+		t.Fatal("the due pass did not write a new token")
+	}
+	// The API server stamps the expiry from its own (real) clock: about an hour from now.
+	if d := time.Until(kube.ExpiresAt(second)); d < 50*time.Minute || d > 61*time.Minute {
+		t.Fatalf("expires-at %v is not about an hour away", kube.ExpiresAt(second))
+	}
+	cfg, _ := dockerconfig.Parse(second.Data[corev1.DockerConfigJsonKey])
+	c, err := cfg.Get(ctx, "payload-registry.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := k.Client.AuthenticationV1().TokenReviews().Create(ctx, &authv1.TokenReview{Spec: authv1.TokenReviewSpec{Token: c.Password.Reveal(), Audiences: []string{testenv.KubeIssuer}}}, metav1.CreateOptions{})
+	if err != nil || !rev.Status.Authenticated {
+		t.Fatalf("refreshed token does not review: %v %+v", err, rev.Status)
 	}
 }
