@@ -266,7 +266,7 @@ func TestUnownedSecretWithSameName(t *testing.T) {
 	mustCreate(t, k.Client, theirs)
 	before := getSecret(t, k.Client, ns, "registry-secret-x")
 
-	res, err := kube.NewSyncer(k.Client, kube.WithPrune(true)).Sync(ctx, []registry.Registry{ghcr("x", "mine")}, []string{ns})
+	res, err := kube.NewSyncer(k.Client, kube.WithPrune(true), kube.WithManagedBy("regcred-unowned-test")).Sync(ctx, []registry.Registry{ghcr("x", "mine")}, []string{ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +293,7 @@ func TestServiceAccountKeepsOtherPullSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	client, wc := countingClient(t, k)
-	s := kube.NewSyncer(client, kube.WithServiceAccounts("default"), kube.WithPrune(true))
+	s := kube.NewSyncer(client, kube.WithServiceAccounts("default"), kube.WithPrune(true), kube.WithManagedBy("regcred-sa-test"))
 	regs := []registry.Registry{ghcr("one", "1"), ghcr("two", "2")}
 
 	names := func() []string {
