@@ -418,3 +418,14 @@ func (c *Catalog) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
 
 // LogValue keeps slog from encoding the catalog's internals.
 func (c *Catalog) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// Test runs the connection test (see Test) on the saved record id with its real
+// credentials, through the Catalog's provider factory unless opts name another. The
+// record never leaves the Catalog unredacted; the Report holds no secret.
+func (c *Catalog) Test(ctx context.Context, id string, opts ...TestOption) (*Report, error) {
+	r, err := c.store.Get(ctx, id)
+	if err != nil {
+		return nil, &Error{Op: "test", Registry: id, Err: err}
+	}
+	return Test(ctx, r, append([]TestOption{WithTestFactory(c.factory)}, opts...)...), nil
+}

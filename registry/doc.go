@@ -14,4 +14,11 @@
 //     errors.Is(err, ErrInvalid) holds. Other failures are *Error{Op, Registry, Err}
 //     wrapping one of the sentinels.
 //   - Zero Credentials.ExpiresAt means the credentials never expire.
+//   - One *http.Transport per registry and TLS mode (DefaultTransports.For): the connection
+//     test, Keychain.Transport for pulls and the CLI all use it, so "custom CA" or
+//     "insecure" means the same thing everywhere.
+//   - Test (conntest.go) runs the connection test as ordered steps (fields, DNS, TCP, TLS,
+//     GET /v2/, authentication, optionally image and push) and classifies each failure as
+//     a *ConnError with a sentinel (ErrDNS, ErrTLSUnknownAuthority, ErrUnauthorized, ...),
+//     a plain-language cause and a fix. Catalog.Test runs it on a saved record by ID.
 package registry

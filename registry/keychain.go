@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 
@@ -507,3 +508,23 @@ func (k *Keychain) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // LogValue names the registry for slog.
 func (a *registryAuthenticator) LogValue() slog.Value { return slog.StringValue(a.String()) }
+
+// Transport returns the HTTP transport to pull ref with: the one *http.Transport of the
+// matching registry's TLS mode (shared through DefaultTransports, so the connection test,
+// the Keychain and the CLI all talk to a registry the same way), or http.DefaultTransport
+// when no saved registry matches. Pass it to remote.WithTransport next to
+// remote.WithAuthFromKeychain.
+func (k *Keychain) Transport(ref string) (http.RoundTripper, error) {
+	e, err := k.match(ref)
+	if err != nil {
+		return nil, &Error{Op: "transport", Registry: ref, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
+	}
+	if e == nil {
+		return http.DefaultTransport, nil
+	}
+	tr, err := DefaultTransports.For(e.view)
+	if err != nil {
+		return nil, &Error{Op: "transport", Registry: e.name, Err: err}
+	}
+	return tr, nil
+}
