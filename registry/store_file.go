@@ -2,7 +2,6 @@ package registry
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 )
 
 // FileStore is a Store in one JSON file. It keeps the real secret values, so the file is
@@ -25,9 +23,8 @@ import (
 // and one FileStore in it, owns the file (there is no cross-process lock). A file found
 // readable by group or others is set to 0600 when opened.
 type FileStore struct {
+	records
 	path string
-	mu   sync.RWMutex
-	recs map[string]Registry
 }
 
 var _ Store = (*FileStore)(nil)
@@ -46,7 +43,8 @@ func NewFileStore(path string) (*FileStore, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, &Error{Op: "open store", Registry: path, Err: err}
 	}
-	s := &FileStore{path: path, recs: make(map[string]Registry)}
+	s := &FileStore{path: path, records: records{recs: make(map[string]Registry)}}
+	s.persist = s.write
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -84,77 +82,6 @@ func NewFileStore(path string) (*FileStore, error) {
 
 // Path is the file's path.
 func (s *FileStore) Path() string { return s.path }
-
-// Get implements Store.
-func (s *FileStore) Get(ctx context.Context, id string) (Registry, error) {
-	if err := ctx.Err(); err != nil {
-		return Registry{}, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	r, ok := s.recs[id]
-	if !ok {
-		return Registry{}, notFound("store get", id)
-	}
-	return r.Clone(), nil
-}
-
-// List implements Store.
-func (s *FileStore) List(ctx context.Context) ([]Registry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return sortedRecords(s.recs), nil
-}
-
-// Put implements Store.
-func (s *FileStore) Put(ctx context.Context, r Registry) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.recs[r.ID]
-	if err := checkPut(r, cur, ok); err != nil {
-		return err
-	}
-	next := make(map[string]Registry, len(s.recs)+1)
-	for id, x := range s.recs {
-		next[id] = x
-	}
-	next[r.ID] = r.Clone()
-	if err := s.write(next); err != nil {
-		return &Error{Op: "store put", Registry: r.ID, Err: err}
-	}
-	s.recs = next
-	return nil
-}
-
-// Delete implements Store.
-func (s *FileStore) Delete(ctx context.Context, id string, version int64) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.recs[id]
-	if err := checkDelete(id, version, cur, ok); err != nil {
-		return err
-	}
-	next := make(map[string]Registry, len(s.recs))
-	for k, x := range s.recs {
-		if k != id {
-			next[k] = x
-		}
-	}
-	if err := s.write(next); err != nil {
-		return &Error{Op: "store delete", Registry: id, Err: err}
-	}
-	s.recs = next
-	return nil
-}
 
 // write replaces the file atomically with recs.
 func (s *FileStore) write(recs map[string]Registry) error {
@@ -204,9 +131,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 
 // String summarizes the store without its records.
 func (s *FileStore) String() string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return fmt.Sprintf("registry.FileStore{%s, %d registries}", s.path, len(s.recs))
+	return fmt.Sprintf("registry.FileStore{%s, %d registries}", s.path, s.count())
 }
 
 // Format prints String under every verb: the records hold real secrets.

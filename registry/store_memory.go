@@ -12,17 +12,27 @@ import (
 // MemoryStore is a Store in memory, for tests and for platforms that load their records
 // from elsewhere. The zero value is not usable; call NewMemoryStore.
 type MemoryStore struct {
-	mu   sync.RWMutex
-	recs map[string]Registry
+	records
 }
 
 var _ Store = (*MemoryStore)(nil)
 
 // NewMemoryStore returns an empty store.
-func NewMemoryStore() *MemoryStore { return &MemoryStore{recs: make(map[string]Registry)} }
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{records{recs: make(map[string]Registry)}}
+}
+
+// records is the map both stores serve from, with the version rules of Store. persist (nil
+// for MemoryStore) saves the next state before it takes effect, so a failed write changes
+// nothing.
+type records struct {
+	mu      sync.RWMutex
+	recs    map[string]Registry
+	persist func(map[string]Registry) error
+}
 
 // Get implements Store.
-func (s *MemoryStore) Get(ctx context.Context, id string) (Registry, error) {
+func (s *records) Get(ctx context.Context, id string) (Registry, error) {
 	if err := ctx.Err(); err != nil {
 		return Registry{}, err
 	}
@@ -36,7 +46,7 @@ func (s *MemoryStore) Get(ctx context.Context, id string) (Registry, error) {
 }
 
 // List implements Store.
-func (s *MemoryStore) List(ctx context.Context) ([]Registry, error) {
+func (s *records) List(ctx context.Context) ([]Registry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -46,7 +56,7 @@ func (s *MemoryStore) List(ctx context.Context) ([]Registry, error) {
 }
 
 // Put implements Store.
-func (s *MemoryStore) Put(ctx context.Context, r Registry) error {
+func (s *records) Put(ctx context.Context, r Registry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -56,12 +66,11 @@ func (s *MemoryStore) Put(ctx context.Context, r Registry) error {
 	if err := checkPut(r, cur, ok); err != nil {
 		return err
 	}
-	s.recs[r.ID] = r.Clone()
-	return nil
+	return s.commit("store put", r.ID, func(next map[string]Registry) { next[r.ID] = r.Clone() })
 }
 
 // Delete implements Store.
-func (s *MemoryStore) Delete(ctx context.Context, id string, version int64) error {
+func (s *records) Delete(ctx context.Context, id string, version int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -71,8 +80,32 @@ func (s *MemoryStore) Delete(ctx context.Context, id string, version int64) erro
 	if err := checkDelete(id, version, cur, ok); err != nil {
 		return err
 	}
-	delete(s.recs, id)
+	return s.commit("store delete", id, func(next map[string]Registry) { delete(next, id) })
+}
+
+// commit applies change: in place without persist, else to a copy that is persisted first.
+// The caller holds s.mu.
+func (s *records) commit(op, id string, change func(map[string]Registry)) error {
+	if s.persist == nil {
+		change(s.recs)
+		return nil
+	}
+	next := make(map[string]Registry, len(s.recs)+1)
+	for k, x := range s.recs {
+		next[k] = x
+	}
+	change(next)
+	if err := s.persist(next); err != nil {
+		return &Error{Op: op, Registry: id, Err: err}
+	}
+	s.recs = next
 	return nil
+}
+
+func (s *records) count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.recs)
 }
 
 func sortedRecords(m map[string]Registry) []Registry {
@@ -86,9 +119,7 @@ func sortedRecords(m map[string]Registry) []Registry {
 
 // String summarizes the store without its records.
 func (s *MemoryStore) String() string {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return fmt.Sprintf("registry.MemoryStore{%d registries}", len(s.recs))
+	return fmt.Sprintf("registry.MemoryStore{%d registries}", s.count())
 }
 
 // Format prints String under every verb: the records hold real secrets.

@@ -3,6 +3,7 @@ package acr
 import (
 	"context"
 	"errors"
+	"github.com/regcred/regcred/providers/internal/golden"
 	"strings"
 	"testing"
 	"time"
@@ -179,7 +180,7 @@ func TestFaults(t *testing.T) {
 			assertNoSecret(t, err)
 		})
 	}
-	golden(t, "faults.golden", messages)
+	golden.Check(t, "faults.golden", messages)
 }
 
 // Through the cache: an exchange answering an already expired refresh token is refused and

@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 	"errors"
+	"github.com/regcred/regcred/providers/internal/golden"
 	"net"
 	"net/http"
 	"os"
@@ -314,7 +315,7 @@ func TestFaults(t *testing.T) {
 			assertNoSecret(t, err)
 		})
 	}
-	golden(t, "faults.golden", messages)
+	golden.Check(t, "faults.golden", messages)
 }
 
 // An unknown region passes the shape check but has no endpoint: the DNS failure says to

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/regcred/regcred/providers/internal/golden"
 	"strings"
 	"testing"
 	"time"
@@ -185,7 +186,7 @@ func TestFaults(t *testing.T) {
 			assertNoSecret(t, err)
 		})
 	}
-	golden(t, "faults.golden", messages)
+	golden.Check(t, "faults.golden", messages)
 }
 
 // Through the cache: the last good access token is served while valid when Google fails.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/regcred/regcred/providers/internal/golden"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -274,7 +275,7 @@ func TestOverHTTP(t *testing.T) {
 			}
 		})
 	}
-	golden(t, "overhttp.golden", messages)
+	golden.Check(t, "overhttp.golden", messages)
 }
 
 // Through the cache: a token that is already expired on arrival is refused; the last good

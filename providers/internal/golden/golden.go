@@ -1,4 +1,7 @@
-package ecr
+// Package golden compares the providers' fault messages with the golden files in each
+// package's testdata/, so every message a user can see is reviewed in one place: what
+// happened, what to do, and no secret. Run a package's tests with -update to rewrite them.
+package golden
 
 import (
 	"flag"
@@ -11,13 +14,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-var loopbackPort = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
-
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// golden compares lines with testdata/name (rewritten with -update). The error messages of
-// every fault live there, for review: what happened, what to do, no secret.
-func golden(t *testing.T, name string, lines []string) {
+var loopbackPort = regexp.MustCompile(`127\.0\.0\.1:[0-9]+`)
+
+// Check compares lines (loopback ports normalized) with testdata/name.
+func Check(t testing.TB, name string, lines []string) {
 	t.Helper()
 	got := loopbackPort.ReplaceAllString(strings.Join(lines, "\n")+"\n", "127.0.0.1:PORT")
 	path := filepath.Join("testdata", name)
