@@ -13,7 +13,7 @@ import (
 // The field checks. Each returns a *FieldError naming the field and never echoing a secret.
 
 var (
-	awsRegionRE  = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eu-isoe|us-isof)-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9]$`)
+	awsRegionRE  = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eu-isoe|us-isof|eusc-de)-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9]$`)
 	accessKeyRE  = regexp.MustCompile(`^(AKIA|ASIA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z2-7]{16}$`)
 	secretKeyRE  = regexp.MustCompile(`^[A-Za-z0-9/+=]{40}$`)
 	roleARNRE    = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)

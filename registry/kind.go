@@ -135,8 +135,11 @@ func (k Kind) DefaultServer(fields map[string]string) string {
 		}
 	case KindECR:
 		if r := fields["region"]; r != "" {
-			if strings.HasPrefix(r, "cn-") {
+			switch {
+			case strings.HasPrefix(r, "cn-"):
 				return "*.dkr.ecr." + r + ".amazonaws.com.cn"
+			case strings.HasPrefix(r, "eusc-"): // the AWS European Sovereign Cloud
+				return "*.dkr.ecr." + r + ".amazonaws.eu"
 			}
 			return "*.dkr.ecr." + r + ".amazonaws.com"
 		}

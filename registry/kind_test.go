@@ -91,6 +91,7 @@ func validRecords(t testing.TB) map[string]registry.Registry {
 		"custom wildcard": {Name: "c", Kind: registry.KindCustom, Server: "*.example.com"},
 		"public":          {Name: "p", Kind: registry.KindPublic},
 		"ecr chain":       {Name: "e", Kind: registry.KindECR, Fields: map[string]string{"region": "eu-west-3"}},
+		"ecr sovereign":   {Name: "e", Kind: registry.KindECR, Fields: map[string]string{"region": "eusc-de-east-1"}},
 		"ecr keys": {Name: "e", Kind: registry.KindECR, Fields: map[string]string{"region": "us-gov-west-1",
 			"accessKeyId": testAccessKey, "secretAccessKey": testSecretKey, "roleArn": "arn:aws:iam::123456789012:role/puller"}},
 		"ecr session": {Name: "e", Kind: registry.KindECR, Fields: map[string]string{"region": "cn-north-1",

@@ -48,6 +48,7 @@ func TestParseHost(t *testing.T) {
 		{"123456789012.dkr.ecr-fips.us-east-2.amazonaws.com", parsed{"123456789012", "us-east-2", true, false}},
 		{"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", parsed{"123456789012", "cn-north-1", false, false}},
 		{"123456789012.dkr.ecr.cn-northwest-1.amazonaws.com.cn", parsed{"123456789012", "cn-northwest-1", false, false}},
+		{"123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu", parsed{"123456789012", "eusc-de-east-1", false, false}},
 		{"123456789012.dkr-ecr.us-west-2.on.aws", parsed{"123456789012", "us-west-2", false, false}},
 		{"123456789012.dkr-ecr-fips.us-west-2.on.aws", parsed{"123456789012", "us-west-2", true, false}},
 		{"123456789012.dkr.ecr.us-iso-east-1.c2s.ic.gov", parsed{"123456789012", "us-iso-east-1", false, false}},

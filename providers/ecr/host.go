@@ -25,7 +25,7 @@ const PublicRegion = "us-east-1"
 //	ACCOUNT.dkr-ecr.REGION.on.amazonwebservices.com.cn (dual-stack China)
 //	ACCOUNT.dkr.ecr.REGION.c2s.ic.gov, .sc2s.sgov.gov, .cloud.adc-e.uk, .csp.hci.ic.gov
 //	                                              (isolated partitions)
-var privateHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr[.-]ecr(-fips)?\.([a-z0-9]+(?:-[a-z0-9]+)*-[0-9]{1,2})\.(amazonaws\.com|amazonaws\.com\.cn|on\.aws|on\.amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
+var privateHostRE = regexp.MustCompile(`^([0-9]{12})\.dkr[.-]ecr(-fips)?\.([a-z0-9]+(?:-[a-z0-9]+)*-[0-9]{1,2})\.(amazonaws\.com|amazonaws\.com\.cn|amazonaws\.eu|on\.aws|on\.amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov)$`)
 
 // ParseHost reads an ECR registry host ("123456789012.dkr.ecr.eu-west-3.amazonaws.com",
 // with or without a scheme, port or path): the 12-digit registry (account) ID, the region,
