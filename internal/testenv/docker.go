@@ -49,34 +49,13 @@ type Docker struct {
 	swarmErr  error
 }
 
-var dockerShared struct {
-	mu      sync.Mutex
-	main    bool // DockerMain is in charge of stopping the daemon
-	started bool
-	d       *Docker
-	err     error
-}
+var dockerShared = &shared[*Docker]{name: "dockerd", stop: (*Docker).stop}
 
 // DockerMain runs the tests of a package that uses StartDocker and then stops the shared
 // daemon. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { testenv.DockerMain(m) }
-func DockerMain(m *testing.M) {
-	dockerShared.mu.Lock()
-	dockerShared.main = true
-	dockerShared.mu.Unlock()
-	code := m.Run()
-	dockerShared.mu.Lock()
-	d := dockerShared.d
-	dockerShared.d = nil
-	dockerShared.mu.Unlock()
-	if d != nil {
-		if err := d.stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "testenv: stopping dockerd: %v\n", err)
-		}
-	}
-	os.Exit(code)
-}
+func DockerMain(m *testing.M) { dockerShared.main(m) }
 
 // StartDocker returns the test binary's dockerd, starting it on first use, when the
 // package's TestMain hands over to DockerMain; without DockerMain each call starts a daemon
@@ -93,29 +72,7 @@ func StartDocker(t testing.TB) *Docker {
 	if cli == "" {
 		Unavailable(t, "the docker CLI", "apt-get install docker.io")
 	}
-	dockerShared.mu.Lock()
-	defer dockerShared.mu.Unlock()
-	if !dockerShared.main {
-		// No DockerMain: a daemon of the test's own, stopped when the test ends.
-		d, err := startDockerd(dockerd, cli)
-		if err != nil {
-			t.Fatalf("testenv: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := d.stop(); err != nil {
-				t.Errorf("testenv: stopping dockerd: %v", err)
-			}
-		})
-		return d
-	}
-	if !dockerShared.started {
-		dockerShared.started = true
-		dockerShared.d, dockerShared.err = startDockerd(dockerd, cli)
-	}
-	if dockerShared.err != nil {
-		t.Fatalf("testenv: %v", dockerShared.err)
-	}
-	return dockerShared.d
+	return dockerShared.get(t, func() (*Docker, error) { return startDockerd(dockerd, cli) })
 }
 
 func dockerCLI() string {

@@ -88,32 +88,13 @@ type Kube struct {
 	nsSeq int
 }
 
-var kubeShared struct {
-	mu      sync.Mutex
-	main    bool
-	started bool
-	k       *Kube
-	err     error
-}
+var kubeShared = &shared[*Kube]{name: "the Kubernetes control plane", stop: func(k *Kube) error { k.stop(); return nil }}
 
 // KubeMain runs the tests of a package that uses StartKube and then stops the shared control
 // plane. Call it from TestMain:
 //
 //	func TestMain(m *testing.M) { testenv.KubeMain(m) }
-func KubeMain(m *testing.M) {
-	kubeShared.mu.Lock()
-	kubeShared.main = true
-	kubeShared.mu.Unlock()
-	code := m.Run()
-	kubeShared.mu.Lock()
-	k := kubeShared.k
-	kubeShared.k = nil
-	kubeShared.mu.Unlock()
-	if k != nil {
-		k.stop()
-	}
-	os.Exit(code)
-}
+func KubeMain(m *testing.M) { kubeShared.main(m) }
 
 // KubeAPIServerPath returns the kube-apiserver binary: $REGCRED_KUBE_APISERVER, else the
 // cache .ci/kube-apiserver.sh fills ($REGCRED_CACHE, else $XDG_CACHE_HOME/regcred, else
@@ -161,25 +142,7 @@ func StartKube(t testing.TB) *Kube {
 	if apiserver == "" {
 		Unavailable(t, "kube-apiserver", "run .ci/kube-apiserver.sh, or set "+EnvKubeAPIServer)
 	}
-	kubeShared.mu.Lock()
-	defer kubeShared.mu.Unlock()
-	if !kubeShared.main {
-		// No KubeMain: a control plane of this test's own, stopped when it ends.
-		k, err := startKube(etcd, apiserver)
-		if err != nil {
-			t.Fatalf("testenv: %v", err)
-		}
-		t.Cleanup(k.stop)
-		return k
-	}
-	if !kubeShared.started {
-		kubeShared.started = true
-		kubeShared.k, kubeShared.err = startKube(etcd, apiserver)
-	}
-	if kubeShared.err != nil {
-		t.Fatalf("testenv: %v", kubeShared.err)
-	}
-	return kubeShared.k
+	return kubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver) })
 }
 
 func startKube(etcdBin, apiBin string) (_ *Kube, err error) {
