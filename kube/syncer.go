@@ -153,9 +153,16 @@ type pass struct {
 // namespaces, writing only what differs, and (per the options) patches ServiceAccounts and
 // prunes what regcred owns but no longer wants. Per-object outcomes, failures included, are
 // in the Result; the error is for what stops the whole pass: invalid input (two registries
-// mapping to one Secret name) or a cancelled ctx.
+// mapping to one Secret name, or no namespace at all with pruning on) or a cancelled ctx.
+//
+// With WithPrune, namespaces is the whole desired set: owned secrets in every other
+// namespace are deleted. An empty list would delete every secret regcred owns in the
+// cluster, which is far more often a bug than an intent, so it is refused with ErrInvalid.
 func (s *Syncer) Sync(ctx context.Context, regs []registry.Registry, namespaces []string) (*Result, error) {
 	namespaces = uniqueSorted(namespaces)
+	if s.o.prune && len(namespaces) == 0 {
+		return nil, &registry.Error{Op: "sync", Err: fmt.Errorf("%w: pruning with no target namespace would delete every pull secret regcred manages in the cluster; name the namespaces to keep, or sync without pruning", registry.ErrInvalid)}
+	}
 	p := &pass{s: s, failed: map[string]error{}, keep: map[string]bool{}}
 	s.forget(regs)
 	if err := p.resolve(ctx, regs); err != nil {

@@ -3,6 +3,7 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -261,5 +262,17 @@ func TestWildcardRegistryNeedsHost(t *testing.T) {
 	}
 	if _, err := client.CoreV1().Secrets("ns").Get(ctx, "registry-secret-acr", metav1.GetOptions{}); err != nil {
 		t.Fatal("the secret was removed")
+	}
+}
+
+func TestSyncRefusesPruneWithoutNamespaces(t *testing.T) {
+	client := fake.NewSimpleClientset()
+	s := kube.NewSyncer(client, kube.WithPrune(true))
+	_, err := s.Sync(context.Background(), nil, nil)
+	if !errors.Is(err, registry.ErrInvalid) || !strings.Contains(err.Error(), "name the namespaces") {
+		t.Fatalf("Sync with prune and no namespaces: %v, want ErrInvalid saying what to do", err)
+	}
+	if n := len(client.Actions()); n != 0 {
+		t.Fatalf("the refused pass made %d API calls", n)
 	}
 }
