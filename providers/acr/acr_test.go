@@ -157,27 +157,9 @@ func TestFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx := context.Background()
-			if tt.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.timeout)
-				defer cancel()
-			}
-			c, err := p.Credentials(ctx)
-			if err != nil {
-				messages = append(messages, tt.name+": "+err.Error())
-			}
-			if !errors.Is(err, tt.want) || !c.Anonymous() {
-				t.Fatalf("got %v, %v; want %v", c, err, tt.want)
-			}
-			var re *registry.Error
-			if !errors.As(err, &re) || re.Op != "refresh" || re.Registry != "prod-acr" {
-				t.Fatalf("err = %#v, want *registry.Error{Op: refresh}", err)
-			}
-			if !strings.Contains(err.Error(), tt.mention) {
-				t.Fatalf("err = %q, want it to mention %q", err, tt.mention)
-			}
-			assertNoSecret(t, err)
+			msg := golden.Fault(t, p, tt.timeout, tt.want, "prod-acr", tt.mention)
+			messages = append(messages, tt.name+": "+msg)
+			assertNoSecret(t, errors.New(msg))
 		})
 	}
 	golden.Check(t, "faults.golden", messages)
