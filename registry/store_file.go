@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"github.com/regcred/regcred/internal/atomicfile"
 )
 
 // FileStore is a Store in one JSON file. It keeps the real secret values, so the file is
@@ -90,43 +92,7 @@ func (s *FileStore) write(recs map[string]Registry) error {
 		return fmt.Errorf("encode: %w", err)
 	}
 	data = append(data, '\n')
-	return writeFileAtomic(s.path, data)
-}
-
-// writeFileAtomic writes data to path through a 0600 temporary file in the same directory.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: some filesystems refuse to sync a directory
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(s.path, data)
 }
 
 // String summarizes the store without its records.
