@@ -113,6 +113,9 @@ func (c *Catalog) stamp() time.Time { return c.now().UTC() }
 // Created and Updated now. The first registry, or one added with Default set, becomes the
 // only default. It returns the saved record, redacted.
 func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
+	if r.IsRedacted() {
+		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: fmt.Errorf("%w (give the real credential values)", ErrRedacted)}
+	}
 	r = r.Clone()
 	if err := r.Validate(); err != nil {
 		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: err}
@@ -181,6 +184,7 @@ func (c *Catalog) Update(ctx context.Context, r Registry) (Registry, error) {
 			"the record is at version %d, the update was made from version %d (reload and retry): %w", cur.Version, r.Version, ErrConflict)}
 	}
 	next := r.Clone()
+	next.redacted = false // the merge below puts the stored secrets back
 	if next.Fields == nil {
 		next.Fields = map[string]string{}
 	}

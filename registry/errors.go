@@ -26,6 +26,10 @@ var (
 	ErrInUse = errors.New("in use")
 	// ErrNotOwner: only the user who created a registry may delete it.
 	ErrNotOwner = errors.New("not the owner")
+	// ErrRedacted: a redacted view of a record (Catalog.Get and List, Registry.Redacted)
+	// was given where its real credentials are needed: saving it, or building a pull
+	// secret, docker config or provider from it. Get credentials through the Catalog.
+	ErrRedacted = errors.New("redacted record: its secret fields are not the real values")
 	// ErrUnavailable: a token endpoint or registry could not be reached or answered 5xx.
 	ErrUnavailable = errors.New("unavailable")
 )

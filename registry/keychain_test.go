@@ -451,7 +451,7 @@ func TestKeychainViewsAreRedactedCopies(t *testing.T) {
 
 	got := kc.Registries()
 	want := []registry.Registry{regs[0].Redacted(), regs[1].Redacted()}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(registry.Registry{})); diff != "" {
 		t.Fatalf("Registries (-want +got):\n%s", diff)
 	}
 	got[0].Fields["password"] = "mutated"

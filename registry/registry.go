@@ -21,10 +21,13 @@ type Registry struct {
 	Fields  map[string]string `json:"fields,omitempty"` // credential fields by schema name
 	TLS     TLS               `json:"tls,omitzero"`
 	Default bool              `json:"default,omitempty"`
-	Owner   string            `json:"owner,omitempty"` // who created it; only they may delete it
-	Version int64             `json:"version"`         // bumped by every update; 0 before the first save
+	Owner   string            `json:"owner,omitempty"`  // who created it; only they may delete it
+	Version int64             `json:"version"`          // bumped by every update; 0 before the first save
+	Mirror  *Mirror           `json:"mirror,omitempty"` // set when this registry mirrors another
 	Created time.Time         `json:"created,omitzero"`
 	Updated time.Time         `json:"updated,omitzero"`
+
+	redacted bool // set by Redacted: secret fields read Redacted, not their values
 }
 
 // ServerInfo returns the parsed server: the record's own, else the kind's default.
@@ -148,9 +151,11 @@ func (r Registry) IsSecretField(name string) bool {
 
 // Redacted returns a deep copy whose secret fields read Redacted (empty ones stay empty),
 // and whose TLS CA bundle is kept (it is public). Use it for every view that leaves the
-// process: API responses, logs, listings.
+// process: API responses, logs, listings. The copy is marked (IsRedacted): stores refuse
+// to save it and adapters refuse to deploy it (ErrRedacted).
 func (r Registry) Redacted() Registry {
-	out := r
+	out := r.Clone()
+	out.redacted = true
 	if r.Fields != nil {
 		out.Fields = make(map[string]string, len(r.Fields))
 		for k, v := range r.Fields {
@@ -163,9 +168,19 @@ func (r Registry) Redacted() Registry {
 	return out
 }
 
-// Clone returns a deep copy (the Fields map is not shared).
+// IsRedacted reports whether r is a redacted view (it came from Redacted, from a Catalog
+// read, or from JSON that says "redacted": true). Its secret fields hold Redacted, not the
+// secrets, so it can be shown but not used to pull: adapters refuse it with ErrRedacted.
+// A real password that happens to read "REDACTED" is not a redacted view.
+func (r Registry) IsRedacted() bool { return r.redacted }
+
+// Clone returns a deep copy (the Fields map and the Mirror are not shared).
 func (r Registry) Clone() Registry {
 	out := r
+	if r.Mirror != nil {
+		m := *r.Mirror
+		out.Mirror = &m
+	}
 	if r.Fields != nil {
 		out.Fields = make(map[string]string, len(r.Fields))
 		for k, v := range r.Fields {

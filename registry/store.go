@@ -13,6 +13,9 @@ import (
 // that must not exist yet. A stale or duplicate write fails with ErrConflict; Put of
 // v > 1 and Delete of a record that does not exist fail with ErrNotFound, as does Get.
 // Implementations are safe for concurrent use and return copies the caller may modify.
+// Put refuses a redacted view (ErrRedacted); stores that serialize records use
+// MarshalStored and UnmarshalStored, the codec that keeps the real secret values. A Store
+// may also implement Watcher, the change feed.
 type Store interface {
 	// Get returns the record with the given ID, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (Registry, error)
@@ -31,6 +34,8 @@ func checkPut(r Registry, cur Registry, ok bool) error {
 	switch {
 	case r.ID == "":
 		return &Error{Op: "store put", Registry: r.Name, Err: &FieldError{Field: "id", Reason: "is empty"}}
+	case r.IsRedacted():
+		return &Error{Op: "store put", Registry: r.ID, Err: ErrRedacted}
 	case r.Version < 1:
 		return &Error{Op: "store put", Registry: r.ID, Err: fmt.Errorf("version %d is not a saved version (1 creates): %w", r.Version, ErrInvalid)}
 	case r.Version == 1 && ok:

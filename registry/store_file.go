@@ -31,9 +31,9 @@ type FileStore struct {
 
 var _ Store = (*FileStore)(nil)
 
-// fileStoreDoc is the file's shape.
+// fileStoreDoc is the file's shape: each record in the stored form (MarshalStored).
 type fileStoreDoc struct {
-	Registries []Registry `json:"registries"`
+	Registries []json.RawMessage `json:"registries"`
 }
 
 // NewFileStore opens the store at path, creating its directory (0700) when missing. A
@@ -70,7 +70,11 @@ func NewFileStore(path string) (*FileStore, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, &Error{Op: "open store", Registry: path, Err: fmt.Errorf("the file is not a registry store (%v): %w", err, ErrInvalid)}
 	}
-	for _, r := range doc.Registries {
+	for i, raw := range doc.Registries {
+		r, err := UnmarshalStored(raw)
+		if err != nil {
+			return nil, &Error{Op: "open store", Registry: path, Err: fmt.Errorf("record %d: %w", i+1, err)}
+		}
 		if r.ID == "" {
 			return nil, &Error{Op: "open store", Registry: path, Err: fmt.Errorf("registry %q has no id: %w", r.Name, ErrInvalid)}
 		}
@@ -87,7 +91,16 @@ func (s *FileStore) Path() string { return s.path }
 
 // write replaces the file atomically with recs.
 func (s *FileStore) write(recs map[string]Registry) error {
-	data, err := json.MarshalIndent(fileStoreDoc{Registries: sortedRecords(recs)}, "", "  ")
+	sorted := sortedRecords(recs)
+	doc := fileStoreDoc{Registries: make([]json.RawMessage, len(sorted))}
+	for i, r := range sorted {
+		raw, err := MarshalStored(r)
+		if err != nil {
+			return err
+		}
+		doc.Registries[i] = raw
+	}
+	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}

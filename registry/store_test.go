@@ -231,7 +231,7 @@ func TestFileStoreFileModeAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(registry.Registry{})); diff != "" {
 		t.Fatalf("reopened store differs (-want +got):\n%s", diff)
 	}
 	if got[0].Fields["password"] != "real-secret-a" {
