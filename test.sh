@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of regcred, setting up what the tests need first:
 #   1. the Debian packages of the real components (docker-registry, skopeo, docker.io,
-#      docker-compose, etcd-server), installed with apt-get when missing and we are root;
+#      docker-compose, etcd-server, postgresql, containerd, chromium), installed with apt-get
+#      when missing and we are root;
 #   2. kube-apiserver, built once from the k8s.io/kubernetes module and cached
 #      (.ci/kube-apiserver.sh, ~7-12 minutes the first time);
 #   3. go vet, then go test -race over every package (integration tests included);
@@ -11,11 +12,19 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-packages=(docker-registry skopeo docker.io docker-compose etcd-server)
-bins=(docker-registry skopeo dockerd docker-compose etcd)
+# package:probe, where probe is a command or an absolute path (globs allowed).
+components=(docker-registry:docker-registry skopeo:skopeo docker.io:dockerd
+  docker-compose:docker-compose etcd-server:etcd
+  postgresql:'/usr/lib/postgresql/*/bin/initdb' containerd:containerd chromium:chromium)
+have() {
+  case $1 in
+    /*) compgen -G "$1" >/dev/null ;;
+    *) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] ;;
+  esac
+}
 missing=()
-for i in "${!bins[@]}"; do
-  command -v "${bins[$i]}" >/dev/null 2>&1 || [ -x "/usr/sbin/${bins[$i]}" ] || missing+=("${packages[$i]}")
+for c in "${components[@]}"; do
+  have "${c#*:}" || missing+=("${c%%:*}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -29,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 # The Debian packages start services we do not use; the tests start their own on loopback.
 if [ "$(id -u)" = 0 ]; then
-  for svc in docker-registry etcd docker containerd; do
+  for svc in docker-registry etcd docker containerd postgresql; do
     if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
   done
 fi
