@@ -16,6 +16,23 @@
 //
 // The top-level "registries:" key may be left out: a bare list is accepted too. Types are matched
 // case-insensitively with the aliases of registry.ParseKind; credential field names match
-// the kind's schema case-insensitively. Every entry is validated; errors name the file, the
-// entry and the field. The file is read once; nothing here caches or watches it.
+// the kind's schema case-insensitively. The file is read once; nothing here caches or
+// watches it.
+//
+// Rules:
+//   - Inputs are bounded: the registries file is at most MaxFileSize (2 MiB) and a file:
+//     value at most MaxValueFileSize (1 MiB); both must be regular files (a symlink to one
+//     is fine). A named pipe, a device (/dev/zero), a directory or a socket is refused at
+//     once, without blocking or reading it (package internal/boundedfile).
+//   - The YAML is read as nodes (go.yaml.in/yaml/v3), not through JSON, so nothing is
+//     lost: a key given twice is refused at every level (case-insensitively among
+//     credentials, whose names fold), naming both lines; merge keys (<<) and a second
+//     document are refused; aliases of values work, within a node budget that stops alias
+//     bombs; a value is taken as written (password: 0123 stays "0123").
+//   - Every problem is reported at once (Problems lists them), each naming the file, the
+//     line, the entry (name and 1-based position) and the field. Within an entry, keys
+//     come first (duplicates, then unknown keys with the nearest known name: "passwrod"
+//     gets did you mean "password"), then values that cannot be read (${VAR} unset,
+//     file: unreadable), then what registry.Validate finds, leaving out fields already
+//     reported. Errors never quote a value.
 package registryfile

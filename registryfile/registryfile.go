@@ -1,8 +1,6 @@
 package registryfile
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +9,9 @@ import (
 	"regexp"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/regcred/regcred/internal/boundedfile"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -44,35 +43,18 @@ func Path(flag string) string {
 	return DefaultPath()
 }
 
-// Error is a problem in the registries file. Its text names the file, the entry (by name
-// and 1-based position) and the field, and never contains a secret value.
-type Error struct {
-	File  string // path, or "" for a reader
-	Entry int    // 1-based position in the list; 0 for the file as a whole
-	Name  string // the entry's name, when it has one
-	Err   error  // often a *registry.FieldError
-}
+// The size limits. Both inputs are read whole and refused, before parsing, when larger.
+const (
+	// MaxFileSize bounds the registries file: 2 MiB holds about 14,000 registries, and
+	// a file that size is decoded and validated in about 0.2 s with about 80 MB allocated
+	// (BenchmarkDecode; sigs.k8s.io/yaml, used before, only parses it with 20% more).
+	MaxFileSize = 2 << 20
+	// MaxValueFileSize bounds a file: value (a token, a service-account key, a CA bundle:
+	// the full Mozilla bundle is about 220 KiB).
+	MaxValueFileSize = 1 << 20
+)
 
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteString(": ")
-	}
-	if e.Entry > 0 {
-		if e.Name != "" {
-			fmt.Fprintf(&b, "registry %q (entry %d): ", e.Name, e.Entry)
-		} else {
-			fmt.Fprintf(&b, "entry %d: ", e.Entry)
-		}
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Option configures Decode.
+// Option configures Decode and Load.
 type Option func(*decoder)
 
 type decoder struct {
@@ -93,175 +75,421 @@ func WithLookupEnv(f func(string) (string, bool)) Option {
 	return func(d *decoder) { d.getenv = f }
 }
 
-// Load reads and validates the registries file at path.
-func Load(path string) ([]registry.Registry, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, &Error{File: path, Err: fmt.Errorf("registries file not found (%w): create it, pass -f FILE or set $%s", registry.ErrNotFound, EnvPath)}
-		}
-		return nil, &Error{File: path, Err: err}
-	}
-	defer f.Close()
-	return Decode(f, WithFileName(path))
-}
-
-// entry is one registry as written in the file.
-type entry struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	Type        string            `json:"type"`
-	Kind        string            `json:"kind"` // alias of type
-	URL         string            `json:"url"`
-	Server      string            `json:"server"` // alias of url
-	Default     bool              `json:"default"`
-	Owner       string            `json:"owner"`
-	Credentials map[string]string `json:"credentials"`
-	TLS         *tlsEntry         `json:"tls"`
-}
-
-type tlsEntry struct {
-	Mode        string `json:"mode"`
-	CA          string `json:"ca"`
-	CAFile      string `json:"caFile"`
-	SystemRoots bool   `json:"systemRoots"`
-}
-
-// Decode reads a registries file from r, resolves ${ENV} and file: values, and validates
-// every entry. It returns the registries in file order, or the first error.
-func Decode(r io.Reader, opts ...Option) ([]registry.Registry, error) {
-	d := &decoder{getenv: os.LookupEnv, read: os.ReadFile}
+func newDecoder(opts []Option) *decoder {
+	d := &decoder{getenv: os.LookupEnv, read: func(p string) ([]byte, error) { return boundedfile.ReadFile(p, MaxValueFileSize) }}
 	for _, o := range opts {
 		o(d)
 	}
-	data, err := io.ReadAll(r)
+	return d
+}
+
+// Load reads and validates the registries file at path. Only a regular file (or a symlink
+// to one) of at most MaxFileSize is read: a FIFO, a device or a directory is refused at
+// once, without blocking.
+func Load(path string, opts ...Option) ([]registry.Registry, error) {
+	d := newDecoder(append([]Option{WithFileName(path)}, opts...))
+	data, err := boundedfile.ReadFile(path, MaxFileSize)
+	if err != nil {
+		return nil, d.readError(err)
+	}
+	return d.decode(data)
+}
+
+// Decode reads a registries file from r (at most MaxFileSize bytes), resolves ${ENV} and
+// file: values, and validates every entry. It returns the registries in file order, or
+// every problem found (see Error).
+func Decode(r io.Reader, opts ...Option) ([]registry.Registry, error) {
+	d := newDecoder(opts)
+	data, err := boundedfile.ReadAll(r, MaxFileSize)
+	if err != nil {
+		return nil, d.readError(err)
+	}
+	return d.decode(data)
+}
+
+func (d *decoder) readError(err error) error {
+	var nr *boundedfile.NotRegularError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		err = fmt.Errorf("registries file not found (%w): create it, pass -f FILE or set $%s", registry.ErrNotFound, EnvPath)
+	case errors.As(err, &nr):
+		err = fmt.Errorf("the registries file is %s, not a regular file (%w): give the path of a YAML file", boundedfile.Describe(nr.Mode), boundedfile.ErrNotRegular)
+	case errors.Is(err, boundedfile.ErrTooLarge):
+		err = fmt.Errorf("the registries file is too large (at most %s): %w", boundedfile.Size(MaxFileSize), boundedfile.ErrTooLarge)
+	default:
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("cannot read the registries file: %w", pe.Err)
+		}
+	}
+	return &Error{File: d.file, Err: err}
+}
+
+// decode parses data and converts every entry, collecting every problem.
+func (d *decoder) decode(data []byte) ([]registry.Registry, error) {
+	root, err := parseYAML(data)
 	if err != nil {
 		return nil, &Error{File: d.file, Err: err}
 	}
-	entries, err := parse(data)
+	if root == nil {
+		return nil, nil
+	}
+	w := &walker{}
+	var errs []error
+	fileBad := func(line int, err error) { errs = append(errs, &Error{File: d.file, Line: line, Err: err}) }
+	list, err := d.list(w, root, fileBad)
 	if err != nil {
 		return nil, &Error{File: d.file, Err: err}
 	}
-	out := make([]registry.Registry, 0, len(entries))
+	if list == nil {
+		return nil, join(errs)
+	}
+	out := make([]registry.Registry, 0, len(list.Content))
 	seen := map[string]int{}
 	defaults := 0
-	for i, e := range entries {
-		reg, err := d.convert(e)
+	for i, item := range list.Content {
+		reg, line, problems, err := d.entry(w, item, i+1)
 		if err != nil {
-			return nil, &Error{File: d.file, Entry: i + 1, Name: e.Name, Err: err}
+			return nil, &Error{File: d.file, Err: err}
+		}
+		if len(problems) > 0 {
+			errs = append(errs, problems...)
+			continue
+		}
+		bad := func(fe *registry.FieldError) {
+			errs = append(errs, &Error{File: d.file, Line: line, Entry: i + 1, Name: reg.Name, Err: fe})
 		}
 		if j, dup := seen[reg.ID]; dup {
-			return nil, &Error{File: d.file, Entry: i + 1, Name: e.Name,
-				Err: &registry.FieldError{Field: "name", Reason: fmt.Sprintf("has the same id %q as entry %d", reg.ID, j), Hint: "give each registry its own name or id"}}
+			bad(&registry.FieldError{Field: "name", Reason: fmt.Sprintf("has the same id %q as entry %d", reg.ID, j), Hint: "give each registry its own name or id"})
+			continue
 		}
 		seen[reg.ID] = i + 1
 		if reg.Default {
 			defaults++
 			if defaults > 1 {
-				return nil, &Error{File: d.file, Entry: i + 1, Name: e.Name,
-					Err: &registry.FieldError{Field: "default", Reason: "a second registry is marked default", Hint: "mark exactly one"}}
+				bad(&registry.FieldError{Field: "default", Reason: "a second registry is marked default", Hint: "mark exactly one"})
+				continue
 			}
 		}
 		out = append(out, reg)
 	}
+	if err := join(errs); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-func parse(data []byte) ([]entry, error) {
-	data = bytes.TrimSpace(data)
-	if len(data) == 0 {
-		return nil, nil
-	}
-	js, err := yaml.YAMLToJSON(data)
+// list finds the list of registries: the root itself, or the value of its registries key.
+func (d *decoder) list(w *walker, root *yaml.Node, bad func(int, error)) (*yaml.Node, error) {
+	root, err := w.deref(root)
 	if err != nil {
-		return nil, fmt.Errorf("not valid YAML: %w", err)
-	}
-	var entries []entry
-	if bytes.HasPrefix(bytes.TrimSpace(js), []byte("{")) {
-		var wrapped struct {
-			Registries []entry `json:"registries"`
-		}
-		if err := strictJSON(js, &wrapped); err != nil {
-			return nil, err
-		}
-		return wrapped.Registries, nil
-	}
-	if err := strictJSON(js, &entries); err != nil {
 		return nil, err
 	}
-	return entries, nil
-}
-
-func strictJSON(js []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("unexpected content: %w (expected a list of registries with name, type, url, credentials)", err)
+	if root.Kind == yaml.MappingNode {
+		pairs, err := w.mapping(root, "", false, bad)
+		if err != nil {
+			return nil, err
+		}
+		var list *yaml.Node
+		for _, p := range pairs {
+			if p.key != "registries" {
+				bad(p.line, unknownKey("", p.key, "the registries file", topKeys))
+				continue
+			}
+			list = p.val
+		}
+		if list == nil {
+			return nil, nil
+		}
+		root = list
 	}
-	return nil
+	if v, ok := scalar(root); ok && v == "" {
+		return nil, nil // "registries:" with nothing under it
+	}
+	if root.Kind != yaml.SequenceNode {
+		bad(root.Line, fmt.Errorf("expected a list of registries (each with name, type, url, credentials), found %s", describe(root)))
+		return nil, nil
+	}
+	return root, nil
 }
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
 
-func (d *decoder) convert(e entry) (registry.Registry, error) {
-	typ := e.Type
-	if typ == "" {
-		typ = e.Kind
-	}
-	if typ == "" {
-		return registry.Registry{}, &registry.FieldError{Field: "type", Reason: "is missing", Hint: "e.g. type: GHCR"}
-	}
-	kind, err := registry.ParseKind(typ)
+// entry converts one list item. problems holds every problem of the entry, unknown and
+// duplicate keys first, then values that cannot be read, then what registry.Validate finds;
+// err is only the node budget.
+func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry, line int, problems []error, err error) {
+	n, err = w.deref(n)
 	if err != nil {
-		return registry.Registry{}, err
+		return reg, 0, nil, err
 	}
-	r := registry.Registry{
-		ID: e.ID, Name: e.Name, Kind: kind, Default: e.Default, Owner: e.Owner, Version: 1,
-		Server: firstNonEmpty(e.URL, e.Server),
-	}
-	if r.ID == "" {
-		r.ID = strings.Trim(slugRE.ReplaceAllString(strings.ToLower(e.Name), "-"), "-")
-	}
-	for name, v := range e.Credentials {
-		val, err := d.resolve(name, v)
-		if err != nil {
-			return r, err
+	line = n.Line
+	var structural, values []error
+	reported := map[string]bool{} // fields with a problem already: Validate's word on them is noise
+	add := func(list *[]error, line int, err error) {
+		var fe *registry.FieldError
+		if errors.As(err, &fe) {
+			reported[fe.Field] = true
 		}
-		lower := strings.ToLower(name)
-		if lower == "url" || lower == "server" || (lower == "registry" && kind != registry.KindECR) {
-			if r.Server != "" && r.Server != val {
-				return r, &registry.FieldError{Field: "url", Reason: "is given twice with different values", Hint: "keep one"}
+		*list = append(*list, &Error{File: d.file, Line: line, Entry: idx, Err: err})
+	}
+	finish := func() []error {
+		all := append(structural, values...)
+		for _, e := range all {
+			e.(*Error).Name = reg.Name
+		}
+		return all
+	}
+	if n.Kind != yaml.MappingNode {
+		add(&structural, n.Line, fmt.Errorf("is %s; each registry is a mapping of name, type, url, credentials", describe(n)))
+		return reg, line, finish(), nil
+	}
+	pairs, err := w.mapping(n, "", false, func(l int, e error) { add(&structural, l, e) })
+	if err != nil {
+		return reg, line, nil, err
+	}
+	lines := map[string]int{} // field -> line, for Validate's problems
+	str := func(p pair, field string) string {
+		lines[field] = p.line
+		v, ok := scalar(p.val)
+		if !ok {
+			add(&values, p.line, &registry.FieldError{Field: field, Reason: "must be a single value, not " + describe(p.val)})
+		}
+		return v
+	}
+	var typ, typeKey, url, urlKey string
+	var creds, tls *pair
+	for i := range pairs {
+		p := pairs[i]
+		switch p.key {
+		case "name":
+			reg.Name = str(p, "name")
+		case "id":
+			reg.ID = str(p, "id")
+		case "owner":
+			reg.Owner = str(p, "owner")
+		case "type", "kind":
+			v := str(p, "type")
+			if typeKey != "" && v != typ {
+				add(&structural, p.line, &registry.FieldError{Field: p.key, Reason: "is given as well as " + typeKey + " (they are the same field)", Hint: "keep one"})
+				continue
 			}
-			r.Server = val
+			typ, typeKey = v, p.key
+		case "url", "server":
+			v := str(p, "url")
+			if urlKey != "" && v != url {
+				add(&structural, p.line, &registry.FieldError{Field: p.key, Reason: "is given as well as " + urlKey + " (they are the same field)", Hint: "keep one"})
+				continue
+			}
+			url, urlKey = v, p.key
+		case "default":
+			lines["default"] = p.line
+			b, ok := boolean(p.val)
+			if !ok {
+				add(&values, p.line, &registry.FieldError{Field: "default", Reason: "must be true or false"})
+			}
+			reg.Default = b
+		case "credentials":
+			creds = &pairs[i]
+		case "tls":
+			tls = &pairs[i]
+		default:
+			fe := unknownKey("", p.key, "a registry entry", entryKeys)
+			if fe.Hint == "" || !strings.HasPrefix(fe.Hint, "did you mean") {
+				if k, err := registry.ParseKind(typOf(pairs)); err == nil {
+					if f, ok := fieldByFold(k, p.key); ok {
+						fe.Hint = fmt.Sprintf("%s is a credential field: put it under credentials:", f)
+					}
+				}
+			}
+			add(&structural, p.line, fe)
+		}
+	}
+	if reg.ID == "" {
+		reg.ID = strings.Trim(slugRE.ReplaceAllString(strings.ToLower(reg.Name), "-"), "-")
+	}
+	reg.Version = 1
+	reg.Server = url
+	kindOK := false
+	switch {
+	case typ == "" && !reported["type"]:
+		add(&values, line, &registry.FieldError{Field: "type", Reason: "is missing", Hint: "e.g. type: GHCR"})
+	case len(typ) > 64:
+		add(&values, lines["type"], &registry.FieldError{Field: "type", Reason: "is not a registry type", Hint: "e.g. type: GHCR"})
+	case typ != "":
+		k, err := registry.ParseKind(typ)
+		if err != nil {
+			add(&values, lines["type"], err)
+		} else {
+			reg.Kind, kindOK = k, true
+		}
+	}
+	if creds != nil {
+		d.credentials(w, &reg, *creds, kindOK, lines, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
+	}
+	if tls != nil {
+		d.tls(w, &reg, *tls, lines, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
+	}
+	if kindOK {
+		for _, e := range leaves(reg.Validate()) {
+			var fe *registry.FieldError
+			field := ""
+			if errors.As(e, &fe) {
+				field = fe.Field
+			}
+			if field != "" && reported[field] {
+				continue
+			}
+			l, ok := lines[field]
+			if !ok {
+				l = line
+			}
+			add(&values, l, e)
+		}
+	}
+	if len(structural)+len(values) > 0 {
+		return reg, line, finish(), nil
+	}
+	return reg, line, nil, nil
+}
+
+// typOf is the raw type of an entry, for hints.
+func typOf(pairs []pair) string {
+	for _, p := range pairs {
+		if p.key == "type" || p.key == "kind" {
+			v, _ := scalar(p.val)
+			return v
+		}
+	}
+	return ""
+}
+
+// credentials reads the credentials mapping into reg.Fields (names matched to the kind's
+// schema case-insensitively) and the server keys into reg.Server.
+func (d *decoder) credentials(w *walker, reg *registry.Registry, p pair, kindOK bool, lines map[string]int, structural, values func(int, error)) {
+	if v, ok := scalar(p.val); ok && v == "" {
+		return
+	}
+	if p.val.Kind != yaml.MappingNode {
+		values(p.line, &registry.FieldError{Field: "credentials", Reason: "must be a mapping of field names to values, not " + describe(p.val)})
+		return
+	}
+	pairs, err := w.mapping(p.val, "credentials.", true, structural)
+	if err != nil {
+		structural(p.line, err)
+		return
+	}
+	var known []string
+	if kindOK {
+		for _, f := range reg.Kind.Fields() {
+			known = append(known, f.Name)
+		}
+	}
+	for _, c := range pairs {
+		lower := strings.ToLower(c.key)
+		isServer := lower == "url" || lower == "server" || (lower == "registry" && reg.Kind != registry.KindECR)
+		name := c.key
+		if !isServer {
+			if f, ok := fieldByFold(reg.Kind, c.key); ok {
+				name = f
+			} else if kindOK {
+				cands := append(append([]string(nil), known...), "url")
+				fe := unknownKey("credentials.", c.key, reg.Kind.Label(), cands)
+				structural(c.line, fe)
+				continue
+			}
+		}
+		field := name
+		if isServer {
+			field = "url"
+		}
+		lines[field] = c.line
+		raw, ok := scalar(c.val)
+		if !ok {
+			values(c.line, &registry.FieldError{Field: field, Reason: "must be a single value, not " + describe(c.val),
+				Hint: "for a JSON key use file:PATH or a block scalar (|)"})
 			continue
 		}
-		if f, ok := fieldByFold(kind, name); ok {
-			name = f
+		val, err := d.resolve(field, raw)
+		if err != nil {
+			values(c.line, err)
+			continue
 		}
-		if r.Fields == nil {
-			r.Fields = map[string]string{}
-		}
-		r.Fields[name] = val
-	}
-	if e.TLS != nil {
-		r.TLS.Mode = registry.TLSMode(strings.ToLower(e.TLS.Mode))
-		r.TLS.SystemRoots = e.TLS.SystemRoots
-		ca := e.TLS.CA
-		if e.TLS.CAFile != "" {
-			ca = "file:" + e.TLS.CAFile
-		}
-		if ca != "" {
-			v, err := d.resolve("tls.ca", ca)
-			if err != nil {
-				return r, err
+		if isServer {
+			if reg.Server != "" && reg.Server != val {
+				values(c.line, &registry.FieldError{Field: "url", Reason: "is given twice with different values", Hint: "keep one"})
+				continue
 			}
-			r.TLS.CABundle = v
-			if r.TLS.Mode == "" {
-				r.TLS.Mode = registry.TLSCustomCA
+			reg.Server = val
+			continue
+		}
+		if reg.Fields == nil {
+			reg.Fields = map[string]string{}
+		}
+		reg.Fields[name] = val
+	}
+}
+
+// tls reads the tls mapping.
+func (d *decoder) tls(w *walker, reg *registry.Registry, p pair, lines map[string]int, structural, values func(int, error)) {
+	if v, ok := scalar(p.val); ok && v == "" {
+		return
+	}
+	if p.val.Kind != yaml.MappingNode {
+		values(p.line, &registry.FieldError{Field: "tls", Reason: "must be a mapping (mode, ca, caFile, systemRoots), not " + describe(p.val)})
+		return
+	}
+	pairs, err := w.mapping(p.val, "tls.", false, structural)
+	if err != nil {
+		structural(p.line, err)
+		return
+	}
+	var ca, caKey string
+	for _, t := range pairs {
+		switch t.key {
+		case "mode", "ca", "caFile":
+			v, ok := scalar(t.val)
+			if !ok {
+				values(t.line, &registry.FieldError{Field: "tls." + t.key, Reason: "must be a single value, not " + describe(t.val)})
+				continue
 			}
+			switch t.key {
+			case "mode":
+				lines["tls.mode"] = t.line
+				reg.TLS.Mode = registry.TLSMode(strings.ToLower(v))
+			case "ca", "caFile":
+				if caKey != "" {
+					structural(t.line, &registry.FieldError{Field: "tls." + t.key, Reason: "is given as well as tls." + caKey, Hint: "keep one"})
+					continue
+				}
+				lines["tls.ca"] = t.line
+				ca, caKey = v, t.key
+				if t.key == "caFile" && v != "" {
+					ca = "file:" + v
+				}
+			}
+		case "systemRoots":
+			lines["tls.systemRoots"] = t.line
+			b, ok := boolean(t.val)
+			if !ok {
+				values(t.line, &registry.FieldError{Field: "tls.systemRoots", Reason: "must be true or false"})
+			}
+			reg.TLS.SystemRoots = b
+		default:
+			structural(t.line, unknownKey("tls.", t.key, "tls", tlsKeys))
 		}
 	}
-	return r, r.Validate()
+	if ca != "" {
+		v, err := d.resolve("tls.ca", ca)
+		if err != nil {
+			values(lines["tls.ca"], err)
+			return
+		}
+		reg.TLS.CABundle = v
+		if reg.TLS.Mode == "" {
+			reg.TLS.Mode = registry.TLSCustomCA
+		}
+	}
 }
 
 func fieldByFold(k registry.Kind, name string) (string, bool) {
@@ -276,7 +504,8 @@ func fieldByFold(k registry.Kind, name string) (string, bool) {
 var envRE = regexp.MustCompile(`^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$`)
 
 // resolve turns "${VAR}" into the variable's value and "file:/path" into the file's content
-// (one trailing newline dropped); anything else is taken literally.
+// (one trailing newline dropped); anything else is taken literally. A file: value must be
+// a regular file (or a symlink to one) of at most MaxValueFileSize.
 func (d *decoder) resolve(field, v string) (string, error) {
 	if m := envRE.FindStringSubmatch(v); m != nil {
 		val, ok := d.getenv(m[1])
@@ -291,12 +520,7 @@ func (d *decoder) resolve(field, v string) (string, error) {
 		}
 		b, err := d.read(p)
 		if err != nil {
-			msg := err.Error()
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				msg = pe.Err.Error()
-			}
-			return "", &registry.FieldError{Field: field, Reason: "cannot read " + p + ": " + msg}
+			return "", fileError(field, p, err)
 		}
 		s := string(b)
 		s = strings.TrimSuffix(s, "\n")
@@ -306,11 +530,21 @@ func (d *decoder) resolve(field, v string) (string, error) {
 	return v, nil
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
+// fileError says why the file of a file: value cannot be used, naming the path (never its
+// content).
+func fileError(field, p string, err error) *registry.FieldError {
+	var nr *boundedfile.NotRegularError
+	switch {
+	case errors.As(err, &nr):
+		return &registry.FieldError{Field: field, Reason: "names " + p + ", which is " + boundedfile.Describe(nr.Mode) + ", not a regular file",
+			Hint: "point file: at a regular file"}
+	case errors.Is(err, boundedfile.ErrTooLarge):
+		return &registry.FieldError{Field: field, Reason: "names " + p + ", which is too large (at most " + boundedfile.Size(MaxValueFileSize) + ")"}
 	}
-	return ""
+	msg := err.Error()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	return &registry.FieldError{Field: field, Reason: "cannot read " + p + ": " + msg}
 }

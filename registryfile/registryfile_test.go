@@ -82,12 +82,12 @@ func TestDecodeErrors(t *testing.T) {
 		{"missing type", "- name: x\n", []string{"entry 1", "type"}, "type"},
 		{"unset env", "- name: x\n  type: ghcr\n  credentials: {username: a, token: '${NOPE}'}\n", []string{"$NOPE", "not set"}, "token"},
 		{"missing file", "- name: x\n  type: ghcr\n  credentials: {username: a, token: 'file:/nonexistent/tok'}\n", []string{"cannot read /nonexistent/tok"}, "token"},
-		{"wrong field", "- name: x\n  type: ghcr\n  credentials: {username: a, password: b}\n", []string{"token", "required"}, "token"},
+		{"wrong field", "- name: x\n  type: ghcr\n  credentials: {username: a, password: b}\n", []string{"credentials.password: is not a field of GitHub", "token: is required"}, "credentials.password"},
 		{"bad region", "- name: x\n  type: ecr\n  credentials: {region: mars-1}\n", []string{"not an AWS region"}, "region"},
 		{"bad url", "- name: x\n  type: custom\n  url: ftp://r.example.com\n", []string{"scheme"}, "url"},
 		{"two defaults", "- {name: a, type: public, default: true}\n- {name: b, type: public, default: true}\n", []string{"entry 2", "default"}, "default"},
 		{"duplicate name", "- {name: a, type: public}\n- {name: a, type: public}\n", []string{"same id"}, "name"},
-		{"unknown key", "- {name: a, type: public, passwd: x}\n", []string{"unexpected content", "passwd"}, ""},
+		{"unknown key", "- {name: a, type: public, passwd: x}\n", []string{"field passwd: is not a field of a registry entry"}, "passwd"},
 		{"not yaml", "- name: [\n", []string{"not valid YAML"}, ""},
 	}
 	for _, tt := range tests {
@@ -97,7 +97,7 @@ func TestDecodeErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 			msg := err.Error()
-			if !strings.HasPrefix(msg, "regs.yaml: ") {
+			if !strings.HasPrefix(msg, "regs.yaml:") {
 				t.Errorf("error %q does not name the file", msg)
 			}
 			for _, w := range tt.want {
