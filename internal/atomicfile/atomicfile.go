@@ -9,12 +9,17 @@ import (
 // Write replaces path with data, mode 0600. A missing parent directory is created with
 // mode 0700. When path is a symlink, the file it points to is replaced and the link kept
 // (as docker does for config.json).
-func Write(path string, data []byte) (err error) {
+func Write(path string, data []byte) error { return WriteMode(path, data, 0o600) }
+
+// WriteMode is Write with another mode, for files without secrets that other users' tools
+// must read (a CA certificate, a registries.conf for rootless podman). A missing parent
+// directory gets the mode's read and search bits for the same users (0644 -> 0755).
+func WriteMode(path string, data []byte, mode os.FileMode) (err error) {
 	if target, err := filepath.EvalSymlinks(path); err == nil {
 		path = target
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700|mode&0o044|(mode&0o044)>>2); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
@@ -27,7 +32,7 @@ func Write(path string, data []byte) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err := tmp.Chmod(0o600); err != nil {
+	if err := tmp.Chmod(mode.Perm()); err != nil {
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {

@@ -1,0 +1,115 @@
+package nodeconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/regcred/regcred/internal/atomicfile"
+)
+
+// Apply writes the plan's files under root ("/" on the node itself), each atomically (a
+// temporary file in the same directory, fsync, rename) with its mode. Files already as
+// planned are not touched. It returns the node paths it wrote, and stops at the first
+// failure, leaving that file as it was.
+func Apply(p *Plan, root string) (written []string, err error) {
+	for _, f := range p.Files {
+		target := filepath.Join(root, f.Path)
+		same, err := unchanged(target, f)
+		if err != nil {
+			return written, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
+		}
+		if same {
+			continue
+		}
+		if err := atomicfile.WriteMode(target, f.Data, f.Mode); err != nil {
+			return written, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
+		}
+		written = append(written, f.Path)
+	}
+	return written, nil
+}
+
+// unchanged reports whether target already holds f's data with f's mode.
+func unchanged(target string, f File) (bool, error) {
+	fi, err := os.Stat(target)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if fi.Mode().Perm() != f.Mode.Perm() {
+		return false, nil
+	}
+	old, err := os.ReadFile(target)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(old, f.Data), nil
+}
+
+// Diff writes a unified diff of what Apply would change under root to w, file by file
+// (a/ is the node's file, b/ the planned one; a new file comes from /dev/null), and
+// returns how many files would change. Lines of files with credentials are never shown:
+// their passwords read REDACTED, and a change of credentials alone is said, not shown.
+func Diff(w io.Writer, p *Plan, root string) (changed int, err error) {
+	for _, f := range p.Files {
+		target := filepath.Join(root, f.Path)
+		same, err := unchanged(target, f)
+		if err != nil {
+			return changed, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
+		}
+		if same {
+			continue
+		}
+		changed++
+		old, err := os.ReadFile(target)
+		from := "a" + f.Path
+		var oldMode fs.FileMode
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			from, old = "/dev/null", nil
+		case err != nil:
+			return changed, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
+		default:
+			if fi, err := os.Stat(target); err == nil {
+				oldMode = fi.Mode().Perm()
+			}
+		}
+		newData := f.Data
+		if f.redact != nil {
+			if old != nil {
+				old = f.redact(old)
+			}
+			newData = f.redact(newData)
+		}
+		if oldMode != 0 && oldMode != f.Mode.Perm() {
+			fmt.Fprintf(w, "# %s: mode %04o -> %04o\n", f.Path, oldMode, f.Mode.Perm())
+		}
+		if bytes.Equal(old, newData) {
+			if f.redact != nil {
+				fmt.Fprintf(w, "# %s: credentials change (not shown)\n", f.Path)
+			}
+			continue
+		}
+		text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+			A: difflib.SplitLines(string(old)), B: difflib.SplitLines(string(newData)),
+			FromFile: from, ToFile: "b" + f.Path, Context: 3,
+		})
+		if err != nil {
+			return changed, err
+		}
+		io.WriteString(w, text)
+		if len(newData) > 0 && newData[len(newData)-1] != '\n' {
+			fmt.Fprintln(w, "\n\\ No newline at end of file")
+		}
+	}
+	return changed, nil
+}
