@@ -179,6 +179,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "regcred %s: %v\nusage: regcred %s\n", name, err, c.usage)
 		return exitUsage
 	case errors.As(err, &ce):
+		if ps := registryfile.Problems(ce.err); len(ps) > 1 {
+			fmt.Fprintf(stderr, "regcred %s: the registries file has %d problems:\n", name, len(ps))
+			for _, p := range ps {
+				fmt.Fprintf(stderr, "  %v\n", p)
+			}
+			return exitConfig
+		}
 		fmt.Fprintf(stderr, "regcred %s: %v\n", name, err)
 		return exitConfig
 	case errors.As(err, &fe):
