@@ -2,6 +2,7 @@ package nodeconfig
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -66,7 +67,22 @@ type File struct {
 func (f File) Secret() bool { return f.redact != nil }
 
 // String names the file without its content.
-func (f File) String() string { return fmt.Sprintf("%s (%04o, %d bytes)", f.Path, f.Mode.Perm(), len(f.Data)) }
+func (f File) String() string {
+	return fmt.Sprintf("%s (%04o, %d bytes)", f.Path, f.Mode.Perm(), len(f.Data))
+}
+
+// GoString is String: a file may hold credentials.
+func (f File) GoString() string { return "nodeconfig.File{" + f.String() + "}" }
+
+// Format prints String under every verb (%v, %+v, %#v, %s): a file's content may hold
+// credentials, so it is never printed through fmt.
+func (f File) Format(s fmt.State, verb rune) {
+	if verb == 'v' && s.Flag('#') {
+		io.WriteString(s, f.GoString())
+		return
+	}
+	io.WriteString(s, f.String())
+}
 
 // Plan is what Generate decided: the files for one runtime, and what the operator should
 // know (a mirror Docker cannot use, an insecure mirror of a verified upstream, ...).

@@ -148,7 +148,9 @@ type MirrorError struct {
 	Err      error  // a *FieldError
 }
 
-func (e *MirrorError) Error() string { return "registry " + strconv.Quote(e.Registry) + ": " + e.Err.Error() }
+func (e *MirrorError) Error() string {
+	return "registry " + strconv.Quote(e.Registry) + ": " + e.Err.Error()
+}
 func (e *MirrorError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrInvalid) true.
