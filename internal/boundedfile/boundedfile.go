@@ -148,3 +148,33 @@ func Size(n int64) string {
 		return fmt.Sprintf("%d bytes", n)
 	}
 }
+
+// NewReader returns a reader of r that fails with a *TooLargeError (without a path) once r
+// has more than limit bytes, for a consumer that reads its input itself (a protocol
+// library reading stdin). It never reads more than limit+1 bytes of r.
+func NewReader(r io.Reader, limit int64) io.Reader {
+	return &limitedReader{r: r, left: limit + 1, limit: limit}
+}
+
+type limitedReader struct {
+	r     io.Reader
+	left  int64 // bytes that may still be read, one past the limit
+	limit int64
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, &TooLargeError{Limit: l.limit}
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if l.left <= 0 {
+		// The byte past the limit was read: the input is too large. Hand back only what is
+		// within the limit.
+		return n - 1, &TooLargeError{Limit: l.limit}
+	}
+	return n, err
+}

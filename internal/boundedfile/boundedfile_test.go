@@ -162,3 +162,18 @@ func BenchmarkReadFile(b *testing.B) {
 		}
 	})
 }
+
+func TestNewReader(t *testing.T) {
+	src := &countingReader{}
+	b, err := io.ReadAll(NewReader(src, 1000))
+	if !errors.Is(err, ErrTooLarge) || len(b) != 1000 {
+		t.Fatalf("endless input: %d bytes, %v", len(b), err)
+	}
+	if src.n > 1001 {
+		t.Errorf("read %d bytes of the source with a limit of 1000", src.n)
+	}
+	b, err = io.ReadAll(NewReader(strings.NewReader("abc"), 3))
+	if err != nil || string(b) != "abc" {
+		t.Errorf("input at the limit: %q, %v", b, err)
+	}
+}

@@ -11,6 +11,7 @@
 //   - At most limit bytes are read. A larger input is refused with *TooLargeError (which
 //     matches ErrTooLarge) after reading limit+1 bytes, never more: the declared size is
 //     not trusted (files in /proc report 0, a file may grow while it is read).
-//   - ReadAll applies the same limit to any reader (stdin).
+//   - ReadAll applies the same limit to any reader (stdin); NewReader wraps a reader that
+//     someone else consumes (a protocol library reading stdin) so it fails the same way.
 //   - Errors name the path and what is wrong, never the content.
 package boundedfile
