@@ -19,6 +19,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/regcred/regcred/internal/untrusted"
 )
 
 // TestOption configures Test and TestAll.
@@ -227,6 +229,7 @@ func (c *testConfig) run(ctx context.Context, r Registry) *Report {
 		rep.Server = t.host
 	}
 	t.redact(rep)
+	sanitizeReport(rep)
 	if c.logger != nil {
 		for _, s := range rep.Steps {
 			c.logger.LogAttrs(ctx, slog.LevelDebug, "registry test step", slog.String("registry", r.Name),
@@ -299,8 +302,8 @@ func (t *tester) fields(ctx context.Context) outcome {
 	if err != nil {
 		return stepFailed(&ConnError{Kind: ErrInvalid, Step: StepFields, Err: err, Cause: "the TLS settings are unusable: " + err.Error(), Fix: "correct the CA bundle"})
 	}
-	if tr.Proxy != nil {
-		if p, err := tr.Proxy(&http.Request{URL: &url.URL{Scheme: t.scheme, Host: t.host}}); err == nil && p != nil {
+	if tr.base.Proxy != nil {
+		if p, err := tr.base.Proxy(&http.Request{URL: &url.URL{Scheme: t.scheme, Host: t.host}}); err == nil && p != nil {
 			t.proxied = p.Host
 		}
 	}
@@ -372,7 +375,7 @@ func (t *tester) tls(ctx context.Context) outcome {
 	st := tc.ConnectionState()
 	leaf := st.PeerCertificates[0]
 	detail := fmt.Sprintf("%s, certificate for %s issued by %s, valid until %s", tls.VersionName(st.Version),
-		certSubjectNames(leaf), leaf.Issuer.CommonName, leaf.NotAfter.UTC().Format("2006-01-02"))
+		certSubjectNames(leaf), untrusted.Text(leaf.Issuer.CommonName), leaf.NotAfter.UTC().Format("2006-01-02"))
 	if t.d.mode == TLSInsecure {
 		opts := x509.VerifyOptions{DNSName: cfg.ServerName, Intermediates: x509.NewCertPool()}
 		for _, c := range st.PeerCertificates[1:] {
@@ -415,7 +418,7 @@ func (t *tester) ping(ctx context.Context) outcome {
 		}
 		if ce.Kind == ErrNotFound || ce.Kind == ErrForbidden {
 			ce.Kind = ErrNotRegistry
-			ce.Cause = "GET " + t.scheme + "://" + t.host + "/v2/ answered " + resp.Status + "; a registry answers 200 or 401"
+			ce.Cause = "GET " + t.scheme + "://" + t.host + "/v2/ answered " + reason(resp) + "; a registry answers 200 or 401"
 			ce.Fix = "check the URL names the registry's API host (not its web UI) and port"
 		}
 		return stepFailed(ce)
@@ -430,50 +433,53 @@ func (t *tester) ping(ctx context.Context) outcome {
 	case "basic":
 		return stepOK("HTTP 401 with a basic challenge (realm " + strconv.Quote(params["realm"]) + ")")
 	case "bearer":
-		if ce := t.validateRealm(params["realm"]); ce != nil {
+		realm, ce := t.validateRealm(ctx, params["realm"])
+		if ce != nil {
 			return stepFailed(ce)
 		}
-		detail := "HTTP 401 with a bearer challenge: token service " + params["realm"]
+		detail := "HTTP 401 with a bearer challenge: token service " + untrusted.Text(params["realm"])
 		if s := params["service"]; s != "" {
-			detail += " (service " + strconv.Quote(s) + ")"
+			detail += " (service " + strconv.Quote(untrusted.Text(s)) + ")"
+		}
+		if !sameHostPort(realm.Host, realm.Scheme, t.host) {
+			h := untrusted.Text(realm.Host)
+			return stepWarning(detail, "the credentials go to the token service at "+h+", another host than the registry's",
+				"nothing to do if "+h+" is this registry's token service (auth.docker.io is Docker Hub's); otherwise check the registry's auth.token.realm setting")
 		}
 		return stepOK(detail)
 	}
-	return stepFailed(&ConnError{Kind: ErrNotRegistry, Step: StepPing, Host: t.host, Err: fmt.Errorf("challenge scheme %q", scheme),
-		Cause: "the registry asks for the " + strconv.Quote(scheme) + " scheme; registries use basic or bearer", Fix: "check the URL points at the registry itself"})
+	return stepFailed(&ConnError{Kind: ErrNotRegistry, Step: StepPing, Host: t.host, Err: fmt.Errorf("challenge scheme %q", untrusted.Text(scheme)),
+		Cause: "the registry asks for the " + strconv.Quote(untrusted.Text(scheme)) + " scheme; registries use basic or bearer", Fix: "check the URL points at the registry itself"})
 }
 
-// validateRealm checks a bearer realm the way a careful client must before sending it
-// credentials: an absolute http(s) URL, https unless the registry itself is plain http, and
-// not a private address other than the registry's own host.
-func (t *tester) validateRealm(realm string) *ConnError {
-	bad := func(why string) *ConnError {
-		return &ConnError{Kind: ErrRealm, Step: StepPing, Host: t.host, Err: errors.New(why),
-			Cause: "the registry's token service " + strconv.Quote(realm) + " " + why,
+// validateRealm applies the realm policy (realm.go), the same rule the registry's
+// Transport enforces on every pull, before any credentials go to the token service.
+func (t *tester) validateRealm(ctx context.Context, realm string) (*url.URL, *ConnError) {
+	bad := func(why string, err error) *ConnError {
+		if err == nil {
+			err = errors.New(why)
+		}
+		return &ConnError{Kind: ErrRealm, Step: StepPing, Host: t.host, Err: err,
+			Cause: "the registry's token service " + strconv.Quote(untrusted.Text(realm)) + " " + why,
 			Fix:   "the registry's auth configuration is wrong (auth.token.realm); ask its operator"}
 	}
 	if realm == "" {
-		return bad("is missing from the bearer challenge")
+		return nil, bad("is missing from the bearer challenge", nil)
 	}
 	u, err := url.Parse(realm)
 	if err != nil || u.Host == "" {
-		return bad("is not an absolute URL")
+		return nil, bad("is not an absolute URL", nil)
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if t.scheme != "http" {
-			return bad("is plain http for a TLS registry, so credentials would travel unencrypted")
-		}
+	switch err := checkRealm(ctx, resolverLookup(t.cfg.resolver), t.host, u, t.d.mode == TLSInsecure, t.proxied != ""); {
+	case err == nil:
+		return u, nil
+	case errors.Is(err, errRealmPolicy):
+		return nil, bad(strings.TrimPrefix(err.Error(), errRealmPolicy.Error()+": "), err)
 	default:
-		return bad("has the scheme " + strconv.Quote(u.Scheme) + "; it must be https")
+		ce := bad("does not resolve", err)
+		ce.Fix = "check the registry's auth.token.realm names a host this machine can resolve"
+		return nil, ce
 	}
-	if u.Host != t.host {
-		if ip := net.ParseIP(u.Hostname()); ip != nil && (ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()) {
-			return bad("is a private address other than the registry's")
-		}
-	}
-	return nil
 }
 
 func (t *tester) auth(ctx context.Context) outcome {
@@ -685,7 +691,7 @@ func (t *tester) pushCheck(ctx context.Context) outcome {
 		ce.Kind, ce.Cause, ce.Fix = t.accessDenied(ce, resp, "push to "+repo.RepositoryStr(), "write:packages")
 		if resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotFound {
 			ce.Kind = ErrForbidden
-			ce.Cause = "the registry does not accept pushes to " + repo.RepositoryStr() + " (" + resp.Status + "; a read-only registry or pull-through cache?)"
+			ce.Cause = "the registry does not accept pushes to " + repo.RepositoryStr() + " (" + reason(resp) + "; a read-only registry or pull-through cache?)"
 			ce.Fix = "push to the registry's writable endpoint, or create the repository first"
 		}
 		return stepFailed(ce)
@@ -767,6 +773,31 @@ func (t *tester) redact(rep *Report) {
 					ce.Err = &connRedactedError{text: clean(txt), err: ce.Err}
 				}
 			}
+		}
+	}
+}
+
+// Bounds on a report's texts; each piece a remote server controls is bounded on its own
+// (untrusted.DefaultMax) where it enters a text.
+const (
+	maxStepTextRunes  = 1024
+	maxConnErrorRunes = 2048
+)
+
+// sanitizeReport bounds and escapes every text of the report, so a hostile server's
+// reason phrase, certificate subject or realm reaches no terminal or page raw (the
+// pieces are escaped where they enter; this is the net under them).
+func sanitizeReport(rep *Report) {
+	rep.Registry = untrusted.Text(rep.Registry)
+	rep.Server = untrusted.Text(rep.Server)
+	for i := range rep.Steps {
+		s := &rep.Steps[i]
+		s.Detail = untrusted.Limit(s.Detail, maxStepTextRunes)
+		s.Cause = untrusted.Limit(s.Cause, maxStepTextRunes)
+		s.Fix = untrusted.Limit(s.Fix, maxStepTextRunes)
+		if ce, ok := s.Err.(*ConnError); ok {
+			ce.Cause, ce.Fix = s.Cause, s.Fix
+			ce.Host = untrusted.Text(ce.Host)
 		}
 	}
 }

@@ -313,7 +313,7 @@ func TestTransportCache(t *testing.T) {
 	secure := registry.Registry{Kind: registry.KindCustom, Server: "r.example"}
 	ti, _ := c.For(insecure)
 	ts, _ := c.For(secure)
-	if ti == ts || !ti.TLSClientConfig.InsecureSkipVerify || ts.TLSClientConfig.InsecureSkipVerify {
+	if ti == ts || ti.Mode() != registry.TLSInsecure || ts.Mode() != registry.TLSSecure {
 		t.Fatal("records without ID must be keyed by their TLS settings")
 	}
 	if _, err := c.For(registry.Registry{TLS: registry.TLS{Mode: registry.TLSCustomCA, CABundle: "not pem"}}); !errors.Is(err, registry.ErrInvalid) {

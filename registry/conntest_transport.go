@@ -3,12 +3,11 @@ package registry
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
 	"strconv"
 	"sync"
 )
 
-// TransportCache hands out one *http.Transport per registry record version, built from the
+// TransportCache hands out one Transport per registry record version, built on the
 // record's TLS mode (TLS.Transport), so the connection test, Keychain pulls and the CLI share
 // one TLS configuration and one connection pool per registry instead of re-deriving it per
 // caller. A record is keyed by ID and Version (and by its TLS settings, so an unsaved record
@@ -22,7 +21,7 @@ type TransportCache struct {
 
 type cachedTransport struct {
 	key string
-	tr  *http.Transport
+	tr  *Transport
 }
 
 // maxCachedTransports bounds the cache; past it, everything is dropped (idle connections
@@ -32,12 +31,15 @@ const maxCachedTransports = 4096
 // DefaultTransports is the cache Test uses unless WithTransportCache gives another.
 var DefaultTransports = &TransportCache{}
 
-// For returns the transport for r, building it on first use.
-func (c *TransportCache) For(r Registry) (*http.Transport, error) {
+// For returns the transport for r, building it on first use. It keeps r's credentials on
+// r's host and bounds what the server sends (see Transport).
+func (c *TransportCache) For(r Registry) (*Transport, error) {
 	key := transportTLSKey(r.TLS)
 	id := r.ID
 	if id == "" {
-		id = "tls:" + key // records without an ID share a transport per TLS configuration
+		// records without an ID share a transport per server and TLS configuration
+		s, _ := r.ServerInfo()
+		id = "tls:" + key + "/" + s.Scheme + "://" + s.Host
 	} else {
 		key = strconv.FormatInt(r.Version, 10) + "/" + key
 	}
@@ -46,10 +48,11 @@ func (c *TransportCache) For(r Registry) (*http.Transport, error) {
 	if got, ok := c.byID[id]; ok && got.key == key {
 		return got.tr, nil
 	}
-	tr, err := r.TLS.Transport()
+	base, err := r.TLS.Transport()
 	if err != nil {
 		return nil, err
 	}
+	tr := newTransport(base, r, "")
 	if c.byID == nil || len(c.byID) >= maxCachedTransports {
 		for _, old := range c.byID {
 			old.tr.CloseIdleConnections()

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/regcred/regcred/internal/untrusted"
 )
 
 // Connection test failures. Each failed Step carries a *ConnError whose Kind is one of these
@@ -70,7 +72,7 @@ func (e *ConnError) Error() string {
 	if e.Err != nil {
 		s += ": " + e.Err.Error()
 	}
-	return s
+	return untrusted.Limit(s, maxConnErrorRunes) // the underlying error may quote the server
 }
 
 // Is matches the kind, so errors.Is(err, ErrTLSExpired) holds.
@@ -170,8 +172,20 @@ func (d diagnosis) network(step StepName, err error) *ConnError {
 			ce.Fix = "check the machine's DNS configuration"
 			break
 		}
-		ce.Cause = "the host name " + strconv.Quote(dnsErr.Name) + " does not resolve"
+		ce.Cause = "the host name " + strconv.Quote(untrusted.Text(dnsErr.Name)) + " does not resolve"
 		ce.Fix = "check the spelling of the registry URL; for a private registry, check that this machine's DNS knows the name"
+	case errors.Is(err, ErrHTTPInSecureMode):
+		ce.Kind = ErrHTTPInSecureMode
+		ce.Cause = "a request to plain http was refused: the TLS mode " + string(d.mode) + " allows only https"
+		ce.Fix = "give an https URL; for a plain-http registry choose the insecure TLS mode and write the URL as http://" + d.host
+	case errors.Is(err, ErrRealm):
+		ce.Kind = ErrRealm
+		ce.Cause = "the credentials would go to a token service the realm policy refuses"
+		ce.Fix = "the registry's auth configuration is wrong (auth.token.realm); ask its operator"
+	case errors.Is(err, ErrNotRegistry):
+		ce.Kind = ErrNotRegistry
+		ce.Cause = "the server's answer is not one a registry gives (oversized headers, challenge or body)"
+		ce.Fix = "check the URL points at the registry's API host and port"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		ce.Kind = ErrConnRefused
 		ce.Cause = "nothing accepts connections on " + d.host
@@ -190,13 +204,14 @@ func (d diagnosis) network(step StepName, err error) *ConnError {
 			ce.Fix = "choose the custom CA mode and paste the registry's CA certificate (PEM); use the insecure mode only as a last resort"
 		}
 		if unknown.Cert != nil {
-			ce.Cause += " (issuer: " + unknown.Cert.Issuer.String() + ")"
+			ce.Cause += " (issuer: " + untrusted.Text(unknown.Cert.Issuer.String()) + ")"
 		}
 	case errors.As(err, &hostErr):
 		ce.Kind = ErrTLSNameMismatch
 		names := certSubjectNames(hostErr.Certificate)
-		ce.Cause = "the certificate is for " + names + ", not for " + hostErr.Host
-		ce.Fix = "use a URL whose host the certificate names (" + names + "), or reissue the certificate with " + hostErr.Host + " in its subject alternative names"
+		host := untrusted.Text(hostErr.Host)
+		ce.Cause = "the certificate is for " + names + ", not for " + host
+		ce.Fix = "use a URL whose host the certificate names (" + names + "), or reissue the certificate with " + host + " in its subject alternative names"
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		ce.Kind = ErrTLSExpired
 		ce.Cause = "the certificate is outside its validity period"
@@ -257,11 +272,11 @@ func (d diagnosis) status(step StepName, resp *http.Response, what string) *Conn
 		ce.Fix = "check the name and tag"
 	case code >= 500:
 		ce.Kind = ErrUnavailable
-		ce.Cause = "the registry answered with a server error (" + resp.Status + ")"
+		ce.Cause = "the registry answered with a server error (" + reason(resp) + ")"
 		ce.Fix = "the registry is unhealthy; try again later or ask its operator"
 	default:
 		ce.Kind = ErrNotRegistry
-		ce.Cause = "unexpected answer " + resp.Status + " to " + what
+		ce.Cause = "unexpected answer " + reason(resp) + " to " + what
 		ce.Fix = "check the URL points at the registry's API host, not a web page"
 	}
 	return ce
@@ -292,7 +307,7 @@ func (d diagnosis) exchange(err error, realm string) *ConnError {
 	if strings.Contains(err.Error(), "invalid realm") {
 		return &ConnError{Kind: ErrRealm, Step: StepAuth, Host: d.host, Err: err,
 			Cause: "the registry names a token service this library refuses to call: " + realm,
-			Fix:   "the realm must be https (http only for plain-http registries) and not a private address other than the registry's own"}
+			Fix:   "the realm must be https (http only in the insecure TLS mode) and not on a loopback, link-local, private or cloud metadata address unless the registry is on that same kind of address"}
 	}
 	ce := d.network(StepAuth, err)
 	ce.Cause = "the token service " + realm + ": " + ce.Cause
@@ -324,7 +339,20 @@ func isTLSAlert(err error) bool {
 	return errors.As(err, &alert) || strings.Contains(err.Error(), "tls: ")
 }
 
+// reason is the status line's code and reason phrase, bounded and escaped: the reason
+// phrase is the server's free text.
+func reason(resp *http.Response) string {
+	return untrusted.Limit(resp.Status, maxReasonRunes)
+}
+
+// certSubjectNames lists the names a certificate is for, bounded and escaped: a hostile
+// certificate's subject may hold terminal escapes.
 func certSubjectNames(c *x509.Certificate) string {
+	s := certNames(c)
+	return untrusted.Text(s)
+}
+
+func certNames(c *x509.Certificate) string {
 	if c == nil {
 		return "another name"
 	}

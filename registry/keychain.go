@@ -509,11 +509,15 @@ func (k *Keychain) LogValue() slog.Value { return slog.StringValue(k.String()) }
 // LogValue names the registry for slog.
 func (a *registryAuthenticator) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
-// Transport returns the HTTP transport to pull ref with: the one *http.Transport of the
-// matching registry's TLS mode (shared through DefaultTransports, so the connection test,
-// the Keychain and the CLI all talk to a registry the same way), or http.DefaultTransport
-// when no saved registry matches. Pass it to remote.WithTransport next to
-// remote.WithAuthFromKeychain.
+// Transport returns the HTTP transport to pull ref with: the Transport of the matching
+// registry (shared through DefaultTransports, so the connection test, the Keychain and the
+// CLI all talk to a registry the same way), or http.DefaultTransport when no saved
+// registry matches (the pull is anonymous then). Pass it to remote.WithTransport next to
+// remote.WithAuthFromKeychain: it is what keeps the credentials on TLS and on their own
+// host (no plain-http fallback unless the record's TLS mode is insecure, the realm
+// policy for token exchanges, no Authorization on redirects to other hosts) and bounds
+// what the registry sends. Without it go-containerregistry uses its default transport,
+// which falls back to plain http for loopback, *.local and private hosts.
 func (k *Keychain) Transport(ref string) (http.RoundTripper, error) {
 	e, err := k.match(ref)
 	if err != nil {

@@ -97,22 +97,30 @@ func (t TLS) Config() (*tls.Config, error) {
 	return c, nil
 }
 
-// Transport returns the one *http.Transport that every connection to this registry uses
-// (connection test, Keychain pulls, the CLI): proxy from the environment, the TLS mode's
-// config, and bounded dial and handshake timeouts.
+// Transport returns the *http.Transport under every connection to this registry
+// (connection test, Keychain pulls, the CLI; TransportCache wraps it in a Transport):
+// proxy from the environment, the TLS mode's config, bounded dial and handshake timeouts
+// and response header size. Unless the mode is insecure it refuses plain http (an error
+// wrapping ErrHTTPInSecureMode): a secure or custom CA record is never reached over http,
+// not even by go-containerregistry's fallback for loopback and private hosts.
 func (t TLS) Transport() (*http.Transport, error) {
 	cfg, err := t.Config()
 	if err != nil {
 		return nil, err
 	}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       cfg,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   4,
-		ForceAttemptHTTP2:     true,
-	}, nil
+	tr := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:        cfg,
+		TLSHandshakeTimeout:    10 * time.Second,
+		ResponseHeaderTimeout:  30 * time.Second,
+		IdleConnTimeout:        90 * time.Second,
+		MaxIdleConnsPerHost:    4,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
+		ForceAttemptHTTP2:      true,
+	}
+	if mode := t.EffectiveMode(); mode != TLSInsecure {
+		tr.RegisterProtocol("http", httpRefuser{mode: mode})
+	}
+	return tr, nil
 }

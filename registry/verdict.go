@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/regcred/regcred/internal/untrusted"
 )
 
 // Verdict is the outcome of one step of a connection test.
@@ -194,7 +196,8 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 }
 
 // String renders the report as a checklist, one line per step, with the cause and fix
-// under a failed or warning step:
+// under a failed or warning step. Every text is bounded and control characters and
+// terminal escapes are escaped (internal/untrusted), so it is safe to print:
 //
 //	registry "team" (127.0.0.1:5000): FAILED
 //	  [ok]      fields are valid
@@ -211,22 +214,22 @@ func (r *Report) String() string {
 	case len(r.Warnings()) > 0:
 		status = "OK with warnings"
 	}
-	fmt.Fprintf(&b, "registry %q (%s): %s\n", r.Registry, r.Server, status)
+	fmt.Fprintf(&b, "registry %q (%s): %s\n", untrusted.Text(r.Registry), untrusted.Text(r.Server), status)
 	for _, s := range r.Steps {
 		mark := map[Verdict]string{VerdictOK: "[ok]", VerdictWarning: "[warning]", VerdictFailed: "[FAILED]", VerdictSkipped: "[skipped]"}[s.Verdict]
 		fmt.Fprintf(&b, "  %-10s %s", mark, s.Name.Title())
 		if s.Detail != "" {
-			fmt.Fprintf(&b, ": %s", s.Detail)
+			fmt.Fprintf(&b, ": %s", untrusted.Limit(s.Detail, maxStepTextRunes))
 		}
 		if s.Verdict != VerdictSkipped {
 			fmt.Fprintf(&b, " (%s)", s.Duration.Round(time.Microsecond))
 		}
 		b.WriteByte('\n')
 		if s.Cause != "" {
-			fmt.Fprintf(&b, "             cause: %s\n", s.Cause)
+			fmt.Fprintf(&b, "             cause: %s\n", untrusted.Limit(s.Cause, maxStepTextRunes))
 		}
 		if s.Fix != "" {
-			fmt.Fprintf(&b, "             fix:   %s\n", s.Fix)
+			fmt.Fprintf(&b, "             fix:   %s\n", untrusted.Limit(s.Fix, maxStepTextRunes))
 		}
 	}
 	return b.String()
