@@ -116,11 +116,12 @@ func StartMirror(t testing.TB, upstream *RegistryServer, opts ...RegistryOption)
 	return nil
 }
 
-// Served reports whether the registry's log shows a request for path (such as
-// "/v2/library/app/manifests/latest") answered 200. The access log is on for mirrors only.
+// Served reports whether the registry's access log shows a GET or HEAD of path (such as
+// "/v2/library/app/manifests/latest", a query may follow) answered 200. The access log is
+// on for mirrors only.
 func (s *RegistryServer) Served(path string) bool {
 	for _, line := range strings.Split(s.Logs(), "\n") {
-		if strings.Contains(line, "GET "+path) && strings.Contains(line, "\" 200 ") {
+		if (strings.Contains(line, "\"GET "+path) || strings.Contains(line, "\"HEAD "+path)) && strings.Contains(line, "\" 200 ") {
 			return true
 		}
 	}
