@@ -87,7 +87,7 @@ func dockerCLI() string {
 	return ""
 }
 
-func startDockerd(bin, cli string) (*Docker, error) {
+func startDockerd(bin, cli string, extraArgs ...string) (*Docker, error) {
 	dir, err := os.MkdirTemp("", "regcred-dockerd-") // short: unix socket paths are limited to 108 bytes
 	if err != nil {
 		return nil, err
@@ -107,6 +107,7 @@ func startDockerd(bin, cli string) (*Docker, error) {
 		"--storage-driver=vfs", "--iptables=false", "--ip6tables=false", "--bridge=none",
 		"--log-level=warn",
 	)
+	d.cmd.Args = append(d.cmd.Args, extraArgs...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	dockerdDiesWithParent(d.cmd)
 	if err := d.cmd.Start(); err != nil {
