@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/providers/acr"
 	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/providers/ecr"
@@ -23,7 +24,7 @@ type Option func(*options)
 type options struct {
 	httpClient *http.Client
 	kube       kubernetes.Interface
-	now        func() time.Time
+	clock      clock.Clock
 	log        *slog.Logger
 	googleMode google.Mode
 	cacheOpts  []cache.Option
@@ -41,8 +42,8 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 // such a record without one.
 func WithKubeClient(c kubernetes.Interface) Option { return func(o *options) { o.kube = c } }
 
-// WithClock sets the clock of the caches (tests move it instead of sleeping).
-func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+// WithClock sets the clock of the caches (tests move a clock.Fake instead of sleeping).
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clock = c } }
 
 // WithLogger logs refreshes and refresh failures (never secrets).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -120,8 +121,8 @@ func For(r registry.Registry, opts ...Option) (registry.Provider, error) {
 		return p, nil
 	}
 	copts := []cache.Option{cache.WithName(r.Name)}
-	if o.now != nil {
-		copts = append(copts, cache.WithClock(o.now))
+	if o.clock != nil {
+		copts = append(copts, cache.WithClock(o.clock))
 	}
 	if o.log != nil {
 		copts = append(copts, cache.WithLogger(o.log))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/providers/acr"
 	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/providers/google"
@@ -203,22 +204,18 @@ func TestKubernetes(t *testing.T) {
 
 // 1,000 goroutines on an expired ECR token: exactly one GetAuthorizationToken reaches AWS.
 func TestECRConcurrentRefreshOneCall(t *testing.T) {
-	now := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	clk := clock.NewFake(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC))
 	fake := fakecloud.NewAWS(t)
 	fake.AddKey(keyID, secret, "")
-	fake.Now = clock
-	p, err := For(ecrRecord("", nil), WithHTTPClient(fake.Client()), WithClock(clock))
+	fake.Now = clk.Now
+	p, err := For(ecrRecord("", nil), WithHTTPClient(fake.Client()), WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Credentials(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(13 * time.Hour)
-	mu.Unlock()
+	clk.Advance(13 * time.Hour)
 	const n = 1000
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
@@ -250,16 +247,17 @@ func TestECRConcurrentRefreshOneCall(t *testing.T) {
 func TestECRSimulated48Hours(t *testing.T) {
 	now := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
 	start := now
-	clock := func() time.Time { return now }
+	clk := clock.NewFake(now)
 	fake := fakecloud.NewAWS(t)
 	fake.AddKey(keyID, secret, "")
-	fake.Now = clock
-	p, err := For(ecrRecord("", nil), WithHTTPClient(fake.Client()), WithClock(clock))
+	fake.Now = clk.Now
+	p, err := For(ecrRecord("", nil), WithHTTPClient(fake.Client()), WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
 	tokens := map[string]bool{}
 	for ; now.Sub(start) < 48*time.Hour; now = now.Add(5 * time.Minute) {
+		clk.Set(now)
 		c, err := p.Credentials(context.Background())
 		if err != nil {
 			t.Fatalf("+%v: %v", now.Sub(start), err)
@@ -309,13 +307,13 @@ func TestPrintingRedacts(t *testing.T) {
 // are logged through WithLogger without secrets.
 func TestInvalidateAndLogger(t *testing.T) {
 	now := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clk := clock.NewFake(now)
 	fake := fakecloud.NewAWS(t)
 	fake.AddKey(keyID, secret, "")
-	fake.Now = clock
+	fake.Now = clk.Now
 	var buf strings.Builder
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	p, err := For(ecrRecord("", nil), WithHTTPClient(fake.Client()), WithClock(clock), WithLogger(log))
+	p, err := For(ecrRecord("", nil), WithHTTPClient(fake.Client()), WithClock(clk), WithLogger(log))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +324,7 @@ func TestInvalidateAndLogger(t *testing.T) {
 		t.Fatalf("after Invalidate: %v, %v, %d calls", second, err, len(fake.Requests()))
 	}
 	fake.SetFault(fakecloud.Fault500)
-	now = now.Add(10 * time.Hour)
+	clk.Advance(10 * time.Hour)
 	if c, err := p.Credentials(context.Background()); err != nil || c.Password != second.Password {
 		t.Fatalf("during the outage: %v, %v", c, err)
 	}

@@ -3,6 +3,7 @@ package acr
 import (
 	"context"
 	"errors"
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/providers/internal/golden"
 	"strings"
 	"testing"
@@ -169,21 +170,21 @@ func TestFaults(t *testing.T) {
 // the last good one is served while valid.
 func TestCachedExpiredAnswer(t *testing.T) {
 	now := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clk := clock.NewFake(now)
 	p, z := newAAD(t)
-	z.Now = clock
-	c := cache.New(p, cache.WithClock(clock))
+	z.Now = clk.Now
+	c := cache.New(p, cache.WithClock(clk))
 	good, err := c.Credentials(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	z.SetExchangeFault(fakecloud.FaultExpire)
-	now = now.Add(150 * time.Minute) // due (2h24m), valid until 3h
+	clk.Advance(150 * time.Minute) // due (2h24m), valid until 3h
 	got, err := c.Credentials(context.Background())
 	if err != nil || got.IdentityToken != good.IdentityToken {
 		t.Fatalf("got %v, %v; want the last good token", got, err)
 	}
-	now = now.Add(time.Hour)
+	clk.Advance(time.Hour)
 	_, err = c.Credentials(context.Background())
 	if !errors.Is(err, registry.ErrExpired) {
 		t.Fatalf("err = %v, want ErrExpired", err)

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -27,8 +28,7 @@ const (
 type Option func(*config)
 
 type config struct {
-	now       func() time.Time
-	real      bool // now is time.Now
+	clk       clock.Clock
 	share     float64
 	margin    time.Duration
 	base, max time.Duration
@@ -36,14 +36,16 @@ type config struct {
 	name      string
 	log       *slog.Logger
 	jitter    func(d time.Duration) time.Duration
+
+	beforeStore func() // test hook
 }
 
-// WithClock sets the clock of this instance (default time.Now). Tests pass a fake clock and
-// move it instead of sleeping.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) {
-		if now != nil {
-			c.now, c.real = now, false
+// WithClock sets the clock of this instance (default clock.Real{}). Tests pass a
+// clock.Fake and move it instead of sleeping.
+func WithClock(c clock.Clock) Option {
+	return func(cfg *config) {
+		if c != nil {
+			cfg.clk = c
 		}
 	}
 }
@@ -98,34 +100,49 @@ func withJitter(f func(time.Duration) time.Duration) Option {
 	return func(c *config) { c.jitter = f }
 }
 
-// entry is one immutable snapshot of the cache; it is replaced, never modified.
+// withBeforeStore sets a function the refresh calls just before it stores its outcome;
+// tests use it to land an Invalidate in that window.
+func withBeforeStore(f func()) Option {
+	return func(c *config) { c.beforeStore = f }
+}
+
+// entry is one immutable snapshot of the cache; it is replaced, never modified. Every time
+// is kept twice: as a wall-clock time (t.Round(0)) and as time elapsed since cached.base,
+// measured on the clock's monotonic reading when it has one. A value is fresh, or valid,
+// only while both say so: the monotonic reading ignores wall-clock steps, the wall reading
+// keeps counting while the machine is suspended (Linux pauses the monotonic clock then).
 type entry struct {
+	gen       uint64 // the Invalidate generation this entry belongs to
 	creds     registry.Credentials
 	has       bool          // creds is a fetched value (possibly expired by now)
 	never     bool          // creds has no expiry
-	refreshAt time.Time     // when has && !never (wall clock, for RefreshAt)
-	refreshIn time.Duration // refreshAt as time elapsed since cached.base (hot path)
-	retryAt   time.Time     // after a failure: no upstream call before this
+	refreshAt time.Time     // when has && !never: wall clock
+	refreshIn time.Duration // refreshAt as time elapsed since cached.base
+	expiresAt time.Time     // creds.ExpiresAt, wall clock
+	expiresIn time.Duration // expiresAt as time elapsed since cached.base
+	retryAt   time.Time     // after a failure: no upstream call before this (wall clock)
 	failures  int           // consecutive failed refreshes
 	cause     error         // the last refresh error
 }
 
-func (e *entry) fresh(elapsed time.Duration) bool {
-	return e.has && (e.never || elapsed < e.refreshIn)
+// fresh reports whether e holds a value not yet due for refresh at now (a clock reading),
+// el being now's time since cached.base.
+func (e *entry) fresh(now time.Time, el time.Duration) bool {
+	return e.has && (e.never || (el < e.refreshIn && now.Round(0).Before(e.refreshAt)))
 }
 
-func (e *entry) valid(now time.Time) bool {
-	return e.has && (e.never || now.Before(e.creds.ExpiresAt))
+// valid reports whether e holds a value that has not expired at now.
+func (e *entry) valid(now time.Time, el time.Duration) bool {
+	return e.has && (e.never || (el < e.expiresIn && now.Round(0).Before(e.expiresAt)))
 }
 
 // cached is the Provider New returns.
 type cached struct {
 	p     registry.Provider
 	cfg   config
-	base  time.Time // the clock at New; the hot path measures time since it
-	real  bool      // cfg.now is time.Now: use time.Since (one monotonic read, no wall read)
-	cur   atomic.Pointer[entry]
-	gen   atomic.Uint64 // bumped by Invalidate
+	base  time.Time             // the clock at New; elapsed times are measured from it
+	real  bool                  // cfg.clk is clock.Real: call time.Now directly
+	cur   atomic.Pointer[entry] // never nil
 	group singleflight.Group
 }
 
@@ -144,7 +161,7 @@ func New(p registry.Provider, opts ...Option) registry.Provider {
 		return c
 	}
 	cfg := config{
-		now: time.Now, real: true, share: DefaultShare, margin: DefaultMinMargin,
+		clk: clock.Real{}, share: DefaultShare, margin: DefaultMinMargin,
 		base: DefaultBackoffBase, max: DefaultBackoffMax, timeout: DefaultTimeout,
 		jitter: func(d time.Duration) time.Duration { return d/2 + rand.N(d/2+1) },
 	}
@@ -156,16 +173,22 @@ func New(p registry.Provider, opts ...Option) registry.Provider {
 			return registry.Credentials{}, fmt.Errorf("%w: cache.New was given a nil provider", registry.ErrInvalid)
 		})
 	}
-	return &cached{p: p, cfg: cfg, base: cfg.now(), real: cfg.real}
+	_, real := cfg.clk.(clock.Real)
+	c := &cached{p: p, cfg: cfg, base: cfg.clk.Now(), real: real}
+	c.cur.Store(&entry{})
+	return c
 }
 
-// elapsed is the time since c.base. With the real clock it reads only the monotonic clock,
-// which costs half of time.Now.
-func (c *cached) elapsed() time.Duration {
+// now reads the clock once: the time, and the time elapsed since c.base (on the monotonic
+// reading when the clock gives one, as the real clock does).
+func (c *cached) now() (time.Time, time.Duration) {
+	var t time.Time
 	if c.real {
-		return time.Since(c.base)
+		t = time.Now() // a direct call: the hot path's one clock read
+	} else {
+		t = c.cfg.clk.Now()
 	}
-	return c.cfg.now().Sub(c.base)
+	return t, t.Sub(c.base)
 }
 
 // IsCached reports whether p was made by New.
@@ -189,39 +212,45 @@ func RefreshAt(p registry.Provider) (t time.Time, ok bool) {
 // upstream call for all concurrent callers) and falls back to the old value while that is
 // still valid.
 func (c *cached) Credentials(ctx context.Context) (registry.Credentials, error) {
-	if e := c.cur.Load(); e != nil && (e.never || (e.has && c.elapsed() < e.refreshIn)) {
+	e := c.cur.Load()
+	if e.has && e.never {
 		return e.creds, nil
+	}
+	if e.has {
+		if now, el := c.now(); e.fresh(now, el) {
+			return e.creds, nil
+		}
 	}
 	return c.slow(ctx)
 }
 
 func (c *cached) slow(ctx context.Context) (registry.Credentials, error) {
-	now, el := c.cfg.now(), c.elapsed()
+	now, el := c.now()
 	e := c.cur.Load()
-	if e != nil {
-		if e.fresh(el) {
+	if e.fresh(now, el) {
+		return e.creds, nil
+	}
+	if now.Round(0).Before(e.retryAt) { // backing off after a failure
+		if e.valid(now, el) {
 			return e.creds, nil
 		}
-		if now.Before(e.retryAt) { // backing off after a failure
-			if e.valid(now) {
-				return e.creds, nil
-			}
-			return registry.Credentials{}, c.failure(e, e.cause)
-		}
+		return registry.Credentials{}, c.failure(e, e.cause)
 	}
-	gen := c.gen.Load()
+	gen := e.gen
 	ch := c.group.DoChan(strconv.FormatUint(gen, 10), func() (any, error) { return c.refresh(ctx, gen) })
 	select {
 	case res := <-ch:
 		if res.Err == nil {
 			return res.Val.(registry.Credentials), nil
 		}
-		if e := c.cur.Load(); e != nil && e.valid(c.cfg.now()) {
+		e := c.cur.Load()
+		if now, el := c.now(); e.valid(now, el) {
 			return e.creds, nil
 		}
 		return registry.Credentials{}, c.failure(e, res.Err)
 	case <-ctx.Done():
-		if e := c.cur.Load(); e != nil && e.valid(c.cfg.now()) {
+		e := c.cur.Load()
+		if now, el := c.now(); e.valid(now, el) {
 			return e.creds, nil
 		}
 		return registry.Credentials{}, &registry.Error{Op: "refresh", Registry: c.cfg.name,
@@ -232,7 +261,7 @@ func (c *cached) slow(ctx context.Context) (registry.Credentials, error) {
 // failure builds the error a caller gets when no valid value is left: an ExpiredError when
 // the last value has expired, else the refresh error itself.
 func (c *cached) failure(e *entry, cause error) error {
-	if e != nil && e.has && !e.never {
+	if e.has && !e.never {
 		return &registry.Error{Op: "refresh", Registry: c.cfg.name, Err: &ExpiredError{ExpiresAt: e.creds.ExpiresAt, Cause: cause}}
 	}
 	return c.wrap(cause)
@@ -246,17 +275,20 @@ func (c *cached) wrap(cause error) error {
 	return &registry.Error{Op: "refresh", Registry: c.cfg.name, Err: cause}
 }
 
-// refresh makes the one upstream call of a generation and stores its outcome.
+// refresh makes the one upstream call of a generation and stores its outcome, unless an
+// Invalidate has started a new generation meanwhile (then the outcome is returned to the
+// callers of this flight but never stored: it may be the value that was just rejected).
 func (c *cached) refresh(ctx context.Context, gen uint64) (any, error) {
 	// A caller that found the value due may start its flight just after another flight
 	// stored a new value (singleflight forgets a key when its flight ends): look again
 	// before calling upstream, and respect a back-off another flight just set.
-	if e := c.cur.Load(); e != nil && c.gen.Load() == gen {
-		if e.fresh(c.elapsed()) {
+	if e := c.cur.Load(); e.gen == gen {
+		now, el := c.now()
+		if e.fresh(now, el) {
 			return e.creds, nil
 		}
-		if now := c.cfg.now(); now.Before(e.retryAt) {
-			if e.valid(now) {
+		if now.Round(0).Before(e.retryAt) {
+			if e.valid(now, el) {
 				return e.creds, nil
 			}
 			return nil, e.cause
@@ -264,49 +296,72 @@ func (c *cached) refresh(ctx context.Context, gen uint64) (any, error) {
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.timeout)
 	defer cancel()
-	start, startEl := c.cfg.now(), c.elapsed()
+	start, startEl := c.now()
 	creds, err := c.call(rctx)
-	now := c.cfg.now()
-	if err == nil && creds.Expired(now) {
+	now, _ := c.now()
+	if err == nil && !creds.ExpiresAt.IsZero() && !now.Round(0).Before(creds.ExpiresAt.Round(0)) {
 		err = &registry.Error{Op: "refresh", Registry: c.cfg.name, Err: fmt.Errorf(
 			"the token endpoint returned credentials that expired at %s (now %s): %w; check the clocks of this machine and of the endpoint",
 			creds.ExpiresAt.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), registry.ErrExpired)}
 	}
-	old := c.cur.Load()
 	if err != nil {
 		err = c.wrap(err)
-		next := &entry{failures: 1, cause: err}
-		if old != nil {
-			next.creds, next.has, next.never, next.refreshAt, next.refreshIn = old.creds, old.has, old.never, old.refreshAt, old.refreshIn
-			next.failures = old.failures + 1
-		}
-		next.retryAt = now.Add(c.backoff(next.failures))
-		if c.gen.Load() == gen {
-			c.cur.Store(next)
+		var stored *entry
+		if !c.store(gen, func(old *entry) *entry {
+			next := *old
+			next.failures, next.cause = old.failures+1, err
+			next.retryAt = now.Round(0).Add(c.backoff(next.failures))
+			stored = &next
+			return stored
+		}) {
+			stored = nil
 		}
 		if c.cfg.log != nil {
-			attrs := []slog.Attr{slog.String("registry", c.cfg.name), slog.String("error", err.Error()),
-				slog.Int("failures", next.failures), slog.Time("retry_at", next.retryAt)}
-			if next.valid(now) {
-				attrs = append(attrs, slog.Time("serving_old_until", next.creds.ExpiresAt))
+			attrs := []slog.Attr{slog.String("registry", c.cfg.name), slog.String("error", err.Error())}
+			if stored != nil {
+				attrs = append(attrs, slog.Int("failures", stored.failures), slog.Time("retry_at", stored.retryAt))
+				if _, el := c.now(); stored.valid(now, el) {
+					attrs = append(attrs, slog.Time("serving_old_until", stored.expiresAt))
+				}
 			}
 			c.cfg.log.LogAttrs(ctx, slog.LevelWarn, "credential refresh failed", attrs...)
 		}
 		return nil, err
 	}
-	next := &entry{creds: creds, has: true, never: creds.ExpiresAt.IsZero()}
+	next := &entry{gen: gen, creds: creds, has: true, never: creds.ExpiresAt.IsZero()}
 	if !next.never {
-		next.refreshAt = c.refreshTime(start, creds.ExpiresAt)
-		next.refreshIn = startEl + next.refreshAt.Sub(start)
+		startWall := start.Round(0)
+		next.expiresAt = creds.ExpiresAt.Round(0)
+		next.expiresIn = startEl + next.expiresAt.Sub(startWall)
+		next.refreshAt = c.refreshTime(startWall, next.expiresAt)
+		next.refreshIn = startEl + next.refreshAt.Sub(startWall)
 	}
-	if c.gen.Load() == gen {
-		c.cur.Store(next)
-	}
+	c.store(gen, func(*entry) *entry { return next })
 	if c.cfg.log != nil {
 		c.cfg.log.LogAttrs(ctx, slog.LevelDebug, "credentials refreshed", slog.String("registry", c.cfg.name),
 			slog.Time("expires", creds.ExpiresAt), slog.Time("refresh_at", next.refreshAt))
 	}
 	return creds, nil
+}
+
+// store replaces the current entry with next(current) while the current entry belongs to
+// generation gen, atomically (compare-and-swap): an Invalidate that lands at any point wins.
+// It reports whether it stored.
+func (c *cached) store(gen uint64, next func(old *entry) *entry) bool {
+	if c.cfg.beforeStore != nil {
+		c.cfg.beforeStore()
+	}
+	for {
+		old := c.cur.Load()
+		if old.gen != gen {
+			return false
+		}
+		n := next(old)
+		n.gen = gen
+		if c.cur.CompareAndSwap(old, n) {
+			return true
+		}
+	}
 }
 
 // call runs the upstream provider; a panic in it becomes an error (singleflight would
@@ -346,14 +401,18 @@ func (c *cached) backoff(failures int) time.Duration {
 // Invalidate drops the cached value and any back-off, so the next call refreshes. Call it
 // when the registry answered 401 with these credentials.
 func (c *cached) Invalidate() {
-	c.gen.Add(1)
-	c.cur.Store(nil)
+	for {
+		old := c.cur.Load()
+		if c.cur.CompareAndSwap(old, &entry{gen: old.gen + 1}) {
+			return
+		}
+	}
 }
 
 // ExpiresAt returns the expiry of the value held (zero when none is held or it never
 // expires). It never calls upstream.
 func (c *cached) ExpiresAt() time.Time {
-	if e := c.cur.Load(); e != nil && e.has {
+	if e := c.cur.Load(); e.has {
 		return e.creds.ExpiresAt
 	}
 	return time.Time{}
@@ -362,7 +421,7 @@ func (c *cached) ExpiresAt() time.Time {
 // RefreshAt returns when the held value is due for refresh; zero when none is held or it
 // never expires.
 func (c *cached) RefreshAt() time.Time {
-	if e := c.cur.Load(); e != nil && e.has && !e.never {
+	if e := c.cur.Load(); e.has && !e.never {
 		return e.refreshAt
 	}
 	return time.Time{}

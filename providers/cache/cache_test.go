@@ -15,33 +15,16 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/registry"
 )
 
-// clock is a fake clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 6, 2, 14, 19, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock.Fake { return clock.NewFake(time.Date(2026, 3, 6, 2, 14, 19, 0, time.UTC)) }
 
 // upstream is a fake token source: it counts calls and issues numbered tokens that live
 // `life` from the fake clock's now, or fails with err when set.
 type upstream struct {
-	clk   *clock
+	clk   clock.Clock
 	life  time.Duration
 	calls atomic.Int64
 	mu    sync.Mutex
@@ -131,7 +114,7 @@ func TestNilProvider(t *testing.T) {
 func TestConcurrentExpiredOneUpstreamCall(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: 12 * time.Hour}
-	p := New(up, WithClock(clk.Now))
+	p := New(up, WithClock(clk))
 	ctx := context.Background()
 	if _, err := p.Credentials(ctx); err != nil {
 		t.Fatal(err)
@@ -184,7 +167,7 @@ func TestSimulated48Hours(t *testing.T) {
 			clk := newClock()
 			start := clk.Now()
 			up := &upstream{clk: clk, life: 12 * time.Hour}
-			p := New(up, WithClock(clk.Now))
+			p := New(up, WithClock(clk))
 			rng := rand.New(rand.NewPCG(1, 2))
 			seen := map[string]time.Time{} // token -> first time served
 			var order []string
@@ -230,7 +213,7 @@ func TestSimulated48Hours(t *testing.T) {
 func TestZeroExpiryNeverRefreshes(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk} // life 0: no expiry
-	p := New(up, WithClock(clk.Now))
+	p := New(up, WithClock(clk))
 	for range 3 {
 		if _, err := p.Credentials(context.Background()); err != nil {
 			t.Fatal(err)
@@ -252,7 +235,7 @@ func TestZeroExpiryNeverRefreshes(t *testing.T) {
 func TestInvalidateForcesRefresh(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: time.Hour}
-	p := New(up, WithClock(clk.Now))
+	p := New(up, WithClock(clk))
 	ctx := context.Background()
 	c1, _ := p.Credentials(ctx)
 	c2, _ := p.Credentials(ctx)
@@ -283,7 +266,7 @@ func TestInvalidateForcesRefresh(t *testing.T) {
 func TestFailedRefreshServesOldUntilExpiry(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: 12 * time.Hour}
-	p := New(up, WithClock(clk.Now), withJitter(identity), WithBackoff(time.Minute, 30*time.Minute))
+	p := New(up, WithClock(clk), withJitter(identity), WithBackoff(time.Minute, 30*time.Minute))
 	ctx := context.Background()
 	good, err := p.Credentials(ctx)
 	if err != nil {
@@ -344,7 +327,7 @@ func TestNegativeCaching(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: time.Hour}
 	up.setErr(&registry.Error{Op: "refresh", Err: fmt.Errorf("wrong keys: %w", registry.ErrUnauthorized)})
-	p := New(up, WithClock(clk.Now), withJitter(identity))
+	p := New(up, WithClock(clk), withJitter(identity))
 	for i := range 5 {
 		_, err := p.Credentials(context.Background())
 		if !errors.Is(err, registry.ErrUnauthorized) || errors.Is(err, registry.ErrExpired) {
@@ -369,7 +352,7 @@ func TestNegativeCaching(t *testing.T) {
 func TestExpiredOnArrival(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: -time.Minute}
-	p := New(up, WithClock(clk.Now), WithName("prod-ecr"))
+	p := New(up, WithClock(clk), WithName("prod-ecr"))
 	c, err := p.Credentials(context.Background())
 	if !errors.Is(err, registry.ErrExpired) || !c.Anonymous() {
 		t.Fatalf("got %v, %v; want ErrExpired and no credentials", c, err)
@@ -386,7 +369,7 @@ func TestExpiredOnArrival(t *testing.T) {
 func TestExpiredOnArrivalKeepsOld(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: time.Hour}
-	p := New(up, WithClock(clk.Now))
+	p := New(up, WithClock(clk))
 	good, _ := p.Credentials(context.Background())
 	up.life = -time.Second
 	clk.Advance(50 * time.Minute)
@@ -404,7 +387,7 @@ func TestExpiredOnArrivalKeepsOld(t *testing.T) {
 func TestHangingUpstream(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: time.Hour}
-	p := New(up, WithClock(clk.Now))
+	p := New(up, WithClock(clk))
 	gate := make(chan struct{})
 	defer close(gate)
 	up.gate = gate
@@ -424,7 +407,7 @@ func TestHangingUpstream(t *testing.T) {
 func TestHangingUpstreamServesOld(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: time.Hour}
-	p := New(up, WithClock(clk.Now), WithTimeout(time.Hour))
+	p := New(up, WithClock(clk), WithTimeout(time.Hour))
 	good, _ := p.Credentials(context.Background())
 	gate := make(chan struct{})
 	defer close(gate)
@@ -444,7 +427,7 @@ func TestHangingUpstreamServesOld(t *testing.T) {
 func TestLeaderCancelDoesNotFailOthers(t *testing.T) {
 	clk := newClock()
 	up := &upstream{clk: clk, life: time.Hour}
-	p := New(up, WithClock(clk.Now))
+	p := New(up, WithClock(clk))
 	gate := make(chan struct{})
 	up.gate = gate
 	leaderCtx, cancel := context.WithCancel(context.Background())
@@ -473,7 +456,7 @@ func TestLogsNoSecret(t *testing.T) {
 	up := &upstream{clk: clk, life: time.Hour}
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	p := New(up, WithClock(clk.Now), WithLogger(log), WithName("prod"))
+	p := New(up, WithClock(clk), WithLogger(log), WithName("prod"))
 	p.Credentials(context.Background())
 	up.setErr(fmt.Errorf("boom: %w", registry.ErrUnavailable))
 	clk.Advance(50 * time.Minute)

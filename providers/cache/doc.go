@@ -21,13 +21,19 @@
 //     registry.ErrExpired and the refresh cause (see ExpiredError). An upstream answer that
 //     is already expired on arrival is an error too and is not stored.
 //   - Invalidate (after a 401) drops the value and the back-off: the next call refreshes.
+//     It wins over a refresh in flight: a refresh stores its outcome with a compare-and-swap
+//     against the generation it started in, so a refresh that an Invalidate overtook never
+//     stores the value that was just rejected (its own callers still get its answer).
 //   - New never wraps twice: a provider that is already cached is returned as is.
-//   - The clock is per instance (WithClock); tests move time, they never sleep.
-//   - The hot path (a fresh value) is one atomic load and one monotonic clock read (with the
-//     real clock it uses time.Since, half the cost of time.Now): no lock, no allocation.
-//     Like every Go program comparing times taken with time.Now, it measures the refresh
-//     point on the monotonic clock, which on Linux pauses while the machine is suspended;
-//     expiry itself is always checked on the wall clock.
+//   - The clock is per instance (WithClock, a clock.Clock; default clock.Real{}); tests move
+//     a clock.Fake, they never sleep.
+//   - Time is read on both clocks on every call, the hot path included: a value is fresh
+//     (or valid) only while the time elapsed since it was fetched, on the monotonic
+//     reading, and the wall clock (t.Round(0)) both say so. The monotonic reading ignores
+//     wall-clock steps; on Linux it pauses while the machine is suspended, so after a
+//     suspend only the wall clock knows that a token has expired. Neither alone is enough.
+//   - The hot path (a fresh value) is one atomic load and one time.Now: no lock, no
+//     allocation.
 //
 // Measured (go test -run XXX -bench . -benchtime=2s -count=3 ./providers/cache, 2 vCPU
 // kvm shared with other builds): BenchmarkCachedHit 40-45 ns/op (69 at worst under load),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 )
@@ -12,22 +13,21 @@ import (
 // A 12-hour token is fetched once, served from the cache, and refreshed after 80% of its
 // life; the fake clock stands in for time passing.
 func ExampleNew() {
-	now := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clk := clock.NewFake(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC))
 	calls := 0
 	upstream := registry.ProviderFunc(func(context.Context) (registry.Credentials, error) {
 		calls++
-		return registry.Credentials{Username: "AWS", Password: "token", ExpiresAt: clock().Add(12 * time.Hour)}, nil
+		return registry.Credentials{Username: "AWS", Password: "token", ExpiresAt: clk.Now().Add(12 * time.Hour)}, nil
 	})
-	p := cache.New(upstream, cache.WithClock(clock), cache.WithName("prod-ecr"))
+	p := cache.New(upstream, cache.WithClock(clk), cache.WithName("prod-ecr"))
 	ctx := context.Background()
 
 	c, _ := p.Credentials(ctx)
 	fmt.Println(c)
-	now = now.Add(9 * time.Hour)
+	clk.Advance(9 * time.Hour)
 	p.Credentials(ctx)
 	fmt.Println("upstream calls after 9h:", calls)
-	now = now.Add(time.Hour)
+	clk.Advance(time.Hour)
 	c, _ = p.Credentials(ctx)
 	fmt.Println("upstream calls after 10h:", calls, "expires", c.ExpiresAt.Format(time.Kitchen))
 	at, _ := cache.RefreshAt(p)

@@ -3,6 +3,7 @@ package ecr
 import (
 	"context"
 	"errors"
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/providers/internal/golden"
 	"net"
 	"net/http"
@@ -319,11 +320,11 @@ func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f
 // token from ECR is refused, and past the real expiry the caller gets ErrExpired.
 func TestCachedFaults(t *testing.T) {
 	now := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clk := clock.NewFake(now)
 	fake := newFake(t)
-	fake.Now = clock
+	fake.Now = clk.Now
 	p, _ := New("us-east-1", WithStaticKeys(keyID, secret, ""), WithHTTPClient(fake.Client()))
-	c := cache.New(p, cache.WithClock(clock), cache.WithName("prod-ecr"))
+	c := cache.New(p, cache.WithClock(clk), cache.WithName("prod-ecr"))
 	ctx := context.Background()
 	good, err := c.Credentials(ctx)
 	if err != nil {
@@ -331,8 +332,8 @@ func TestCachedFaults(t *testing.T) {
 	}
 	for _, f := range []fakecloud.Fault{fakecloud.Fault500, fakecloud.FaultExpire, fakecloud.FaultJSON, fakecloud.FaultDenied} {
 		fake.SetFault(f)
-		now = now.Add(3 * time.Hour) // 10h..: due, still valid before 12h
-		if now.Sub(good.ExpiresAt) >= 0 {
+		clk.Advance(3 * time.Hour) // 10h..: due, still valid before 12h
+		if now = clk.Now(); now.Sub(good.ExpiresAt) >= 0 {
 			break
 		}
 		got, err := c.Credentials(ctx)
@@ -341,7 +342,7 @@ func TestCachedFaults(t *testing.T) {
 		}
 	}
 	fake.SetFault(fakecloud.FaultExpire)
-	now = good.ExpiresAt.Add(time.Hour)
+	clk.Set(good.ExpiresAt.Add(time.Hour))
 	got, err := c.Credentials(ctx)
 	if !errors.Is(err, registry.ErrExpired) || !got.Anonymous() {
 		t.Fatalf("after expiry: %v, %v; want ErrExpired", got, err)

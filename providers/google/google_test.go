@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/providers/internal/golden"
 	"strings"
 	"testing"
@@ -173,22 +174,21 @@ func TestFaults(t *testing.T) {
 
 // Through the cache: the last good access token is served while valid when Google fails.
 func TestCachedServesLastGood(t *testing.T) {
-	now := time.Now()
-	clock := func() time.Time { return now }
+	clk := clock.NewFake(time.Now())
 	g := fakecloud.NewGoogle(t)
 	p, _ := New(g.NewKey(email), WithTokenURL(g.TokenURL()), WithHTTPClient(g.Server.Client()))
-	c := cache.New(p, cache.WithClock(clock))
+	c := cache.New(p, cache.WithClock(clk))
 	good, err := c.Credentials(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	g.SetFault(fakecloud.Fault500)
-	now = now.Add(50 * time.Minute)
+	clk.Advance(50 * time.Minute)
 	got, err := c.Credentials(context.Background())
 	if err != nil || got.Password != good.Password {
 		t.Fatalf("got %v, %v; want the last good token", got, err)
 	}
-	now = now.Add(20 * time.Minute)
+	clk.Advance(20 * time.Minute)
 	if _, err := c.Credentials(context.Background()); !errors.Is(err, registry.ErrExpired) || !errors.Is(err, registry.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrExpired with the 500 cause", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/providers/internal/golden"
 	"io"
 	"net/http"
@@ -282,23 +283,23 @@ func TestOverHTTP(t *testing.T) {
 // one is served while valid; a deleted ServiceAccount surfaces once the token expires.
 func TestCached(t *testing.T) {
 	now := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	clk := clock.NewFake(now)
 	kc := kubesatest.NewClientset(kubesatest.ServiceAccount(ns, sa))
-	kc.Now = clock
+	kc.Now = clk.Now
 	p, _ := New(kc, ns, sa)
-	c := cache.New(p, cache.WithClock(clock))
+	c := cache.New(p, cache.WithClock(clk))
 	good, err := c.Credentials(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc.Now = func() time.Time { return now.Add(-48 * time.Hour) } // the API server's clock is 2 days behind
-	now = now.Add(20 * time.Hour)
+	kc.Now = func() time.Time { return clk.Now().Add(-48 * time.Hour) } // the API server's clock is 2 days behind
+	clk.Advance(20 * time.Hour)
 	got, err := c.Credentials(context.Background())
 	if err != nil || got.Password != good.Password {
 		t.Fatalf("got %v, %v; want the last good token", got, err)
 	}
 	kc.CoreV1().ServiceAccounts(ns).Delete(context.Background(), sa, metav1.DeleteOptions{})
-	now = now.Add(5 * time.Hour)
+	clk.Advance(5 * time.Hour)
 	_, err = c.Credentials(context.Background())
 	if !errors.Is(err, registry.ErrExpired) || !errors.Is(err, registry.ErrNotFound) || strings.Contains(err.Error(), kubesatest.TokenMarker) {
 		t.Fatalf("err = %v, want ErrExpired caused by ErrNotFound", err)
