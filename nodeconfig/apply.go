@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
 
@@ -100,16 +101,30 @@ func Diff(w io.Writer, p *Plan, root string) (changed int, err error) {
 			continue
 		}
 		text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-			A: difflib.SplitLines(string(old)), B: difflib.SplitLines(string(newData)),
+			A: lines(old), B: lines(newData),
 			FromFile: from, ToFile: "b" + f.Path, Context: 3,
 		})
 		if err != nil {
 			return changed, err
 		}
 		io.WriteString(w, text)
-		if len(newData) > 0 && newData[len(newData)-1] != '\n' {
-			fmt.Fprintln(w, "\n\\ No newline at end of file")
-		}
 	}
 	return changed, nil
+}
+
+// lines splits b into lines that each end with a newline (difflib.SplitLines adds an
+// empty last line that shows as a blank context line; a last line without a newline
+// gets one).
+func lines(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	out := strings.SplitAfter(string(b), "\n")
+	if out[len(out)-1] == "" {
+		out = out[:len(out)-1]
+	}
+	if last := out[len(out)-1]; !strings.HasSuffix(last, "\n") {
+		out[len(out)-1] = last + "\n"
+	}
+	return out
 }
