@@ -3,6 +3,8 @@ package kube_test
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -47,16 +49,16 @@ func TestKeychainKubeletMatching(t *testing.T) {
 		image string
 		want  []string // usernames, in the order the kubelet tries them
 	}{
-		{"registry.example.com:5000/team/app:1", []string{"team", "host", "wild"}}, // the wildcard key has no port: any port
-		{"registry.example.com:5000/teamx/app", []string{"host", "wild"}},
-		{"registry.example.com/app", []string{"wild"}},        // no port in the wildcard key: any port
-		{"registry.example.com:443/app", []string{"wild"}},    // ...including this one
+		{"registry.example.com:5000/team/app:1", []string{"team", "host"}}, // the wildcard key has no port: no port only
+		{"registry.example.com:5000/teamx/app", []string{"team", "host"}},  // a path prefix is a string prefix
+		{"registry.example.com/app", []string{"wild"}},
+		{"registry.example.com:443/app", nil},                 // a key without a port matches no port only
 		{"a.b.example.com/app", nil},                          // "*" is one label
 		{"example.com/app", nil},                              // parts must be as many
 		{"nginx", []string{"hub"}},                            // docker.io/library/nginx
 		{"docker.io/user/app@sha256:" + sha, []string{"hub"}}, // digest
 		{"ghcr.io/org/app", []string{"org"}},
-		{"ghcr.io/organisation/app", nil}, // path prefix on whole segments
+		{"ghcr.io/organisation/app", []string{"org"}}, // "ghcr.io/org" is a string prefix of it
 		{"quay.io/team/app", []string{"robot"}},
 		{"unknown.io/app", nil},
 	} {
@@ -134,5 +136,77 @@ func TestGlobHost(t *testing.T) {
 		if got := kube.GlobHost(tc.pattern, tc.host); got != tc.want {
 			t.Errorf("GlobHost(%q, %q) = %v, want %v", tc.pattern, tc.host, got, tc.want)
 		}
+	}
+}
+
+// TestKeychainOneIndexAcrossSecrets: the kubelet puts every pull Secret into one index, so a
+// path key in a later Secret beats a host key in an earlier one (issue 10).
+func TestKeychainOneIndexAcrossSecrets(t *testing.T) {
+	secret := func(name, key, user string) corev1.Secret {
+		return corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name},
+			Type:       corev1.SecretTypeDockerConfigJson,
+			Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"` + key + `":{"auth":"` + auth(user, "pw") + `"}}}`)},
+		}
+	}
+	k, err := kube.NewKeychain([]corev1.Secret{
+		secret("host", "registry.example.com", "host"),
+		secret("team", "registry.example.com/team-a", "team-a"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range k.Lookup("registry.example.com/team-a/app:1") {
+		got = append(got, m.Secret)
+	}
+	if d := cmp.Diff([]string{"ns/team", "ns/host"}, got); d != "" {
+		t.Errorf("Lookup (-want +got):\n%s", d)
+	}
+	a, err := k.Resolve(name.MustParseReference("registry.example.com/team-a/app:1").Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := a.Authorization(); cfg.Username != "team-a" {
+		t.Errorf("Resolve: user %q, want team-a", cfg.Username)
+	}
+}
+
+// TestKeychainEmptyImage: an empty image matches nothing, not Docker Hub.
+func TestKeychainEmptyImage(t *testing.T) {
+	k, err := kube.NewKeychain(pullSecrets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, image := range []string{"", " ", "/", "@sha256:" + sha} {
+		if got := k.Lookup(image); len(got) != 0 {
+			t.Errorf("Lookup(%q) = %v, want nothing", image, got)
+		}
+	}
+}
+
+// TestKeychainNeverPrintsSecrets: a Keychain holds credentials; no way of printing it, or
+// what Lookup returns, shows one.
+func TestKeychainNeverPrintsSecrets(t *testing.T) {
+	const pw = "s3cr3t-never-printed"
+	k, err := kube.NewKeychain([]corev1.Secret{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s"},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"ghcr.io/org":{"auth":"` + auth("org", pw) + `"}}}`)},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %+v %#v %s", k, k, k, k)
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("k", "keychain", k)
+	ms := k.Lookup("ghcr.io/org/app")
+	if len(ms) != 1 {
+		t.Fatalf("Lookup: %v", ms)
+	}
+	fmt.Fprintf(&b, "%v %+v %#v", ms[0], ms[0], ms[0])
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("m", "match", ms[0], "creds", ms[0].Credentials)
+	if s := b.String(); strings.Contains(s, pw) || strings.Contains(s, auth("org", pw)) {
+		t.Fatalf("a secret was printed: %s", s)
 	}
 }
