@@ -14,8 +14,12 @@ import (
 // v > 1 and Delete of a record that does not exist fail with ErrNotFound, as does Get.
 // Implementations are safe for concurrent use and return copies the caller may modify.
 // Put refuses a redacted view (ErrRedacted); stores that serialize records use
-// MarshalStored and UnmarshalStored, the codec that keeps the real secret values. A Store
-// may also implement Watcher, the change feed.
+// MarshalStored and UnmarshalStored, the codec that keeps the real secret values.
+//
+// A Store may also implement the optional interfaces: Watcher (the change feed, so every
+// Catalog on the same data sees changes without Invalidate), HealthStore (health beside
+// the record, never bumping its version) and Rewriter (a new stored form at the same
+// version, for re-sealing). registry/storetest is the conformance suite every Store runs.
 type Store interface {
 	// Get returns the record with the given ID, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (Registry, error)
@@ -43,7 +47,7 @@ func checkPut(r Registry, cur Registry, ok bool) error {
 	case r.Version > 1 && !ok:
 		return &Error{Op: "store put", Registry: r.ID, Err: ErrNotFound}
 	case r.Version > 1 && cur.Version != r.Version-1:
-		return &Error{Op: "store put", Registry: r.ID, Err: fmt.Errorf("stored version is %d, the write expects %d (reload and retry): %w", cur.Version, r.Version-1, ErrConflict)}
+		return &Error{Op: "store put", Registry: r.ID, Err: errVersion(cur.Version, r.Version-1)}
 	}
 	return nil
 }
@@ -57,6 +61,11 @@ func checkDelete(id string, version int64, cur Registry, ok bool) error {
 		return &Error{Op: "store delete", Registry: id, Err: fmt.Errorf("stored version is %d, not %d (reload and retry): %w", cur.Version, version, ErrConflict)}
 	}
 	return nil
+}
+
+// errVersion is the ErrConflict of a write that expected another stored version.
+func errVersion(stored, expected int64) error {
+	return fmt.Errorf("stored version is %d, the write expects %d (reload and retry): %w", stored, expected, ErrConflict)
 }
 
 func notFound(op, id string) error { return &Error{Op: op, Registry: id, Err: ErrNotFound} }

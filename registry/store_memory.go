@@ -7,32 +7,34 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"time"
 )
 
 // MemoryStore is a Store in memory, for tests and for platforms that load their records
-// from elsewhere. The zero value is not usable; call NewMemoryStore.
+// from elsewhere. It implements every optional interface: Watcher (changes are published
+// as they commit), HealthStore and Rewriter. The zero value is not usable; call
+// NewMemoryStore.
 type MemoryStore struct {
-	records
+	mu     sync.RWMutex
+	recs   map[string]Registry
+	health map[string]Health
+	feed   *Feed
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store       = (*MemoryStore)(nil)
+	_ Watcher     = (*MemoryStore)(nil)
+	_ HealthStore = (*MemoryStore)(nil)
+	_ Rewriter    = (*MemoryStore)(nil)
+)
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{records{recs: make(map[string]Registry)}}
-}
-
-// records is the map both stores serve from, with the version rules of Store. persist (nil
-// for MemoryStore) saves the next state before it takes effect, so a failed write changes
-// nothing.
-type records struct {
-	mu      sync.RWMutex
-	recs    map[string]Registry
-	persist func(map[string]Registry) error
+	return &MemoryStore{recs: map[string]Registry{}, health: map[string]Health{}, feed: NewFeed(0)}
 }
 
 // Get implements Store.
-func (s *records) Get(ctx context.Context, id string) (Registry, error) {
+func (s *MemoryStore) Get(ctx context.Context, id string) (Registry, error) {
 	if err := ctx.Err(); err != nil {
 		return Registry{}, err
 	}
@@ -46,7 +48,7 @@ func (s *records) Get(ctx context.Context, id string) (Registry, error) {
 }
 
 // List implements Store.
-func (s *records) List(ctx context.Context) ([]Registry, error) {
+func (s *MemoryStore) List(ctx context.Context) ([]Registry, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -56,7 +58,7 @@ func (s *records) List(ctx context.Context) ([]Registry, error) {
 }
 
 // Put implements Store.
-func (s *records) Put(ctx context.Context, r Registry) error {
+func (s *MemoryStore) Put(ctx context.Context, r Registry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -66,11 +68,13 @@ func (s *records) Put(ctx context.Context, r Registry) error {
 	if err := checkPut(r, cur, ok); err != nil {
 		return err
 	}
-	return s.commit("store put", r.ID, func(next map[string]Registry) { next[r.ID] = r.Clone() })
+	s.recs[r.ID] = r.Clone()
+	s.feed.Publish(Change{Op: ChangePut, ID: r.ID, Version: r.Version})
+	return nil
 }
 
 // Delete implements Store.
-func (s *records) Delete(ctx context.Context, id string, version int64) error {
+func (s *MemoryStore) Delete(ctx context.Context, id string, version int64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -80,32 +84,89 @@ func (s *records) Delete(ctx context.Context, id string, version int64) error {
 	if err := checkDelete(id, version, cur, ok); err != nil {
 		return err
 	}
-	return s.commit("store delete", id, func(next map[string]Registry) { delete(next, id) })
-}
-
-// commit applies change: in place without persist, else to a copy that is persisted first.
-// The caller holds s.mu.
-func (s *records) commit(op, id string, change func(map[string]Registry)) error {
-	if s.persist == nil {
-		change(s.recs)
-		return nil
-	}
-	next := make(map[string]Registry, len(s.recs)+1)
-	for k, x := range s.recs {
-		next[k] = x
-	}
-	change(next)
-	if err := s.persist(next); err != nil {
-		return &Error{Op: op, Registry: id, Err: err}
-	}
-	s.recs = next
+	delete(s.recs, id)
+	delete(s.health, id)
+	s.feed.Publish(Change{Op: ChangeDelete, ID: id, Version: cur.Version})
 	return nil
 }
 
-func (s *records) count() int {
+// Watch implements Watcher: changes are published as they commit.
+func (s *MemoryStore) Watch(ctx context.Context) (<-chan Change, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock() // no commit lands between the caller's view and the subscription
+	defer s.mu.Unlock()
+	return s.feed.Subscribe(ctx), nil
+}
+
+// Rewrite implements Rewriter.
+func (s *MemoryStore) Rewrite(ctx context.Context, r Registry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.recs[r.ID]
+	if err := checkRewrite(r, cur, ok); err != nil {
+		return err
+	}
+	s.recs[r.ID] = r.Clone()
+	return nil
+}
+
+// Health implements HealthStore.
+func (s *MemoryStore) Health(ctx context.Context, id string) (Health, error) {
+	if err := ctx.Err(); err != nil {
+		return Health{}, err
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.recs)
+	if _, ok := s.recs[id]; !ok {
+		return Health{}, notFound("store health", id)
+	}
+	return s.health[id].Clone(), nil
+}
+
+// ListHealth implements HealthStore.
+func (s *MemoryStore) ListHealth(ctx context.Context) (map[string]Health, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]Health, len(s.health))
+	for id, h := range s.health {
+		out[id] = h.Clone()
+	}
+	return out, nil
+}
+
+// UpdateHealth implements HealthStore.
+func (s *MemoryStore) UpdateHealth(ctx context.Context, id string, update func(*Health)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.recs[id]; !ok {
+		return notFound("store health", id)
+	}
+	h := s.health[id].Clone()
+	update(&h)
+	h.CredentialsExpire = time.Time{}
+	if h.IsZero() {
+		delete(s.health, id)
+	} else {
+		s.health[id] = h
+	}
+	return nil
+}
+
+// Close ends every Watch subscription.
+func (s *MemoryStore) Close() error {
+	s.feed.Close()
+	return nil
 }
 
 func sortedRecords(m map[string]Registry) []Registry {
@@ -115,6 +176,12 @@ func sortedRecords(m map[string]Registry) []Registry {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+func (s *MemoryStore) count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.recs)
 }
 
 // String summarizes the store without its records.

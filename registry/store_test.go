@@ -13,7 +13,36 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/storetest"
 )
+
+// openFileStore opens a FileStore watched with a short poll interval, closed at cleanup.
+func openFileStore(t *testing.T, path string) *registry.FileStore {
+	t.Helper()
+	s, err := registry.NewFileStore(path, registry.WithPollInterval(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStoreConformance(t *testing.T) {
+	t.Run("memory", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) registry.Store {
+			s := registry.NewMemoryStore()
+			t.Cleanup(func() { s.Close() })
+			return s
+		})
+	})
+	t.Run("file", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) registry.Store {
+			return openFileStore(t, filepath.Join(t.TempDir(), "registries.json"))
+		}, storetest.WithReopen(func(t *testing.T, s registry.Store) registry.Store {
+			return openFileStore(t, s.(*registry.FileStore).Path())
+		}), storetest.WithFeedTimeout(5*time.Second))
+	})
+}
 
 // storeImpls runs a test against every Store implementation.
 func storeImpls(t *testing.T) map[string]func(t *testing.T) registry.Store {
@@ -218,8 +247,15 @@ func TestFileStoreFileModeAndReopen(t *testing.T) {
 		t.Fatalf("file mode = %v, want 0600", fi.Mode().Perm())
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("directory holds %d entries, want only the store (temporary files left behind?)", len(entries))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if diff := cmp.Diff([]string{"registries.json", "registries.json.lock"}, names); diff != "" {
+		t.Fatalf("directory holds other files than the store and its lock (temporary files left behind?):\n%s", diff)
+	}
+	if fi, err := os.Stat(path + ".lock"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("lock file: %v, %v; want mode 0600", fi, err)
 	}
 
 	want, _ := s.List(ctx)
@@ -357,20 +393,20 @@ func TestFileStoreFailedWriteChangesNothing(t *testing.T) {
 	if err := s.Put(ctx, storeRec("a", 2)); err == nil {
 		t.Fatal("Put succeeded without a directory")
 	}
-	got, _ := s.Get(ctx, "a")
-	if got.Version != 1 {
+	// Reads look at the file first: without it they fail rather than serve a stale copy.
+	if got, err := s.Get(ctx, "a"); err == nil && got.Version != 1 {
 		t.Fatalf("a failed write changed memory: version %d", got.Version)
 	}
 	if err := s.Delete(ctx, "a", 1); err == nil {
 		t.Fatal("Delete succeeded without a directory")
 	}
-	if _, err := s.Get(ctx, "a"); err != nil {
-		t.Fatalf("a failed delete changed memory: %v", err)
-	}
 	// Put the old file back: the store carries on from version 1.
 	os.Remove(filepath.Join(dir, "sub"))
 	os.MkdirAll(filepath.Join(dir, "sub"), 0o700)
 	os.WriteFile(path, before, 0o600)
+	if got, err := s.Get(ctx, "a"); err != nil || got.Version != 1 {
+		t.Fatalf("after the file came back: version %d, %v; want 1", got.Version, err)
+	}
 	if err := s.Put(ctx, storeRec("a", 2)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,14 @@
+package storetest_test
+
+import (
+	"testing"
+
+	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/storetest"
+)
+
+// The suite on the MemoryStore (the registry package runs it on the FileStore with a
+// second handle).
+func TestMemoryStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) registry.Store { return registry.NewMemoryStore() })
+}
