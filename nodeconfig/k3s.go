@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 
@@ -76,7 +77,10 @@ func genK3s(c *config, v *view, p *Plan) error {
 		if f.Configs == nil {
 			f.Configs = map[string]k3sConfig{}
 		}
-		f.Configs[e.server.Host] = cfg
+		// configs are keyed by the endpoint's host, not the registry's name: Docker Hub's
+		// is registry-1.docker.io (k3s-io/k3s#3937; "docker.io" is read only since 2025).
+		key, _ := strings.CutPrefix(e.url(), e.scheme()+"://")
+		f.Configs[key] = cfg
 		return nil
 	}
 	seen := map[*endpoint]bool{}

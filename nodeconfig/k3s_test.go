@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/regcred/regcred/nodeconfig"
+	"github.com/regcred/regcred/registry"
 )
 
 // k3sRegistries is registries.yaml exactly as the k3s documentation ("Private Registry
@@ -78,5 +81,18 @@ func TestK3sSchemaCheckCatchesUndocumentedKeys(t *testing.T) {
 	}
 	if _, err := os.Stat("testdata"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestK3sDockerHubCredentialsKey(t *testing.T) {
+	regs := []registry.Registry{{ID: "hub", Name: "Hub", Kind: registry.KindDockerHub,
+		Fields: map[string]string{"username": "me", "password": "dckr_pat_x"}}}
+	p := generate(t, regs, nodeconfig.K3s, t.TempDir())
+	var f k3sRegistries
+	if err := yaml.UnmarshalStrict(file(t, p, "/etc/rancher/k3s/registries.yaml").Data, &f); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := f.Configs["registry-1.docker.io"]; !ok || c.Auth == nil || c.Auth.Username != "me" {
+		t.Errorf("Docker Hub's credentials must be keyed by its endpoint registry-1.docker.io: %+v", f.Configs)
 	}
 }
