@@ -60,6 +60,9 @@ func genK3s(c *config, v *view, p *Plan) error {
 			if !ok {
 				return &Error{Runtime: p.Runtime, Registry: e.reg.Name, Err: fmt.Errorf("%w: %s credentials are short-lived tokens and would go stale in registries.yaml; give the nodes a kubelet image credential provider for it (examples/kubelet-credential-provider), or remove it from what node-config reads", ErrTokenKind, e.reg.Kind.Label())}
 			}
+			if !creds.Anonymous() && e.reg.IsRedacted() {
+				return &Error{Runtime: p.Runtime, Registry: e.reg.Name, Err: fmt.Errorf("%w: registries.yaml needs the real credentials; pass the records from the store (or the registries file), not a listing", registry.ErrRedacted)}
+			}
 			if !creds.Anonymous() {
 				cfg.Auth = &k3sAuth{Username: creds.Username, Password: creds.Password.Reveal()}
 			}

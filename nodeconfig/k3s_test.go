@@ -1,6 +1,7 @@
 package nodeconfig_test
 
 import (
+	"errors"
 	"net/url"
 	"os"
 	"strings"
@@ -94,5 +95,17 @@ func TestK3sDockerHubCredentialsKey(t *testing.T) {
 	}
 	if c, ok := f.Configs["registry-1.docker.io"]; !ok || c.Auth == nil || c.Auth.Username != "me" {
 		t.Errorf("Docker Hub's credentials must be keyed by its endpoint registry-1.docker.io: %+v", f.Configs)
+	}
+}
+
+func TestK3sRefusesRedactedRecords(t *testing.T) {
+	regs := []registry.Registry{catalog()[2].Redacted()}
+	_, err := nodeconfig.Generate(regs, nodeconfig.K3s, nodeconfig.WithRoot(t.TempDir()))
+	if !errors.Is(err, registry.ErrRedacted) {
+		t.Errorf("a redacted record would write REDACTED as the password; got %v", err)
+	}
+	// Runtimes without credentials take a redacted record: it has all they need.
+	if _, err := nodeconfig.Generate(regs, nodeconfig.Containerd, nodeconfig.WithRoot(t.TempDir())); err != nil {
+		t.Errorf("containerd: %v", err)
 	}
 }
