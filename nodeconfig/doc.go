@@ -30,6 +30,9 @@
 //   - Credentials go only where the format carries them (k3s/RKE2). Token kinds (ECR,
 //     GCR/GAR, ACR with a tenant, Kubernetes) are refused there with ErrTokenKind: a token
 //     written into a file goes stale.
+//   - A plain-http registry or mirror is one whose url says http:// (with the insecure TLS
+//     mode); an insecure registry without a scheme is https with verification off
+//     (skip_verify, insecure_skip_verify), which is what each runtime does with it.
 //   - Bad input fails with an error naming the registry and field: a mirror loop, a mirror
 //     of an unknown registry, a CA bundle that does not parse, two registries on one host
 //     that nodes would have to reach two ways. An insecure mirror of a verified upstream is

@@ -1,7 +1,8 @@
 // Command regcred is the command-line face of the library: validate a registries file, test
 // each registry live, print the .dockerconfigjson or the Kubernetes Secret a platform would
-// deploy, sync pull secrets into a cluster, log in and pre-pull for Swarm and Compose, and
-// run a self-contained demo.
+// deploy, sync pull secrets into a cluster, log in and pre-pull for Swarm and Compose, write
+// a node's registry mirrors, CAs and insecure registries (node-config), and run a
+// self-contained demo.
 //
 // Usage:
 //
