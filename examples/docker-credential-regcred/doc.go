@@ -33,8 +33,22 @@
 //
 // Limits: docker and containers/image ask a helper by registry host only, so a saved
 // registry scoped to a repository path ("ghcr.io/myorg") is not served for the bare host
-// (save one for the whole host to use it through the helper); and each get runs in a new process, so token kinds fetch a token
-// per docker command (there is no cache on disk, by design: no secret is written).
+// (save one for the whole host to use it through the helper).
 //
-// Errors go to stdout (docker shows them) with exit status 1, and never contain a secret.
+// Token cache: each get runs in a new process, so the short-lived tokens of token kinds
+// (ECR, ACR with a tenant, GCR/GAR access tokens, Kubernetes tokens) are kept on disk
+// between processes, in $XDG_CACHE_HOME/regcred/credhelper (else ~/.cache/regcred/credhelper):
+// a 0700 directory, one 0600 file per registry keyed by the registries file, the registry
+// ID and its version, and checked against a salted hash of the record, so an edited
+// record misses. An entry is served until the refresh point of providers/cache (80% of
+// the lifetime or 5 minutes before expiry), refetched after, and never served past its
+// expiry; concurrent gets fetch one token (an advisory lock per entry). Static passwords
+// are never written. Set REGCRED_CREDHELPER_CACHE=off to fetch on every get.
+//
+// Inputs are bounded: stdin at most 1 MiB (as the kubelet credential provider's request),
+// a server URL at most 2 KiB, the registries file as package registryfile says (a
+// regular file of at most 2 MiB; a FIFO or device is refused at once).
+//
+// Errors go to stdout (docker shows them) with exit status 1, and never contain a secret
+// or echo the input.
 package main

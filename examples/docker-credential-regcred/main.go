@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker-credential-helpers/credentials"
 
 	"github.com/regcred/regcred/dockerconfig"
+	"github.com/regcred/regcred/internal/boundedfile"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registryfile"
@@ -22,6 +23,14 @@ var version = "dev"
 
 // getTimeout bounds one get, token endpoints included; docker waits on the helper.
 const getTimeout = 30 * time.Second
+
+// maxStdin bounds what the helper reads from stdin, the same cap as the kubelet credential
+// provider's request: docker sends a server URL (get, erase) or one small JSON (store).
+const maxStdin = 1 << 20
+
+// maxServerURL bounds the server URL of a get: a host is at most 253 bytes; with a scheme,
+// port and path 2 KiB is plenty. A longer input is refused without being echoed.
+const maxServerURL = 2048
 
 // errReadOnly is the answer to store and erase.
 var errReadOnly = errors.New("docker-credential-regcred is read-only: credentials come from the registries file " +
@@ -43,7 +52,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	credentials.Version = version
 	action := args[0]
 	var h credentials.Helper = &helper{ctx: ctx, path: registryfile.Path("")}
-	if err := credentials.HandleCommand(h, action, stdin, stdout); err != nil {
+	if err := credentials.HandleCommand(h, action, boundedfile.NewReader(stdin, maxStdin), stdout); err != nil {
+		if errors.Is(err, boundedfile.ErrTooLarge) {
+			err = fmt.Errorf("docker-credential-regcred: stdin is too large (at most %s): docker sends one server URL", boundedfile.Size(maxStdin))
+		}
 		fmt.Fprintln(stdout, err)
 		return 1
 	}
@@ -70,7 +82,8 @@ func (h *helper) load() error {
 	h.loaded = true
 	h.regs, h.err = registryfile.Load(h.path)
 	if h.err == nil {
-		h.kc, h.err = registry.NewKeychain(h.regs, registry.WithProviderFactory(providers.Factory()))
+		factory := withTokenCache(h.path, providers.Factory())
+		h.kc, h.err = registry.NewKeychain(h.regs, registry.WithProviderFactory(factory))
 	}
 	return h.err
 }
@@ -83,6 +96,9 @@ func (h *helper) Delete(string) error { return errReadOnly }
 
 // Get returns the username and secret for serverURL.
 func (h *helper) Get(serverURL string) (string, string, error) {
+	if len(serverURL) > maxServerURL || strings.ContainsFunc(serverURL, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return "", "", fmt.Errorf("the server URL on stdin is not a registry address (%d bytes); docker sends a host such as ghcr.io", len(serverURL))
+	}
 	if err := h.load(); err != nil {
 		return "", "", err
 	}
