@@ -22,7 +22,7 @@ type Hub struct {
 }
 
 type sub struct {
-	ch     chan registry.Change
+	ch    chan registry.Change
 	after int64 // skip changes with a sequence at or below (stores with sequences)
 	done  chan struct{}
 }
