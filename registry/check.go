@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/regcred/regcred/internal/untrusted"
 )
 
 // The field checks. Each returns a *FieldError naming the field and never echoing a secret.
@@ -36,7 +38,7 @@ func checkUsername(v string) error {
 
 func checkAWSRegion(v string) error {
 	if !awsRegionRE.MatchString(v) {
-		return &FieldError{Field: "region", Reason: strconv.Quote(v) + " is not an AWS region", Hint: "e.g. us-east-1, eu-west-3, cn-north-1"}
+		return &FieldError{Field: "region", Reason: "is not an AWS region", Hint: "e.g. us-east-1, eu-west-3, cn-north-1"}
 	}
 	return nil
 }
@@ -71,7 +73,7 @@ func checkRoleARN(v string) error {
 
 func checkACRLoginServer(v string) error {
 	if !acrServerRE.MatchString(strings.ToLower(v)) {
-		return &FieldError{Field: "loginServer", Reason: strconv.Quote(v) + " is not an Azure Container Registry login server",
+		return &FieldError{Field: "loginServer", Reason: "is not an Azure Container Registry login server",
 			Hint: "NAME.azurecr.io, without https:// or a path"}
 	}
 	return nil
@@ -86,7 +88,7 @@ func checkTenant(v string) error {
 
 func checkGARRegion(v string) error {
 	if !garRegionRE.MatchString(v) {
-		return &FieldError{Field: "region", Reason: strconv.Quote(v) + " is not an Artifact Registry location",
+		return &FieldError{Field: "region", Reason: "is not an Artifact Registry location",
 			Hint: "a region such as us-central1 or europe-west1, or a multi-region: us, europe, asia"}
 	}
 	return nil
@@ -95,7 +97,7 @@ func checkGARRegion(v string) error {
 func checkServiceAccountRef(v string) error {
 	ns, name, ok := strings.Cut(v, "/")
 	if !ok || !dns1123RE.MatchString(ns) || len(ns) > 63 || !dns1123SubRE.MatchString(name) || len(name) > 253 {
-		return &FieldError{Field: "serviceAccount", Reason: strconv.Quote(v) + " is not namespace/name", Hint: "e.g. payload/my-pull-sa"}
+		return &FieldError{Field: "serviceAccount", Reason: "is not namespace/name (two lowercase DNS names)", Hint: "e.g. payload/my-pull-sa"}
 	}
 	return nil
 }
@@ -103,10 +105,26 @@ func checkServiceAccountRef(v string) error {
 func checkExpirationSeconds(v string) error {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 600 || n > 1<<32 {
-		return &FieldError{Field: "expirationSeconds", Reason: strconv.Quote(v) + " is not a number of seconds of at least 600"}
+		return &FieldError{Field: "expirationSeconds", Reason: "is not a number of seconds of at least 600", Hint: "e.g. 3600; default 86400"}
 	}
 	return nil
 }
+
+// googleCredentialTypes are the "type" values of Google's credential files: safe to name in
+// an error, unlike anything else a pasted JSON may hold.
+var googleCredentialTypes = map[string]bool{
+	"authorized_user": true, "external_account": true, "external_account_authorized_user": true,
+	"impersonated_service_account": true, "gdch_service_account": true,
+}
+
+// maxQuoted bounds a value quoted in an error.
+const maxQuoted = 64
+
+// quote shows, in an error, a value that can never hold a secret (a host, a path, a
+// registry type): bounded to maxQuoted runes, escaped (internal/untrusted), in quotes.
+// Values of credential fields are never quoted: a secret pasted into the wrong box must not
+// come back in an API response or a log.
+func quote(v string) string { return strconv.Quote(untrusted.Limit(v, maxQuoted)) }
 
 // ServiceAccountKey is the part of a Google service account key file that regcred uses.
 type ServiceAccountKey struct {
@@ -136,7 +154,13 @@ func ParseServiceAccountKey(v string) (ServiceAccountKey, error) {
 		return k, &FieldError{Field: field, Reason: "is not JSON", Hint: "paste the whole key file as downloaded from the Google Cloud console"}
 	}
 	if k.Type != "" && k.Type != "service_account" {
-		return k, &FieldError{Field: field, Reason: "is a key of type " + strconv.Quote(k.Type) + ", not service_account"}
+		// Name the type only when it is one of Google's credential types: the value is
+		// whatever was pasted, and a pasted secret must not come back in an error.
+		what := "is not a service account key (its type is not service_account)"
+		if googleCredentialTypes[k.Type] {
+			what = "is a key of type " + k.Type + ", not service_account"
+		}
+		return k, &FieldError{Field: field, Reason: what, Hint: "create a key for a service account (IAM > Service accounts > Keys) and paste the downloaded JSON file"}
 	}
 	if k.ClientEmail == "" {
 		return k, &FieldError{Field: field, Reason: "has no client_email"}

@@ -12,12 +12,14 @@ import (
 // Credentials are what one pull uses: a username with a password, or an identity (refresh)
 // token, or a registry (bearer) token; the zero value is anonymous. ExpiresAt is when they
 // stop working; zero means never.
+//
+// Its JSON form (json.Marshal, slog's JSON handler) is redacted: each Secret reads Redacted.
 type Credentials struct {
-	Username      string
-	Password      Secret
-	IdentityToken Secret // OAuth2 refresh token (ACR's AAD flow); docker config "identitytoken"
-	RegistryToken Secret // a bearer token sent as is; docker config "registrytoken"
-	ExpiresAt     time.Time
+	Username      string    `json:"username,omitempty"`
+	Password      Secret    `json:"password,omitempty"`
+	IdentityToken Secret    `json:"identityToken,omitempty"` // OAuth2 refresh token (ACR's AAD flow); docker config "identitytoken"
+	RegistryToken Secret    `json:"registryToken,omitempty"` // a bearer token sent as is; docker config "registrytoken"
+	ExpiresAt     time.Time `json:"expiresAt,omitzero"`
 }
 
 // Anonymous reports whether c carries no credential at all.

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 )
@@ -61,7 +60,7 @@ func ParseKind(s string) (Kind, error) {
 		for _, k := range Kinds() {
 			names = append(names, string(k))
 		}
-		return "", &FieldError{Field: "type", Reason: fmt.Sprintf("unknown registry type %q", s),
+		return "", &FieldError{Field: "type", Reason: "unknown registry type " + quote(s),
 			Hint: "use one of " + strings.Join(names, ", ")}
 	}
 	return k, nil
@@ -149,15 +148,63 @@ func (k Kind) DefaultServer(fields map[string]string) string {
 	return ""
 }
 
-// Field describes one credential field of a kind: enough for a platform to render its "add
-// registry" form and for Validate to check a record.
+// Field describes one input of the "add registry" form: enough for a platform to render it
+// and for Validate to check a record. Kind.Fields returns a kind's credential fields;
+// Kind.Schema (schema.go) returns every input of the form, the common ones (name, url, TLS,
+// default, mirror) included. The JSON form (json.Marshal) leaves Check out.
 type Field struct {
-	Name     string // the key in Registry.Fields, as in the seeds: "username", "token", ...
-	Label    string // what a form shows
-	Help     string // one line of guidance for the form
-	Required bool
-	Secret   bool               // never shown back, redacted everywhere
-	Check    func(string) error // nil when any non-empty value goes; returns a *FieldError
+	Name         string      `json:"name"`                   // the key in Registry.Fields, as in the seeds: "username", "token", ...; "url", "tls.mode", ... for the common inputs
+	Label        string      `json:"label"`                  // what a form shows
+	Help         string      `json:"help"`                   // one line of guidance; every field has one
+	Type         InputType   `json:"type"`                   // the input to render
+	Required     bool        `json:"required"`               // always required
+	RequiredWhen []Condition `json:"requiredWhen,omitempty"` // required when any of these holds
+	ShowWhen     []Condition `json:"showWhen,omitempty"`     // shown only when any of these holds (always when empty)
+	Secret       bool        `json:"secret,omitempty"`       // never shown back, redacted everywhere
+	Group        string      `json:"group,omitempty"`        // the form section: see Group
+	Placeholder  string      `json:"placeholder,omitempty"`  // shown in the empty input
+	Example      string      `json:"example,omitempty"`      // a valid value, for docs and help
+	Default      string      `json:"default,omitempty"`      // the value a new form starts with
+	Options      []Choice    `json:"options,omitempty"`      // the choices of a select
+	// Check validates a non-empty value; nil when any non-empty value goes. It returns a
+	// *FieldError naming the field and never echoing the value.
+	Check func(string) error `json:"-"`
+}
+
+// InputType is the form control a field is rendered with.
+type InputType string
+
+// The input types.
+const (
+	InputText     InputType = "text"
+	InputPassword InputType = "password" // a secret: masked, never filled back in
+	InputTextarea InputType = "textarea" // multi-line (a key file, a PEM bundle)
+	InputSelect   InputType = "select"   // one of Options
+	InputCheckbox InputType = "checkbox" // "true" or "" (false)
+	InputNumber   InputType = "number"
+)
+
+// Choice is one option of a select.
+type Choice struct {
+	Value string `json:"value"`
+	Label string `json:"label"`
+	Help  string `json:"help,omitempty"`
+}
+
+// Condition is a state of another field: Set (it has a value) or Equals (it has that value).
+type Condition struct {
+	Field  string `json:"field"`
+	Set    bool   `json:"set,omitempty"`
+	Equals string `json:"equals,omitempty"`
+}
+
+// holds reports whether the condition is true of the values (schema names to values).
+func (c Condition) holds(values func(string) string) bool {
+	v := values(c.Field)
+	if c.Set {
+		return v != ""
+	}
+	return v == c.Equals
 }
 
 // Fields returns the kind's credential fields in form order. The slice is a copy.
@@ -184,69 +231,119 @@ func (k Kind) NeedsServer() bool {
 	return false
 }
 
+// set is the condition "field has a value".
+func set(field string) Condition { return Condition{Field: field, Set: true} }
+
+const groupCredentials = "credentials"
+
 var kindFields = map[Kind][]Field{
 	KindDockerHub: {
-		{Name: "username", Label: "Username", Required: true, Check: checkUsername},
-		{Name: "password", Label: "Access token", Required: true, Secret: true,
-			Help: "a Docker Hub personal access token (dckr_pat_...), not the account password"},
+		{Name: "username", Label: "Username", Type: InputText, Required: true, Check: checkUsername,
+			Help: "your Docker Hub user or organization name", Placeholder: "myuser"},
+		{Name: "password", Label: "Access token", Type: InputPassword, Required: true, Secret: true,
+			Help: "a Docker Hub personal access token (dckr_pat_...), not the account password", Placeholder: "dckr_pat_..."},
 	},
 	KindGHCR: {
-		{Name: "username", Label: "GitHub username", Required: true, Check: checkUsername},
-		{Name: "token", Label: "Personal access token", Required: true, Secret: true,
-			Help: "a classic or fine-grained token with read:packages (write:packages to push)"},
+		{Name: "username", Label: "GitHub username", Type: InputText, Required: true, Check: checkUsername,
+			Help: "the GitHub user (or organization) the token belongs to", Placeholder: "my-github-user"},
+		{Name: "token", Label: "Personal access token", Type: InputPassword, Required: true, Secret: true,
+			Help: "a classic or fine-grained token with read:packages (write:packages to push)", Placeholder: "ghp_..."},
 	},
 	KindQuay: {
-		{Name: "username", Label: "Robot account", Required: true, Check: checkUsername,
-			Help: "a robot account, org+name"},
-		{Name: "token", Label: "Robot token", Required: true, Secret: true},
+		{Name: "username", Label: "Robot account", Type: InputText, Required: true, Check: checkUsername,
+			Help: "a robot account, org+name", Placeholder: "myorg+puller", Example: "myorg+puller"},
+		{Name: "token", Label: "Robot token", Type: InputPassword, Required: true, Secret: true,
+			Help: "the robot account's token, from the organization's Robot Accounts page"},
 	},
 	KindHarbor: {
-		{Name: "username", Label: "Username", Required: true, Check: checkUsername,
-			Help: `a robot account such as robot$project+name`},
-		{Name: "password", Label: "Password", Required: true, Secret: true},
+		{Name: "username", Label: "Username", Type: InputText, Required: true, Check: checkUsername,
+			Help: "a robot account such as robot$project+name", Placeholder: "robot$project+puller", Example: "robot$library+puller"},
+		{Name: "password", Label: "Password", Type: InputPassword, Required: true, Secret: true,
+			Help: "the robot account's secret (shown once when the robot is created)"},
 	},
 	KindCustom: {
-		{Name: "username", Label: "Username", Check: checkUsername,
-			Help: "leave empty for a registry that allows anonymous pulls"},
-		{Name: "password", Label: "Password", Secret: true},
+		{Name: "username", Label: "Username", Type: InputText, Check: checkUsername, RequiredWhen: []Condition{set("password")},
+			Help: "leave empty for a registry that allows anonymous pulls", Placeholder: "deploy"},
+		{Name: "password", Label: "Password", Type: InputPassword, Secret: true, RequiredWhen: []Condition{set("username")},
+			Help: "the password or token of the username; empty with an empty username"},
 	},
 	KindPublic: {},
 	KindECR: {
-		{Name: "region", Label: "AWS region", Required: true, Check: checkAWSRegion},
-		{Name: "accessKeyId", Label: "Access key ID", Check: checkAccessKeyID,
-			Help: "leave empty to use the default AWS credential chain or the node's role"},
-		{Name: "secretAccessKey", Label: "Secret access key", Secret: true, Check: checkSecretAccessKey},
-		{Name: "sessionToken", Label: "Session token", Secret: true,
+		{Name: "region", Label: "AWS region", Type: InputText, Required: true, Check: checkAWSRegion,
+			Help: "the region of the registry, e.g. us-east-1", Placeholder: "us-east-1", Example: "eu-west-1"},
+		{Name: "accessKeyId", Label: "Access key ID", Type: InputText, Check: checkAccessKeyID,
+			RequiredWhen: []Condition{set("secretAccessKey"), set("sessionToken")},
+			Help:         "leave empty to use the default AWS credential chain or the node's role", Placeholder: "AKIA...", Example: "AKIAIOSFODNN7EXAMPLE"},
+		{Name: "secretAccessKey", Label: "Secret access key", Type: InputPassword, Secret: true, Check: checkSecretAccessKey,
+			RequiredWhen: []Condition{set("accessKeyId"), set("sessionToken")},
+			Help:         "the secret of the access key ID: give both, or neither"},
+		{Name: "sessionToken", Label: "Session token", Type: InputPassword, Secret: true,
 			Help: "only for temporary (ASIA...) keys"},
-		{Name: "roleArn", Label: "Role to assume", Check: checkRoleARN,
-			Help: "optional: arn:aws:iam::ACCOUNT:role/NAME"},
+		{Name: "roleArn", Label: "Role to assume", Type: InputText, Check: checkRoleARN,
+			Help: "optional: an IAM role to assume before asking for the token", Placeholder: "arn:aws:iam::ACCOUNT:role/NAME", Example: "arn:aws:iam::123456789012:role/ecr-puller"},
 	},
 	KindACR: {
-		{Name: "loginServer", Label: "Login server", Required: true, Check: checkACRLoginServer,
-			Help: "NAME.azurecr.io"},
-		{Name: "username", Label: "Username / client ID", Required: true, Check: checkUsername,
-			Help: "a service principal's application (client) ID, a token name or the admin user"},
-		{Name: "password", Label: "Password / client secret", Required: true, Secret: true},
-		{Name: "tenant", Label: "Tenant ID", Check: checkTenant,
-			Help: "set it to exchange an Azure AD token for an ACR refresh token"},
+		{Name: "loginServer", Label: "Login server", Type: InputText, Required: true, Check: checkACRLoginServer,
+			Help: "the registry's login server, without https://", Placeholder: "myregistry.azurecr.io", Example: "myregistry.azurecr.io"},
+		{Name: "username", Label: "Username / client ID", Type: InputText, Required: true, Check: checkUsername,
+			Help: "a service principal's application (client) ID, a token name or the admin user", Example: "00000000-0000-0000-0000-000000000000"},
+		{Name: "password", Label: "Password / client secret", Type: InputPassword, Required: true, Secret: true,
+			Help: "the service principal's client secret, the token's password or the admin password"},
+		{Name: "tenant", Label: "Tenant ID", Type: InputText, Check: checkTenant,
+			Help: "set it to exchange an Azure AD token for an ACR refresh token", Placeholder: "72f988bf-86f1-41af-91ab-2d7cd011db47"},
 	},
 	KindGCR: {
-		{Name: "serviceAccountKey", Label: "Service account key (JSON)", Required: true,
-			Secret: true, Check: CheckServiceAccountKey},
+		{Name: "serviceAccountKey", Label: "Service account key (JSON)", Type: InputTextarea, Required: true,
+			Secret: true, Check: CheckServiceAccountKey,
+			Help: "the whole JSON key file of a service account with Storage Object Viewer (or Artifact Registry Reader)", Placeholder: `{"type": "service_account", ...}`},
 	},
 	KindGAR: {
-		{Name: "serviceAccountKey", Label: "Service account key (JSON)", Required: true,
-			Secret: true, Check: CheckServiceAccountKey},
-		{Name: "region", Label: "Location", Required: true, Check: checkGARRegion,
-			Help: "a region such as europe-west1 or a multi-region: us, europe, asia"},
+		{Name: "serviceAccountKey", Label: "Service account key (JSON)", Type: InputTextarea, Required: true,
+			Secret: true, Check: CheckServiceAccountKey,
+			Help: "the whole JSON key file of a service account with Artifact Registry Reader", Placeholder: `{"type": "service_account", ...}`},
+		{Name: "region", Label: "Location", Type: InputText, Required: true, Check: checkGARRegion,
+			Help: "a region such as europe-west1 or a multi-region: us, europe, asia", Placeholder: "europe-west1", Example: "us-central1"},
 	},
 	KindKubernetes: {
-		{Name: "serviceAccount", Label: "ServiceAccount", Required: true, Check: checkServiceAccountRef,
-			Help: "namespace/name of the ServiceAccount whose token the registry accepts"},
-		{Name: "audience", Label: "Audience", Help: "the audience the registry expects; empty for the API server's"},
-		{Name: "expirationSeconds", Label: "Token lifetime (seconds)", Check: checkExpirationSeconds,
-			Help: "at least 600; default 86400"},
+		{Name: "serviceAccount", Label: "ServiceAccount", Type: InputText, Required: true, Check: checkServiceAccountRef,
+			Help: "namespace/name of the ServiceAccount whose token the registry accepts", Placeholder: "namespace/name", Example: "payload/my-pull-sa"},
+		{Name: "audience", Label: "Audience", Type: InputText,
+			Help: "the audience the registry expects; empty for the API server's", Placeholder: "registry.example.com"},
+		{Name: "expirationSeconds", Label: "Token lifetime (seconds)", Type: InputNumber, Check: checkExpirationSeconds,
+			Help: "at least 600; default 86400", Placeholder: "86400", Example: "3600"},
 	},
+}
+
+// Rule is a requirement across fields of a kind, in words for the form: the machine form
+// is each field's RequiredWhen.
+type Rule struct {
+	Fields []string `json:"fields"`
+	Text   string   `json:"text"`
+}
+
+var kindRules = map[Kind][]Rule{
+	KindECR: {
+		{Fields: []string{"accessKeyId", "secretAccessKey"}, Text: "access key ID and secret access key together, or neither: the default AWS credential chain (environment, node role)"},
+		{Fields: []string{"sessionToken", "accessKeyId", "secretAccessKey"}, Text: "a session token goes with the temporary access key ID and secret access key it was issued with"},
+	},
+	KindCustom: {
+		{Fields: []string{"username", "password"}, Text: "username and password together, or neither for anonymous pulls"},
+	},
+}
+
+// Rules returns the kind's requirements across fields, in words.
+func (k Kind) Rules() []Rule { return append([]Rule(nil), kindRules[k]...) }
+
+// ruleText is the first rule's text that names field; "" when none does.
+func (k Kind) ruleText(field string) string {
+	for _, r := range kindRules[k] {
+		for _, f := range r.Fields {
+			if f == field {
+				return r.Text
+			}
+		}
+	}
+	return ""
 }
 
 func init() {
@@ -254,6 +351,9 @@ func init() {
 	for k, fs := range kindFields {
 		seen := map[string]bool{}
 		for _, f := range fs {
+			if f.Help == "" || f.Type == "" || f.Label == "" {
+				panic("registry: field " + f.Name + " of kind " + string(k) + " lacks a label, help or input type")
+			}
 			if seen[f.Name] {
 				panic("registry: duplicate field " + f.Name + " in kind " + string(k))
 			}

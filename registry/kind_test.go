@@ -187,7 +187,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"role arn", with(v["ecr keys"], setField("roleArn", "arn:aws:iam::12:role/x")), "roleArn", "is not an IAM role ARN"},
 		{"ecr key without secret", with(v["ecr chain"], setField("accessKeyId", testAccessKey)), "secretAccessKey", "is required when"},
 		{"ecr secret without key", with(v["ecr chain"], setField("secretAccessKey", testSecretKey)), "accessKeyId", "is required when"},
-		{"ecr session alone", with(v["ecr chain"], setField("sessionToken", "tok")), "sessionToken", "needs accessKeyId"},
+		{"ecr session alone", with(v["ecr chain"], setField("sessionToken", "tok")), "accessKeyId", "is required when sessionToken is given"},
 		{"acr login server", with(v["acr"], setField("loginServer", "myregistry.azure.com")), "loginServer", "is not an Azure Container Registry login server"},
 		{"acr login server with scheme", with(v["acr"], setField("loginServer", "https://myregistry.azurecr.io")), "loginServer", "is not an Azure"},
 		{"acr url differs", with(v["acr"], func(r *registry.Registry) { r.Server = "other1.azurecr.io" }), "url", "differs from loginServer"},
@@ -259,6 +259,15 @@ func TestValidateRefuses(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "field "+tt.field+": ") {
 				t.Fatalf("message %q does not name the field first", err.Error())
+			}
+			// Every problem names an input of the kind's form (the schema), unless it is a
+			// field the kind does not have.
+			k := tt.r.Kind
+			if !k.Valid() {
+				k = registry.KindCustom
+			}
+			if !strings.Contains(fe.Reason, "is not a field of") && !schemaHas(k, fe.Field) {
+				t.Fatalf("field %q is not an input of the %s form", fe.Field, k)
 			}
 			// No secret value appears in the message.
 			for name, val := range tt.r.Fields {
@@ -415,4 +424,13 @@ func TestStaticCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+func schemaHas(k registry.Kind, name string) bool {
+	for _, f := range k.Schema().Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -83,8 +83,11 @@ func StaticCredentials(r Registry) (c Credentials, ok bool) {
 type ProviderFactory func(Registry) (Provider, error)
 
 // StaticFactory is the ProviderFactory for static kinds. It fails with ErrInvalid for token
-// kinds, naming providers.For as the factory to use.
+// kinds, naming providers.For as the factory to use, and with ErrRedacted for a redacted view.
 func StaticFactory(r Registry) (Provider, error) {
+	if r.IsRedacted() {
+		return nil, &Error{Op: "provider", Registry: r.Name, Err: ErrRedacted}
+	}
 	c, ok := StaticCredentials(r)
 	if !ok {
 		return nil, &Error{Op: "provider", Registry: r.Name, Err: &FieldError{Field: "type",

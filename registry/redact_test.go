@@ -277,3 +277,120 @@ func TestRedactionJSONContainers(t *testing.T) {
 		t.Fatalf("Put of a redacted view: %v, want ErrRedacted", err)
 	}
 }
+
+// TestServerUserInfoNeverPrinted: a server URL with user info is refused by Validate, and
+// yet the record must never print the password: not through fmt, slog, Redacted, JSON,
+// FormValues, the validation error, nor the connection test's report. Malformed forms
+// (a password holding "/" or "@", no scheme) never have a piece quoted as a port or a path.
+func TestServerUserInfoNeverPrinted(t *testing.T) {
+	const pw = "Pw-s3cr3t"
+	servers := []string{
+		"https://robot:" + pw + "@harbor.example.com",
+		"https://robot:" + pw + "@harbor.example.com:5000/org",
+		"robot:" + pw + "@harbor.example.com",
+		"https://robot:Pw/s3cr3t@harbor.example.com",  // "/" in the password: the rest looked like a path
+		"https://robot:Pw@s3cr3t@harbor.example.com",  // "@" in the password
+		"https://robot:12345@harbor.example.com:5000", // a numeric password looked like a port
+		"http://robot:Pw%2Fs3cr3t@[::1]:5000",
+		"https://" + pw + "@harbor.example.com",
+	}
+	pieces := []string{pw, "Pw/s3cr3t", "s3cr3t", "12345", "Pw%2F"}
+	for _, srv := range servers {
+		r := registry.Registry{ID: "r1", Name: "harbor", Kind: registry.KindHarbor, Server: srv,
+			Fields: map[string]string{"username": "robot", "password": "pw"}}
+		var outs []string
+		outs = append(outs, fmt.Sprintf("%v", r), fmt.Sprintf("%+v", r), fmt.Sprintf("%#v", r), fmt.Sprintf("%s", r), r.String())
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("m", "r", r)
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("m", "r", r, "list", []registry.Registry{r})
+		outs = append(outs, buf.String())
+		red := r.Redacted()
+		outs = append(outs, red.Server, fmt.Sprintf("%#v", red))
+		b, _ := json.Marshal(r)
+		outs = append(outs, string(b))
+		for k, v := range r.FormValues() {
+			outs = append(outs, k+"="+v)
+		}
+		err := r.Validate()
+		if err == nil {
+			t.Fatalf("%s: Validate accepted user info", srv)
+		}
+		outs = append(outs, err.Error())
+		if _, perr := registry.ParseServer(srv); perr != nil {
+			outs = append(outs, perr.Error())
+		}
+		rep := registry.Test(context.Background(), r)
+		outs = append(outs, rep.String(), rep.Server)
+		if jb, err := json.Marshal(rep); err == nil {
+			outs = append(outs, string(jb))
+		}
+		if rep.Err() != nil {
+			outs = append(outs, rep.Err().Error())
+		}
+		for _, out := range outs {
+			for _, p := range pieces {
+				if strings.Contains(out, p) {
+					t.Fatalf("server %s: %q leaks in:\n%s", srv, p, out)
+				}
+			}
+		}
+		if !strings.Contains(err.Error(), "user info") {
+			t.Errorf("%s: Validate = %v, want it to say user info", srv, err)
+		}
+		if !strings.Contains(red.Server, "harbor.example.com") && !strings.Contains(red.Server, "[::1]") {
+			t.Errorf("%s: the redacted server %q lost the host", srv, red.Server)
+		}
+	}
+}
+
+// TestJSONIsRedacted: the default JSON form of every type that holds a secret is redacted,
+// alone and nested (slog's JSON handler encodes nested values with encoding/json).
+func TestJSONIsRedacted(t *testing.T) {
+	const pw, idTok, regTok = "s3cr3t-pw", "s3cr3t-id", "s3cr3t-reg"
+	creds := registry.Credentials{Username: "alice", Password: pw, IdentityToken: idTok, RegistryToken: regTok,
+		ExpiresAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var key registry.ServiceAccountKey
+	if err := json.Unmarshal([]byte(testSAKey(t)), &key); err != nil {
+		t.Fatal(err)
+	}
+	keyLine := strings.Split(key.PrivateKey.Reveal(), "\n")[2]
+	values := map[string]any{
+		"Secret":            registry.Secret(pw),
+		"*Secret":           ptr(registry.Secret(pw)),
+		"map of Secret":     map[string]registry.Secret{"a": pw},
+		"Credentials":       creds,
+		"[]Credentials":     []registry.Credentials{creds},
+		"struct of Creds":   struct{ C *registry.Credentials }{&creds},
+		"ServiceAccountKey": key,
+	}
+	for name, v := range values {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("m", "v", v, "nested", []any{v})
+		for _, out := range []string{string(b), buf.String()} {
+			for _, s := range []string{pw, idTok, regTok, keyLine} {
+				if strings.Contains(out, s) {
+					t.Errorf("%s: %q leaks in %s", name, s, out)
+				}
+			}
+			if !strings.Contains(out, registry.Redacted) {
+				t.Errorf("%s: %s does not say %s", name, out, registry.Redacted)
+			}
+		}
+	}
+	b, _ := json.Marshal(creds)
+	want := `{"username":"alice","password":"REDACTED","identityToken":"REDACTED","registryToken":"REDACTED","expiresAt":"2026-01-01T00:00:00Z"}`
+	if string(b) != want {
+		t.Errorf("Credentials JSON\n got %s\nwant %s", b, want)
+	}
+	if b, _ := json.Marshal(registry.Credentials{}); string(b) != `{}` {
+		t.Errorf("anonymous Credentials JSON = %s", b)
+	}
+	// Decoding still reads real values: a key file parses.
+	if key.PrivateKey.Reveal() == registry.Redacted || !strings.HasPrefix(key.PrivateKey.Reveal(), "-----BEGIN") {
+		t.Fatal("decoding a Secret lost its value")
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/regcred/regcred/internal/untrusted"
 )
 
 // Registry is the saved record: what a user fills in on a "Container Registries" page.
@@ -51,97 +53,6 @@ func (r Registry) Host() string {
 	return s.Host
 }
 
-// Validate checks the record against its kind's schema: a known kind, a name, a server that
-// parses (or a kind that implies one), every required field present, every field known and
-// passing its check, and a coherent TLS mode. It returns the first problem as a
-// *FieldError (errors.Is(err, ErrInvalid)), in form order, so a form can highlight it.
-func (r Registry) Validate() error {
-	if !r.Kind.Valid() {
-		_, err := ParseKind(string(r.Kind))
-		return err
-	}
-	if strings.TrimSpace(r.Name) == "" {
-		return &FieldError{Field: "name", Reason: "is empty", Hint: "give the registry a name to show in lists"}
-	}
-	if r.Kind.NeedsServer() && r.Server == "" {
-		return &FieldError{Field: "url", Reason: "is required for " + r.Kind.Label(), Hint: "give the registry host, e.g. registry.example.com"}
-	}
-	for _, f := range r.Kind.Fields() {
-		v, ok := r.Fields[f.Name]
-		if !ok || v == "" {
-			if f.Required {
-				return &FieldError{Field: f.Name, Reason: "is required for " + r.Kind.Label()}
-			}
-			continue
-		}
-		if f.Check != nil {
-			if err := f.Check(v); err != nil {
-				return err
-			}
-		}
-	}
-	names := make([]string, 0, len(r.Fields))
-	for name := range r.Fields {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		if _, ok := r.Kind.Field(name); !ok {
-			hint := "this kind has no credential fields"
-			if fs := r.Kind.fieldNames(); len(fs) > 0 {
-				hint = "known fields: " + strings.Join(fs, ", ")
-			}
-			return &FieldError{Field: name, Reason: "is not a field of " + r.Kind.Label(), Hint: hint}
-		}
-	}
-	if err := r.kindRules(); err != nil {
-		return err
-	}
-	s, err := r.ServerInfo()
-	if err != nil {
-		return err
-	}
-	if s.Wildcard && r.Kind != KindECR && r.Kind != KindACR && r.Kind != KindCustom {
-		return &FieldError{Field: "url", Reason: "a wildcard host is only allowed for ECR, ACR and custom registries"}
-	}
-	return r.TLS.validate(s)
-}
-
-// kindRules checks what spans fields of one kind.
-func (r Registry) kindRules() error {
-	f := r.Fields
-	switch r.Kind {
-	case KindECR:
-		if (f["accessKeyId"] == "") != (f["secretAccessKey"] == "") {
-			missing := "secretAccessKey"
-			if f["accessKeyId"] == "" {
-				missing = "accessKeyId"
-			}
-			return &FieldError{Field: missing, Reason: "is required when the other key field is given",
-				Hint: "give both accessKeyId and secretAccessKey, or neither to use the default credential chain"}
-		}
-		if f["sessionToken"] != "" && f["accessKeyId"] == "" {
-			return &FieldError{Field: "sessionToken", Reason: "needs accessKeyId and secretAccessKey"}
-		}
-	case KindCustom:
-		if (f["username"] == "") != (f["password"] == "") {
-			missing := "password"
-			if f["username"] == "" {
-				missing = "username"
-			}
-			return &FieldError{Field: missing, Reason: "is required when the other credential field is given"}
-		}
-	case KindACR:
-		if r.Server != "" {
-			s, err := ParseServer(r.Server)
-			if err == nil && !s.Wildcard && s.Host != strings.ToLower(f["loginServer"]) {
-				return &FieldError{Field: "url", Reason: "differs from loginServer", Hint: "leave url empty; the login server is the registry's host"}
-			}
-		}
-	}
-	return nil
-}
-
 // IsSecretField reports whether the named field is secret for the record's kind. Unknown
 // fields count as secret: better to hide a typo than to show a password.
 func (r Registry) IsSecretField(name string) bool {
@@ -150,12 +61,17 @@ func (r Registry) IsSecretField(name string) bool {
 }
 
 // Redacted returns a deep copy whose secret fields read Redacted (empty ones stay empty),
-// and whose TLS CA bundle is kept (it is public). Use it for every view that leaves the
+// whose server (and mirror upstream) has any user info replaced (RedactServer), and whose
+// TLS CA bundle is kept (it is public). Use it for every view that leaves the
 // process: API responses, logs, listings. The copy is marked (IsRedacted): stores refuse
 // to save it and adapters refuse to deploy it (ErrRedacted).
 func (r Registry) Redacted() Registry {
 	out := r.Clone()
 	out.redacted = true
+	out.Server = RedactServer(r.Server)
+	if out.Mirror != nil {
+		out.Mirror.Of = RedactServer(out.Mirror.Of)
+	}
 	if r.Fields != nil {
 		out.Fields = make(map[string]string, len(r.Fields))
 		for k, v := range r.Fields {
@@ -195,11 +111,29 @@ func (r Registry) String() string {
 	return fmt.Sprintf("registry %q (%s, %s)", r.Name, r.Kind, r.displayServer())
 }
 
+// displayServer is the server as every display shows it: parsed when it parses, else as
+// typed with any user info replaced (RedactServer), bounded and escaped.
 func (r Registry) displayServer() string {
 	if s, err := r.ServerInfo(); err == nil {
 		return s.String()
 	}
-	return r.Server
+	return untrusted.Text(RedactServer(r.Server))
+}
+
+// RedactServer returns a server string as typed with its user info, if any, replaced by
+// Redacted: "https://robot:pw@host/x" gives "https://REDACTED@host/x". Everything before
+// the last "@" after the scheme counts as user info (a password may hold "/" or "@").
+// ParseServer refuses user info; this is for showing a record that holds it anyway.
+func RedactServer(raw string) string {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return raw
+	}
+	start := 0
+	if i := strings.Index(raw, "://"); i >= 0 && i < at {
+		start = i + 3
+	}
+	return raw[:start] + Redacted + raw[at:]
 }
 
 // GoString prints the redacted record for %#v.

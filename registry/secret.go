@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"encoding"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,10 +11,11 @@ import (
 // Redacted is what every secret prints as.
 const Redacted = "REDACTED"
 
-// Secret is a string that never prints: fmt (every verb, %#v included), slog and
-// encoding.TextMarshaler all show Redacted. Use Reveal to read the value. JSON encoding keeps
-// the real value on purpose (stores and docker configs need it); use Registry.Redacted for
-// views that leave the process.
+// Secret is a string that never prints: fmt (every verb, %#v included), slog,
+// encoding.TextMarshaler and encoding/json all show Redacted (an empty secret shows ""), so
+// a Secret nested in any logged or served value stays hidden. Use Reveal to read the value;
+// the encoders that must write it (docker configs, X-Registry-Auth, stores) call Reveal
+// themselves. Decoding JSON reads the value as it is.
 type Secret string
 
 // Reveal returns the secret's value.
@@ -38,11 +41,20 @@ func (s Secret) Format(f fmt.State, verb rune) {
 	io.WriteString(f, s.String())
 }
 
+// MarshalJSON writes the redacted view: "REDACTED", or "" for an empty secret.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
+
+// MarshalText redacts for text encoders (YAML, TOML, flags). encoding/json writes a map
+// key of a string type as it is: never key a map by a Secret.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // LogValue redacts for slog.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 var (
-	_ fmt.Formatter  = Secret("")
-	_ slog.LogValuer = Secret("")
-	_ fmt.GoStringer = Secret("")
+	_ fmt.Formatter          = Secret("")
+	_ slog.LogValuer         = Secret("")
+	_ fmt.GoStringer         = Secret("")
+	_ json.Marshaler         = Secret("")
+	_ encoding.TextMarshaler = Secret("")
 )

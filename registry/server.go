@@ -41,12 +41,16 @@ func ParseServer(raw string) (Server, error) {
 	if strings.ContainsAny(in, " \t\r\n") {
 		return Server{}, &FieldError{Field: field, Reason: "contains whitespace"}
 	}
+	if strings.Contains(in, "@") { // before any other check: no part of a password is ever quoted
+		return Server{}, &FieldError{Field: field, Reason: "contains user info",
+			Hint: "put the username and password in their own fields, never in the URL"}
+	}
 	var s Server
 	rest := in
 	if i := strings.Index(rest, "://"); i >= 0 {
 		s.Scheme = strings.ToLower(rest[:i])
 		if s.Scheme != "https" && s.Scheme != "http" {
-			return Server{}, &FieldError{Field: field, Reason: "scheme " + strconv.Quote(rest[:i]) + " is not supported",
+			return Server{}, &FieldError{Field: field, Reason: "scheme " + quote(rest[:i]) + " is not supported",
 				Hint: "use https:// (or http:// with TLS mode insecure), or leave the scheme out"}
 		}
 		rest = rest[i+3:]
@@ -55,22 +59,18 @@ func ParseServer(raw string) (Server, error) {
 		return Server{}, &FieldError{Field: field, Reason: "has a query or fragment", Hint: "give only host[:port][/path]"}
 	}
 	hostport, path, _ := strings.Cut(rest, "/")
-	if strings.Contains(hostport, "@") {
-		return Server{}, &FieldError{Field: field, Reason: "contains user info",
-			Hint: "put the username and password in their own fields, never in the URL"}
-	}
 	host, port, err := splitHostPort(hostport)
 	if err != nil {
 		return Server{}, err
 	}
 	if strings.HasSuffix(host, ".") {
-		return Server{}, &FieldError{Field: field, Reason: "host " + strconv.Quote(host) + " ends with a dot", Hint: "remove the trailing dot"}
+		return Server{}, &FieldError{Field: field, Reason: "host " + quote(host) + " ends with a dot", Hint: "remove the trailing dot"}
 	}
 	host = strings.ToLower(host)
 	if strings.HasPrefix(host, "[") {
 		ip := net.ParseIP(host[1 : len(host)-1])
 		if ip == nil || ip.To4() != nil {
-			return Server{}, &FieldError{Field: field, Reason: "bad IPv6 literal " + strconv.Quote(host)}
+			return Server{}, &FieldError{Field: field, Reason: "bad IPv6 literal " + quote(host)}
 		}
 		host = "[" + ip.String() + "]"
 	} else if err := checkHostname(host); err != nil {
@@ -87,12 +87,12 @@ func ParseServer(raw string) (Server, error) {
 	}
 	if path != "" {
 		if strings.ToLower(path) != path {
-			return Server{}, &FieldError{Field: field, Reason: "path " + strconv.Quote(path) + " has uppercase letters",
+			return Server{}, &FieldError{Field: field, Reason: "path " + quote(path) + " has uppercase letters",
 				Hint: "repository paths are lowercase"}
 		}
 		for _, seg := range strings.Split(path, "/") {
 			if seg == "" || !repoSegment(seg) {
-				return Server{}, &FieldError{Field: field, Reason: "path segment " + strconv.Quote(seg) + " is not a valid repository name component"}
+				return Server{}, &FieldError{Field: field, Reason: "path segment " + quote(seg) + " is not a valid repository name component"}
 			}
 		}
 		if s.Wildcard {
@@ -137,7 +137,7 @@ func splitHostPort(hp string) (host, port string, err error) {
 func checkPort(p string) (string, error) {
 	n, err := strconv.Atoi(p)
 	if err != nil || n < 1 || n > 65535 || strings.HasPrefix(p, "+") {
-		return "", &FieldError{Field: "url", Reason: "port " + strconv.Quote(p) + " is not a number between 1 and 65535"}
+		return "", &FieldError{Field: "url", Reason: "port is not a number between 1 and 65535"}
 	}
 	return strconv.Itoa(n), nil
 }
@@ -151,11 +151,11 @@ func checkHostname(h string) error {
 			continue
 		}
 		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return &FieldError{Field: "url", Reason: "host " + strconv.Quote(h) + " is not a valid host name"}
+			return &FieldError{Field: "url", Reason: "host " + quote(h) + " is not a valid host name"}
 		}
 		for _, c := range label {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-				return &FieldError{Field: "url", Reason: "host " + strconv.Quote(h) + " has the character " + strconv.QuoteRune(c)}
+				return &FieldError{Field: "url", Reason: "host " + quote(h) + " has the character " + quote(string(c))}
 			}
 		}
 	}
