@@ -138,3 +138,27 @@ func TestFromRegistriesLogsSkips(t *testing.T) {
 		t.Errorf("log leaks a secret:\n%s", out)
 	}
 }
+
+// TestFromRegistriesRefusesRedacted: a redacted view is refused with ErrRedacted before any
+// provider is asked (so nothing deploys "REDACTED"); a real password that reads REDACTED
+// is used as it is.
+func TestFromRegistriesRefusesRedacted(t *testing.T) {
+	ctx := context.Background()
+	hub := registry.Registry{ID: "1", Name: "hub", Kind: registry.KindDockerHub, Fields: map[string]string{"username": "alice", "password": "dckr_pat"}}
+	ghcr := registry.Registry{ID: "2", Name: "gh", Kind: registry.KindGHCR, Fields: map[string]string{"username": "octo", "token": "ghp"}}
+	calls := 0
+	factory := func(r registry.Registry) (registry.Provider, error) { calls++; return registry.StaticFactory(r) }
+	_, _, err := FromRegistries(ctx, []registry.Registry{hub, ghcr.Redacted()}, factory)
+	if !errors.Is(err, registry.ErrRedacted) || !strings.Contains(err.Error(), "gh") {
+		t.Fatalf("FromRegistries with a redacted view: %v, want ErrRedacted naming the registry", err)
+	}
+	if calls != 0 {
+		t.Fatalf("%d providers made before the refusal", calls)
+	}
+	literal := hub.Clone()
+	literal.Fields["password"] = registry.Redacted
+	cfg, _, err := FromRegistries(ctx, []registry.Registry{literal}, nil)
+	if err != nil || cfg.Auths[HubKey].Password.Reveal() != registry.Redacted {
+		t.Fatalf("a password that reads REDACTED: %v %v", cfg, err)
+	}
+}

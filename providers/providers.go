@@ -95,7 +95,8 @@ func Factory(opts ...Option) registry.ProviderFactory {
 // token kinds the kind's provider wrapped in a refreshing cache (ECR, ACR with a tenant,
 // GCR/GAR access tokens, Kubernetes ServiceAccount tokens). No network call is made.
 // Errors are *registry.Error{Op: "provider"} wrapping the *registry.FieldError that names
-// the field to fix.
+// the field to fix. A redacted view (r.IsRedacted(): what Catalog.Get and List hand out) is
+// refused with an error wrapping registry.ErrRedacted: its secrets read "REDACTED".
 func For(r registry.Registry, opts ...Option) (registry.Provider, error) {
 	var o options
 	for _, opt := range opts {
@@ -103,6 +104,9 @@ func For(r registry.Registry, opts ...Option) (registry.Provider, error) {
 	}
 	fail := func(err error) (registry.Provider, error) {
 		return nil, &registry.Error{Op: "provider", Registry: r.Name, Err: err}
+	}
+	if r.IsRedacted() {
+		return fail(fmt.Errorf("%w: pass the full record (the Catalog's full-record read), not a redacted view", registry.ErrRedacted))
 	}
 	if err := r.Validate(); err != nil {
 		return fail(err)
@@ -183,7 +187,7 @@ func tokenProvider(r registry.Registry, o *options) (registry.Provider, bool, er
 		if s := f["expirationSeconds"]; s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				return nil, false, &registry.FieldError{Field: "expirationSeconds", Reason: strconv.Quote(s) + " is not a number of seconds"}
+				return nil, false, &registry.FieldError{Field: "expirationSeconds", Reason: "is not a number of seconds"}
 			}
 			opts = append(opts, kubesa.WithLifetime(time.Duration(n)*time.Second))
 		}
