@@ -227,6 +227,15 @@ func TestDockerComposePullIsolatedConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := os.Stat(userCfg)
+	// The library runs in this process: give it the same HOME as docker-compose, and no
+	// DOCKER_CONFIG, so that anything it wrote to "the user's" docker config would land in
+	// the file checked below.
+	t.Setenv("HOME", home)
+	t.Setenv("DOCKER_CONFIG", "")
+	os.Unsetenv("DOCKER_CONFIG")
+	if h, err := os.UserHomeDir(); err != nil || h != home {
+		t.Fatalf("the library's HOME is %q (%v), want the test's %q", h, err, home)
+	}
 	envWith := func(dockerConfig string) []string {
 		return append(d.Env(dockerConfig), "HOME="+home, "COMPOSE_INTERACTIVE_NO_CLI=1")
 	}
@@ -270,4 +279,61 @@ func TestDockerComposePullIsolatedConfig(t *testing.T) {
 	if !bytes.Equal(got, userBytes) || !after.ModTime().Equal(before.ModTime()) || after.Mode() != before.Mode() {
 		t.Errorf("the user's config changed:\n%s", got)
 	}
+}
+
+// TestPrePullEngineUnluckyNumbers pulls through the real daemon from a registry whose port
+// holds "401" (or "403", "404"), by tags and by digests that hold those numbers too: a
+// missing image is "not found", never "unauthorized", and a refused password is still
+// "unauthorized". (A classifier that read numbers out of the daemon's text failed
+// TestPrePullEngine whenever the free port it got held "401".)
+func TestPrePullEngineUnluckyNumbers(t *testing.T) {
+	d := testenv.StartDocker(t)
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(testUser, testPass))
+	pushed := reg.Push(t, "unlucky/web:v1")
+	host := testenv.Forward(t, reg.Host, testenv.UnluckyPorts...)
+	_, repoTag, _ := strings.Cut(pushed, "/")
+	web := host + "/" + repoTag
+	t.Cleanup(func() { d.RemoveImage(t, web) })
+	saved := registry.Registry{ID: "unlucky", Name: "unlucky registry", Kind: registry.KindCustom, Server: "http://" + host,
+		TLS: registry.TLS{Mode: registry.TLSInsecure}, Fields: map[string]string{"username": testUser, "password": testPass}}
+	wrong := saved
+	wrong.Fields = map[string]string{"username": testUser, "password": "stale-401-403"}
+
+	const digest401 = "sha256:4014034040401403404040140340404014034040401403404040140340404014"
+	images := []Image{
+		{Ref: web, Host: host, Services: []string{"web"}},
+		{Ref: host + "/unlucky/nope:v401", Host: host, Services: []string{"tag"}},
+		{Ref: host + "/unlucky/web@" + digest401, Host: host, Services: []string{"digest"}},
+		{Ref: host + "/unlucky/never403@" + digest401, Host: host, Services: []string{"repo"}},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	check := func(t *testing.T, kc Keychain, want []error) {
+		t.Helper()
+		d.RemoveImage(t, web)
+		results, _ := PrePull(ctx, d.Client, kc, images)
+		for i, r := range results {
+			t.Logf("%s: %v %v", r.Image.Ref, r.Status, r.Err)
+			if want[i] == nil {
+				if r.Status != Pulled {
+					t.Errorf("%s: %v %v, want pulled", r.Image.Ref, r.Status, r.Err)
+				}
+				continue
+			}
+			if !errors.Is(r.Err, want[i]) {
+				t.Errorf("%s: %v, want %v", r.Image.Ref, r.Err, want[i])
+			}
+			for _, s := range []error{registry.ErrUnauthorized, registry.ErrNotFound, registry.ErrForbidden, registry.ErrUnavailable} {
+				if s != want[i] && errors.Is(r.Err, s) {
+					t.Errorf("%s: %v is also %v", r.Image.Ref, r.Err, s)
+				}
+			}
+		}
+	}
+	t.Run("saved credentials", func(t *testing.T) {
+		check(t, newKeychain(t, saved), []error{nil, registry.ErrNotFound, registry.ErrNotFound, registry.ErrNotFound})
+	})
+	t.Run("wrong password", func(t *testing.T) {
+		check(t, newKeychain(t, wrong), []error{registry.ErrUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized, registry.ErrUnauthorized})
+	})
 }

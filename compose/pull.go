@@ -16,7 +16,9 @@ import (
 	"github.com/docker/docker/api/types/image"
 	dockerregistry "github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
 
+	"github.com/regcred/regcred/internal/engineerr"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -192,7 +194,7 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 			res.Status = Present
 			return res
 		} else if !cerrdefs.IsNotFound(err) {
-			return fail(classify(err.Error(), resolved{}, img.Host))
+			return fail(classify(err, resolved{}, img.Host))
 		}
 	}
 	rs, err := lookup(ctx, kc, img.Ref)
@@ -206,10 +208,7 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 	}
 	rc, err := api.ImagePull(ctx, img.Ref, image.PullOptions{RegistryAuth: auth, Platform: img.Platform})
 	if err != nil {
-		if client.IsErrConnectionFailed(err) {
-			return fail(fmt.Errorf("%w: cannot reach the docker daemon: %v", registry.ErrUnavailable, err))
-		}
-		return fail(classify(redact(err.Error(), creds), rs, img.Host))
+		return fail(classify(err, rs, img.Host))
 	}
 	defer rc.Close()
 	digest, err := readStream(rc, img.Ref, emit)
@@ -217,7 +216,7 @@ func pullOne(ctx context.Context, api EngineAPI, kc Keychain, img Image, emit fu
 		if ctx.Err() != nil {
 			return fail(ctx.Err())
 		}
-		return fail(classify(redact(err.Error(), creds), rs, img.Host))
+		return fail(classify(err, rs, img.Host))
 	}
 	res.Status, res.Digest = Pulled, digest
 	return res
@@ -243,54 +242,48 @@ func encodeAuth(c registry.Credentials, host string) (string, error) {
 	return base64.URLEncoding.EncodeToString(b), nil
 }
 
-// streamMessage is one line of the daemon's pull stream.
-type streamMessage struct {
-	Status         string `json:"status"`
-	ID             string `json:"id"`
-	ProgressDetail struct {
-		Current int64 `json:"current"`
-		Total   int64 `json:"total"`
-	} `json:"progressDetail"`
-	Error       string `json:"error"`
-	ErrorDetail *struct {
-		Message string `json:"message"`
-	} `json:"errorDetail"`
-}
-
-// readStream follows the pull's JSON stream to its end: a pull is only done when the
-// stream closes, and its failure arrives as an error message inside it.
+// readStream follows the pull's JSON message stream to its end: a pull is only done when
+// the stream closes, and its failure arrives as an error object inside it (a
+// *jsonmessage.JSONError, with the status code when the daemon set one).
 func readStream(r io.Reader, ref string, emit func(Event)) (digest string, err error) {
 	dec := json.NewDecoder(r)
 	for {
-		var m streamMessage
+		var m jsonmessage.JSONMessage
 		if err := dec.Decode(&m); err != nil {
 			if errors.Is(err, io.EOF) {
 				return digest, nil
 			}
 			return digest, fmt.Errorf("reading the daemon's pull stream: %w", err)
 		}
-		if m.ErrorDetail != nil && m.ErrorDetail.Message != "" {
-			return digest, errors.New(m.ErrorDetail.Message)
+		if m.Error != nil && (m.Error.Message != "" || m.Error.Code != 0) {
+			return digest, m.Error
 		}
-		if m.Error != "" {
-			return digest, errors.New(m.Error)
+		if m.ErrorMessage != "" { // a daemon that sends only the old "error" field
+			return digest, &jsonmessage.JSONError{Message: m.ErrorMessage}
 		}
 		if d, ok := strings.CutPrefix(m.Status, "Digest: "); ok {
 			digest = strings.TrimSpace(d)
 		}
-		emit(Event{Ref: ref, Kind: EventProgress, Layer: m.ID, Status: m.Status,
-			Current: m.ProgressDetail.Current, Total: m.ProgressDetail.Total})
+		ev := Event{Ref: ref, Kind: EventProgress, Layer: m.ID, Status: m.Status}
+		if m.Progress != nil {
+			ev.Current, ev.Total = m.Progress.Current, m.Progress.Total
+		}
+		emit(ev)
 	}
 }
 
-// classify maps the daemon's message to a sentinel and says what to do.
-func classify(msg string, rs resolved, host string) error {
-	msg = strings.TrimPrefix(msg, "Error response from daemon: ")
-	low := strings.ToLower(msg)
-	switch {
-	case strings.Contains(low, "unauthorized") || strings.Contains(low, "401") ||
-		strings.Contains(low, "no basic auth credentials") || strings.Contains(low, "authentication required") ||
-		strings.Contains(low, "pull access denied"):
+// classify maps the daemon's refusal to a sentinel from its structure (engineerr: the
+// stream's status code, the registry's error code, an HTTP status phrase, the daemon's HTTP
+// status) and says what to do. The daemon's message is quoted with the secrets of the
+// request blanked out.
+func classify(err error, rs resolved, host string) error {
+	msg := strings.TrimPrefix(redact(err.Error(), rs.creds), "Error response from daemon: ")
+	kind := engineerr.Classify(err)
+	if kind == engineerr.Denied && (rs.matched == "" || rs.creds.Anonymous()) {
+		kind = engineerr.Unauthorized // DENIED to an anonymous pull: the registry wants a login
+	}
+	switch kind {
+	case engineerr.Unauthorized:
 		switch {
 		case rs.matched == "":
 			return fmt.Errorf("%w: no saved registry matches %s and it refused an anonymous pull (add the registry with its credentials): the docker daemon says: %s", registry.ErrUnauthorized, host, msg)
@@ -298,10 +291,16 @@ func classify(msg string, rs resolved, host string) error {
 			return fmt.Errorf("%w: saved registry %q has no credentials and %s refused an anonymous pull (give the registry credentials): the docker daemon says: %s", registry.ErrUnauthorized, rs.matched, host, msg)
 		}
 		return fmt.Errorf("%w: %s refused the credentials of saved registry %q (check or rotate them): the docker daemon says: %s", registry.ErrUnauthorized, host, rs.matched, msg)
-	case strings.Contains(low, "denied") || strings.Contains(low, "403"):
+	case engineerr.Denied:
 		return fmt.Errorf("%w: the credentials lack pull permission on %s: the docker daemon says: %s", registry.ErrForbidden, host, msg)
-	case strings.Contains(low, "manifest unknown") || strings.Contains(low, "not found") || strings.Contains(low, "does not exist"):
+	case engineerr.NotFound:
 		return fmt.Errorf("%w: no such image or tag on %s: the docker daemon says: %s", registry.ErrNotFound, host, msg)
+	case engineerr.Invalid:
+		return fmt.Errorf("%w: the docker daemon refused the reference: %s", registry.ErrInvalid, msg)
+	case engineerr.TooManyRequests:
+		return fmt.Errorf("%w: %s is rate limiting pulls (retry later, or pull with credentials): the docker daemon says: %s", registry.ErrUnavailable, host, msg)
+	case engineerr.Unreachable:
+		return fmt.Errorf("%w: cannot reach the docker daemon: %s", registry.ErrUnavailable, msg)
 	}
 	return fmt.Errorf("%w: the docker daemon says: %s", registry.ErrUnavailable, msg)
 }

@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -226,5 +227,60 @@ func TestPrePullPassesPlatform(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"r.example/a:1 linux/arm64"}, f.platform); diff != "" {
 		t.Errorf("pulls (-want +got):\n%s", diff)
+	}
+}
+
+// The verdict comes from the structure of the daemon's answer: hosts on ports and digests
+// holding 401 and 403 never turn "manifest unknown" into "unauthorized".
+func TestPrePullClassifiesFromStructure(t *testing.T) {
+	const (
+		h   = "127.0.0.1:40103"
+		dig = "sha256:4014034040401403404040140340404014034040401403404040140340404014"
+	)
+	streamErr := func(code int, msg string) string {
+		b, _ := json.Marshal(map[string]any{"errorDetail": map[string]any{"code": code, "message": msg}, "error": msg})
+		return `{"status":"Pulling from x"}` + "\n" + string(b) + "\n"
+	}
+	tests := []struct {
+		name   string
+		ref    string
+		creds  bool
+		stream string
+		err    error
+		want   error
+	}{
+		{"manifest unknown on a 401 port", h + "/a:v1", true, "", cerrdefs.ErrUnknown.WithMessage("manifest for " + h + "/a:v1 not found: manifest unknown: manifest unknown"), registry.ErrNotFound},
+		{"digest with 401 and 403", h + "/a@" + dig, true, "", cerrdefs.ErrNotFound.WithMessage("manifest for " + h + "/a@" + dig + " not found: manifest unknown: manifest unknown"), registry.ErrNotFound},
+		{"stream error code 404", h + "/b:v1", true, streamErr(404, "pulling "+h+"/b@"+dig), nil, registry.ErrNotFound},
+		{"stream error code 401", h + "/c:v1", true, streamErr(401, "pulling "+h+"/c"), nil, registry.ErrUnauthorized},
+		{"stream error without code", h + "/d:v1", true, streamErr(0, "manifest for "+h+"/d:v1 not found: manifest unknown: manifest unknown"), nil, registry.ErrNotFound},
+		{"registry's UNAUTHORIZED", h + "/e:v1", true, "", cerrdefs.ErrUnknown.WithMessage(`Head "http://` + h + `/v2/e/manifests/v1": unauthorized: authentication required`), registry.ErrUnauthorized},
+		{"DENIED with credentials", h + "/f:v1", true, "", cerrdefs.ErrNotFound.WithMessage("pull access denied for " + h + "/f, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"), registry.ErrForbidden},
+		{"DENIED without credentials", "anon.example:40301/f:v1", false, "", cerrdefs.ErrNotFound.WithMessage("pull access denied for anon.example:40301/f, repository does not exist or may require 'docker login': denied: requested access to the resource is denied"), registry.ErrUnauthorized},
+		{"connection refused on a 401 port", h + "/g:v1", true, "", cerrdefs.ErrUnknown.WithMessage(`Get "http://` + h + `/v2/": dial tcp ` + h + `: connect: connection refused`), registry.ErrUnavailable},
+		{"daemon down", h + "/i:v1", true, "", client.ErrorConnectionFailed("unix:///x.sock"), registry.ErrUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeEngine{streams: map[string]string{tt.ref: tt.stream}, errs: map[string]error{tt.ref: tt.err}, auths: map[string]dockerregistry.AuthConfig{}}
+			host, _, _ := strings.Cut(tt.ref, "/")
+			m := map[string]registry.Credentials{}
+			if tt.creds {
+				m[host] = registry.Credentials{Username: "deploy", Password: "pw-401403"}
+			}
+			results, _ := PrePull(context.Background(), f, keychainOf(m), []Image{{Ref: tt.ref, Host: host}})
+			err := results[0].Err
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("%v, want %v", err, tt.want)
+			}
+			for _, s := range []error{registry.ErrUnauthorized, registry.ErrForbidden, registry.ErrNotFound, registry.ErrUnavailable} {
+				if s != tt.want && errors.Is(err, s) {
+					t.Fatalf("%v is also %v", err, s)
+				}
+			}
+			if strings.Contains(err.Error(), "pw-401403") {
+				t.Fatalf("the password leaked: %v", err)
+			}
+		})
 	}
 }

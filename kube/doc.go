@@ -14,17 +14,23 @@
 // encoding of dockerconfig (byte-identical for equal credentials). Labels:
 // app.kubernetes.io/managed-by=regcred (WithManagedBy sets another value, so two platforms
 // sharing a cluster never touch each other's Secrets) and regcred.io/registry-id.
-// Annotations: regcred.io/hash (sha256 of .dockerconfigjson), regcred.io/registry (the
-// registry's name) and, for expiring credentials, regcred.io/expires-at (RFC 3339 UTC).
-// Public registries, and providers that answer anonymous, get no Secret.
+// Annotations: regcred.io/registry (the registry's name) and, for expiring credentials,
+// regcred.io/expires-at (RFC 3339 UTC). Nothing derived from the credentials is written
+// outside the data (no hash: an unsalted one, as earlier versions wrote in regcred.io/hash,
+// lets anyone who may describe the Secret guess a weak password offline; a Syncer removes
+// that annotation with one update per Secret). Public registries, and providers that
+// answer anonymous, get no Secret. A redacted view of a record (registry.Registry.IsRedacted)
+// is refused everywhere with registry.ErrRedacted.
 //
 // # Rules of a sync
 //
 //   - Ownership is the managed-by label. A Secret without it (or with another value) is
 //     never updated or deleted, even when it has the name regcred wants: that namespace
 //     reports a *ConflictError (errors.Is registry.ErrConflict) naming it.
-//   - Write only on change. A Secret whose hash annotation, data hash, type, registry label
-//     and expiry equal the desired ones is left alone: a steady-state pass sends no write.
+//   - Write only on change. A Secret whose data (compared byte for byte with the desired
+//     data: the encoding is deterministic), type, registry label and expiry equal the
+//     desired ones is left alone: a steady-state pass, and the first pass after a restart,
+//     send no write.
 //     The existing Secrets are read with ONE cluster-wide list (label selector); a client
 //     that may not list cluster-wide falls back to one list per namespace.
 //   - Credentials are resolved once per registry per pass, not per namespace, through one

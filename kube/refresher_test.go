@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -103,7 +104,7 @@ func TestRefresher(t *testing.T) {
 		t.Fatalf("wait after refresh %v, want 45m", wait)
 	}
 	second := secret()
-	if second.Annotations[kube.AnnotationHash] == first.Annotations[kube.AnnotationHash] {
+	if bytes.Equal(second.Data[corev1.DockerConfigJsonKey], first.Data[corev1.DockerConfigJsonKey]) {
 		t.Fatal("the due refresh did not write a new token")
 	}
 

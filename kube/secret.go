@@ -25,9 +25,12 @@ const (
 	DefaultManagedBy = "regcred"
 	// LabelRegistryID names the registry a Secret was built from (its ID, as a label value).
 	LabelRegistryID = "regcred.io/registry-id"
-	// AnnotationHash is the sha256 (hex) of the Secret's .dockerconfigjson: a pass whose
-	// desired hash equals it writes nothing.
-	AnnotationHash = "regcred.io/hash"
+	// LegacyAnnotationHash is the annotation earlier versions wrote: an unsalted sha256 of
+	// the .dockerconfigjson, which anyone allowed to describe the Secret could use to guess
+	// a weak password offline. regcred no longer writes it; a Syncer removes it from the
+	// Secrets it manages (one update each). Whether a Secret is current is decided by
+	// comparing its data with the desired data, which the Syncer reads anyway.
+	LegacyAnnotationHash = "regcred.io/hash"
 	// AnnotationExpiresAt is when the Secret's credentials expire (RFC 3339, UTC); absent
 	// for credentials that do not expire.
 	AnnotationExpiresAt = "regcred.io/expires-at"
@@ -72,17 +75,11 @@ func labelValue(id string) string {
 	return dnsLabel(id, 63)
 }
 
-// Hash is the content hash regcred stores in AnnotationHash: sha256 of the encoded docker
-// config, hex.
-func Hash(dockerConfigJSON []byte) string {
-	sum := sha256.Sum256(dockerConfigJSON)
-	return hex.EncodeToString(sum[:])
-}
-
 // NewSecret builds the pull Secret name in namespace from an encoded docker config:
-// type kubernetes.io/dockerconfigjson, regcred's managed-by label, the hash annotation and,
-// when expiresAt is not zero, the expires-at annotation. registryID and registryName label
-// and annotate it when not empty.
+// type kubernetes.io/dockerconfigjson, regcred's managed-by label and, when expiresAt is
+// not zero, the expires-at annotation. registryID and registryName label and annotate it
+// when not empty. Nothing derived from the credentials is written outside the data: no
+// hash of the secret, salted or not.
 func NewSecret(namespace, name string, dockerConfigJSON []byte, expiresAt time.Time, registryID, registryName string) *corev1.Secret {
 	s := &corev1.Secret{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
@@ -90,7 +87,7 @@ func NewSecret(namespace, name string, dockerConfigJSON []byte, expiresAt time.T
 			Name:        name,
 			Namespace:   namespace,
 			Labels:      map[string]string{LabelManagedBy: DefaultManagedBy},
-			Annotations: map[string]string{AnnotationHash: Hash(dockerConfigJSON)},
+			Annotations: map[string]string{},
 		},
 		Type: corev1.SecretTypeDockerConfigJson,
 		Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfigJSON},
@@ -110,8 +107,12 @@ func NewSecret(namespace, name string, dockerConfigJSON []byte, expiresAt time.T
 // Build resolves r's credentials (through WithProviderFactory's factory, default
 // registry.StaticFactory) and returns its pull Secret for namespace. A registry without
 // credentials (public, or a provider that answers anonymous) has no Secret: the error wraps
-// registry.ErrNotFound.
+// registry.ErrNotFound. A redacted view (r.IsRedacted(), as the Catalog lists records) is
+// refused with an error wrapping registry.ErrRedacted: its secrets read "REDACTED".
 func Build(ctx context.Context, namespace string, r registry.Registry, opts ...Option) (*corev1.Secret, error) {
+	if r.IsRedacted() {
+		return nil, refuseRedacted("build secret", r)
+	}
 	o := newOptions(opts)
 	p, err := o.factory(r)
 	if err != nil {
@@ -129,7 +130,8 @@ func Build(ctx context.Context, namespace string, r registry.Registry, opts ...O
 
 // BuildCombined returns one pull Secret named name holding the credentials of every registry
 // in regs (public ones left out), for workloads that take a single imagePullSecret. Two
-// registries with the same server are an error wrapping registry.ErrConflict.
+// registries with the same server are an error wrapping registry.ErrConflict; a redacted
+// view among regs, one wrapping registry.ErrRedacted.
 func BuildCombined(ctx context.Context, namespace, name string, regs []registry.Registry, opts ...Option) (*corev1.Secret, error) {
 	o := newOptions(opts)
 	cfg, exp, err := dockerconfig.FromRegistries(ctx, regs, o.factory, o.configOpts...)
@@ -145,12 +147,16 @@ func BuildCombined(ctx context.Context, namespace, name string, regs []registry.
 	return s, nil
 }
 
+// refuseRedacted is the error for a redacted view given where real credentials are needed.
+func refuseRedacted(op string, r registry.Registry) error {
+	return &registry.Error{Op: op, Registry: r.Name, Err: fmt.Errorf("%w: pass the full record (the Catalog's full-record read), not a redacted view", registry.ErrRedacted)}
+}
+
 // desiredSecret is one registry's resolved pull secret content, shared by every namespace.
 type desiredSecret struct {
 	reg     registry.Registry
 	name    string
 	data    []byte
-	hash    string
 	expires time.Time
 }
 
@@ -179,7 +185,7 @@ func (o *options) desired(ctx context.Context, r registry.Registry, p registry.P
 	if err != nil {
 		return nil, &registry.Error{Op: "build secret", Registry: r.Name, Err: err}
 	}
-	return &desiredSecret{reg: r, name: o.secretName(r), data: b, hash: Hash(b), expires: exp}, nil
+	return &desiredSecret{reg: r, name: o.secretName(r), data: b, expires: exp}, nil
 }
 
 // Owned reports whether s carries the managed-by label with value managedBy ("" means

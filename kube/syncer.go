@@ -1,9 +1,9 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -51,7 +51,10 @@ func (s *Syncer) provider(r registry.Registry) (registry.Provider, error) {
 	if key == "" {
 		key = r.Name
 	}
-	b, _ := json.Marshal(r) // keeps secret values: a rotated credential is a new record
+	b, err := registry.MarshalStored(r) // keeps secret values: a rotated credential is a new record
+	if err != nil {
+		return nil, err
+	}
 	fp := sha256.Sum256(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,12 +156,18 @@ type pass struct {
 // namespaces, writing only what differs, and (per the options) patches ServiceAccounts and
 // prunes what regcred owns but no longer wants. Per-object outcomes, failures included, are
 // in the Result; the error is for what stops the whole pass: invalid input (two registries
-// mapping to one Secret name, or no namespace at all with pruning on) or a cancelled ctx.
+// mapping to one Secret name, no namespace at all with pruning on, or a redacted view among
+// regs: registry.ErrRedacted, before any API call) or a cancelled ctx.
 //
 // With WithPrune, namespaces is the whole desired set: owned secrets in every other
 // namespace are deleted. An empty list would delete every secret regcred owns in the
 // cluster, which is far more often a bug than an intent, so it is refused with ErrInvalid.
 func (s *Syncer) Sync(ctx context.Context, regs []registry.Registry, namespaces []string) (*Result, error) {
+	for _, r := range regs {
+		if r.IsRedacted() {
+			return nil, refuseRedacted("sync", r)
+		}
+	}
 	namespaces = uniqueSorted(namespaces)
 	if s.o.prune && len(namespaces) == 0 {
 		return nil, &registry.Error{Op: "sync", Err: fmt.Errorf("%w: pruning with no target namespace would delete every pull secret regcred manages in the cluster; name the namespaces to keep, or sync without pruning", registry.ErrInvalid)}
@@ -354,11 +363,14 @@ func (p *pass) namespace(ctx context.Context, ns string, targeted bool) Namespac
 	return nr
 }
 
-// unchanged reports whether cur already holds d: same type, data and hash, labelled ours.
+// unchanged reports whether cur already holds d: same type and data (compared byte for
+// byte: the encoding is deterministic), labelled ours, and free of the legacy hash
+// annotation.
 func (p *pass) unchanged(cur *corev1.Secret, d *desiredSecret) bool {
+	_, legacy := cur.Annotations[LegacyAnnotationHash]
 	return cur.Type == corev1.SecretTypeDockerConfigJson &&
-		cur.Annotations[AnnotationHash] == d.hash &&
-		Hash(cur.Data[corev1.DockerConfigJsonKey]) == d.hash &&
+		!legacy &&
+		bytes.Equal(cur.Data[corev1.DockerConfigJsonKey], d.data) &&
 		len(cur.Data) == 1 &&
 		cur.Labels[LabelRegistryID] == labelValue(d.reg.ID) &&
 		cur.Annotations[AnnotationExpiresAt] == formatExpiry(d.expires)
@@ -459,6 +471,7 @@ func (p *pass) merge(cur *corev1.Secret, d *desiredSecret) *corev1.Secret {
 		next.Annotations = map[string]string{}
 	}
 	delete(next.Annotations, AnnotationExpiresAt)
+	delete(next.Annotations, LegacyAnnotationHash)
 	for k, v := range want.Labels {
 		next.Labels[k] = v
 	}
