@@ -8,20 +8,33 @@
 //	{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"ghcr.io/myorg/app:1"}
 //
 //	{"kind":"CredentialProviderResponse","apiVersion":"credentialprovider.kubelet.k8s.io/v1",
-//	 "cacheKeyType":"Registry","auth":{"ghcr.io/myorg":{"username":"myorg","password":"..."}}}
+//	 "cacheKeyType":"Image","auth":{"ghcr.io/myorg/app":{"username":"myorg","password":"..."}}}
 //
 // Rules:
 //   - The registry is chosen with regcred's Keychain (most specific server first; Docker Hub
-//     aliases; path-scoped and wildcard servers). The auth key is that registry's server
-//     pattern ("ghcr.io/myorg", "*.azurecr.io", "docker.io"), which the kubelet matches with
-//     the same rules.
-//   - cacheKeyType is Registry, or Image for a path-scoped registry (its credentials do not
-//     serve the whole host).
+//     aliases; path-scoped and wildcard servers, paths on whole segments).
+//   - The kubelet caches an answer under the image, the image's registry (the image up to
+//     its first "/") or globally, as cacheKeyType says, and serves a cached answer to every
+//     image under that key without asking again. So the answer's scope is decided per host:
+//     cacheKeyType Registry, with the registry ("ghcr.io", "registry.example.com:5000", as
+//     the image writes it) as the auth key, when no path-scoped saved registry applies to
+//     the host, so every image of it gets the same answer; else cacheKeyType Image, with
+//     the image's repository ("ghcr.io/myorg/app") as the auth key, so the credentials of
+//     one path, or an empty answer, are never served to another path of the same host (two
+//     registries saved for registry.example.com/team-a and /team-b, or one path-scoped
+//     registry and an anonymous rest of the host). Never Global. The auth key is the cache
+//     scope itself, not the registry's server pattern, so the kubelet's keyring (string
+//     path prefixes, globs) matches it to exactly the images of that scope.
+//   - A change to the registries file reaches images already cached when their entry
+//     expires (cacheDuration, else the kubelet's defaultCacheDuration).
 //   - Credentials that expire get cacheDuration = three quarters of their remaining
 //     lifetime, so the kubelet asks again before they stop working; others leave it unset
 //     (the kubelet's defaultCacheDuration applies).
 //   - An image no registry matches (or a public registry) gets an empty auth and exit 0: the
-//     kubelet then pulls anonymously, as its documentation asks of plugins.
+//     kubelet then pulls anonymously, as its documentation asks of plugins. Its
+//     cacheKeyType follows the rule above.
+//   - The kubelet cannot match an IPv6 literal without a port ("[::1]/app"): its keyring
+//     reads "[::1]" as a glob. Give such a registry a port.
 //   - A malformed request, another apiVersion or kind, an unreadable registries file, or a
 //     provider that fails is an error on stderr (no secret in it) and exit 1.
 //

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -71,12 +72,10 @@ func decodeRequest(r io.Reader) (*credv1.CredentialProviderRequest, error) {
 	return &req, nil
 }
 
-// respond answers req from regs.
+// respond answers req from regs. The answer's cacheKeyType and auth key say the same
+// scope (see cacheScope), so the kubelet's cache never serves it to an image it was not
+// meant for.
 func respond(ctx context.Context, req *credv1.CredentialProviderRequest, regs []registry.Registry, factory registry.ProviderFactory, now func() time.Time) (*credv1.CredentialProviderResponse, error) {
-	resp := &credv1.CredentialProviderResponse{
-		TypeMeta:     metav1.TypeMeta{APIVersion: APIVersion, Kind: "CredentialProviderResponse"},
-		CacheKeyType: credv1.RegistryPluginCacheKeyType,
-	}
 	kc, err := registry.NewKeychain(regs, registry.WithProviderFactory(lenient(factory)))
 	if err != nil {
 		return nil, err
@@ -85,19 +84,16 @@ func respond(ctx context.Context, req *credv1.CredentialProviderRequest, regs []
 	if err != nil {
 		return nil, err
 	}
+	scope, key := cacheScope(kc, req.Image)
+	resp := &credv1.CredentialProviderResponse{
+		TypeMeta:     metav1.TypeMeta{APIVersion: APIVersion, Kind: "CredentialProviderResponse"},
+		CacheKeyType: scope,
+	}
 	if reg.ID == "" && reg.Name == "" || creds.Anonymous() {
 		return resp, nil // no registry (or a public one): pull anonymously
 	}
-	srv, err := reg.ServerInfo()
-	if err != nil {
-		return nil, err
-	}
 	if creds.Password == "" && (creds.RegistryToken != "" || creds.IdentityToken != "") {
 		return nil, fmt.Errorf("registry %q: its credentials are a token the kubelet's plugin API cannot carry (it takes a username and password only)", reg.Name)
-	}
-	key := srv.String()
-	if srv.Path != "" {
-		resp.CacheKeyType = credv1.ImagePluginCacheKeyType
 	}
 	resp.Auth = map[string]credv1.AuthConfig{key: {Username: creds.Username, Password: creds.Password.Reveal()}}
 	if !creds.ExpiresAt.IsZero() {
@@ -108,6 +104,62 @@ func respond(ctx context.Context, req *credv1.CredentialProviderRequest, regs []
 		resp.CacheDuration = &metav1.Duration{Duration: (left * 3 / 4).Truncate(time.Second)}
 	}
 	return resp, nil
+}
+
+// cacheScope decides how far the kubelet may reuse the answer for image, and the auth key
+// that covers exactly that far.
+//
+// The kubelet (pkg/credentialprovider/plugin) caches a response under the image, under the
+// image's registry (the image up to its first "/") or globally, as cacheKeyType says, and
+// before running the plugin for another image it takes the first cached entry under that
+// image, its registry, or the global key: the entry's auth map is then all it has for that
+// image, and the keyring matches the image against its keys. So:
+//
+//   - Registry, with the registry (host[:port] as the image writes it) as the key, when
+//     every image of that registry gets the same answer: no path-scoped saved registry
+//     applies to the host. This covers an anonymous answer too (nothing saved for the host).
+//   - Image, with the image's repository as the key, otherwise: a host with a path-scoped
+//     registry answers per path ("registry.example.com/team-a" and "/team-b", or one
+//     path-scoped registry and an anonymous rest), and an answer for one path must not be
+//     served, nor an empty one, to another path.
+//   - Never Global.
+//
+// The key is the cache scope itself, not the registry's server pattern, so the kubelet's
+// keyring, whose rules differ from regcred's (string path prefixes, globs), matches it to
+// exactly the images of that scope.
+func cacheScope(kc *registry.Keychain, image string) (credv1.PluginCacheKeyType, string) {
+	repo := image
+	if i := strings.IndexByte(repo, '@'); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
+		repo = repo[:i]
+	}
+	first, _, hasPath := strings.Cut(repo, "/")
+	if !hasPath || !namesHost(first) {
+		// A short Docker Hub name ("nginx", "user/app"): the kubelet normalizes images
+		// before it asks, so this only comes from other callers; keep it to the image.
+		return credv1.ImagePluginCacheKeyType, repo
+	}
+	for _, r := range kc.Registries() {
+		srv, err := r.ServerInfo()
+		if err != nil || srv.Path == "" {
+			continue
+		}
+		// Does this path-scoped registry, or a deeper one, apply on the image's host?
+		if m, ok := kc.Match(first + "/" + srv.Path + "/x"); ok {
+			if ms, err := m.ServerInfo(); err == nil && ms.Path != "" {
+				return credv1.ImagePluginCacheKeyType, repo
+			}
+		}
+	}
+	return credv1.RegistryPluginCacheKeyType, first
+}
+
+// namesHost reports whether the first segment of an image is a registry host to the
+// reference grammar: it has a dot or a colon, is "localhost", or has an uppercase letter.
+func namesHost(first string) bool {
+	return strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first
 }
 
 // lenient wraps a factory so a record whose provider cannot be made (a Kubernetes token

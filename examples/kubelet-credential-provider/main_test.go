@@ -62,20 +62,27 @@ func TestPluginBinary(t *testing.T) {
 		want    *credv1.CredentialProviderResponse // nil: the plugin must fail
 		wantErr string
 	}{
+		// A host with a path-scoped registry answers per image (Image, the image as key); a
+		// host without one answers for the whole registry (Registry, the registry as key).
 		{"path-scoped registry", req("ghcr.io/myorg/app:1.0"), nil, &credv1.CredentialProviderResponse{
 			CacheKeyType: credv1.ImagePluginCacheKeyType,
-			Auth:         map[string]credv1.AuthConfig{"ghcr.io/myorg": {Username: "myorg", Password: "ghp_from_env"}},
+			Auth:         map[string]credv1.AuthConfig{"ghcr.io/myorg/app": {Username: "myorg", Password: "ghp_from_env"}},
 		}, ""},
-		{"docker hub official image", req("nginx:1.27"), nil, &credv1.CredentialProviderResponse{
+		{"docker hub official image, as the kubelet sends it", req("docker.io/library/nginx"), nil, &credv1.CredentialProviderResponse{
 			CacheKeyType: credv1.RegistryPluginCacheKeyType,
 			Auth:         map[string]credv1.AuthConfig{"docker.io": {Username: "hubuser", Password: "dckr_pat_x"}},
+		}, ""},
+		{"docker hub short name", req("nginx:1.27"), nil, &credv1.CredentialProviderResponse{
+			CacheKeyType: credv1.ImagePluginCacheKeyType,
+			Auth:         map[string]credv1.AuthConfig{"nginx": {Username: "hubuser", Password: "dckr_pat_x"}},
 		}, ""},
 		{"host with port", req("registry.example.com:5000/team/app@sha256:" + strings.Repeat("a", 64)), nil, &credv1.CredentialProviderResponse{
 			CacheKeyType: credv1.RegistryPluginCacheKeyType,
 			Auth:         map[string]credv1.AuthConfig{"registry.example.com:5000": {Username: "deploy", Password: "p:ss"}},
 		}, ""},
-		{"unknown registry: empty auth, no error", req("unknown.example.org/app"), nil, &credv1.CredentialProviderResponse{CacheKeyType: credv1.RegistryPluginCacheKeyType}, ""},
-		{"other path on the same host: empty auth", req("ghcr.io/someoneelse/app"), nil, &credv1.CredentialProviderResponse{CacheKeyType: credv1.RegistryPluginCacheKeyType}, ""},
+		{"unknown registry: empty auth for the whole registry", req("unknown.example.org/app"), nil, &credv1.CredentialProviderResponse{CacheKeyType: credv1.RegistryPluginCacheKeyType}, ""},
+		// Cached for the registry, this empty answer would hide ghcr.io/myorg's credentials.
+		{"other path on a host with a path-scoped registry: empty auth for this image only", req("ghcr.io/someoneelse/app"), nil, &credv1.CredentialProviderResponse{CacheKeyType: credv1.ImagePluginCacheKeyType}, ""},
 		{"public registry: empty auth", req("quay.io/prometheus/node-exporter"), nil, &credv1.CredentialProviderResponse{CacheKeyType: credv1.RegistryPluginCacheKeyType}, ""},
 		{"not JSON", "hello", nil, nil, "read CredentialProviderRequest"},
 		{"old apiVersion", `{"apiVersion":"credentialprovider.kubelet.k8s.io/v1alpha1","kind":"CredentialProviderRequest","image":"nginx"}`, nil, nil, "this plugin speaks credentialprovider.kubelet.k8s.io/v1"},
