@@ -56,7 +56,9 @@ func genContainerd(c *config, v *view, p *Plan) error {
 				caFiles[t.CA] = e.ca
 			}
 			u := e.url()
-			if e.server.Path != "" { // a mirror inside a project (Harbor proxy cache): the API root is there
+			// A mirror inside a project (Harbor proxy cache) has its API root there; the
+			// path of the host's own record only scopes its credentials.
+			if e != h.self && e.server.Path != "" {
 				u += "/v2/" + e.server.Path
 				t.OverridePath = true
 			}

@@ -72,10 +72,9 @@ func genCRIO(c *config, v *view, p *Plan) error {
 		if len(h.mirrors) == 0 && !h.self.insecure() {
 			continue
 		}
-		r := crioRegistry{Prefix: h.host, Location: h.self.location(), Insecure: h.self.insecure()}
-		if h.self.reg == nil {
-			r.Location = h.host
-		}
+		// The host's own record may carry a path that scopes its credentials
+		// (ghcr.io/myorg): the location is the host.
+		r := crioRegistry{Prefix: h.host, Location: h.self.server.Host, Insecure: h.self.insecure()}
 		for _, m := range h.mirrors {
 			r.Mirror = append(r.Mirror, crioMirror{Location: m.location(), Insecure: m.insecure()})
 		}

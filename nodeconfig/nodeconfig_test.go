@@ -493,3 +493,21 @@ func filesNamed(p *nodeconfig.Plan, path string) []nodeconfig.File {
 	}
 	return out
 }
+
+// A record's path scopes its credentials (r.internal/team); it is no API root.
+func TestRecordPathIsNotAnAPIRoot(t *testing.T) {
+	regs := []registry.Registry{{ID: "t", Name: "Team", Kind: registry.KindCustom, Server: "r.internal:5000/team", TLS: registry.TLS{Mode: registry.TLSInsecure}}}
+	p := generate(t, regs, nodeconfig.Containerd, t.TempDir())
+	h, order := parseHosts(t, file(t, p, "/etc/containerd/certs.d/r.internal:5000/hosts.toml").Data)
+	if h.Server != "https://r.internal:5000" || h.OverridePath || !cmp.Equal(order, []string{"https://r.internal:5000"}) || h.Host[order[0]].OverridePath {
+		t.Errorf("hosts.toml for a record with a path: %+v %v", h, order)
+	}
+	p = generate(t, regs, nodeconfig.CRIO, t.TempDir())
+	var c crioConf
+	if err := toml.Unmarshal(file(t, p, nodeconfig.CRIODropIn).Data, &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Registry) != 1 || c.Registry[0].Location != "r.internal:5000" || !c.Registry[0].Insecure {
+		t.Errorf("registries.conf for a record with a path: %+v", c.Registry)
+	}
+}
