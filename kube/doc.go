@@ -64,7 +64,40 @@
 //
 // # Reading pull Secrets
 //
-// Keychain follows the kubelet's keyring: globs per host label ("*.example.com"), an
-// optional port that must match when given, a path prefix on whole segments, Docker Hub
-// aliases folded, and candidates in the order the kubelet tries them.
+// Keychain answers what the kubelet would use for an image from a pod's pull Secrets, with
+// the kubelet's own rules (pkg/credentialprovider keyring.go and secrets.go, ported as test
+// tables in keychain_kubelet_test.go): every Secret goes into ONE index sorted in reverse
+// lexical order of the normalized keys, so a path key in a later Secret is tried before a
+// host key in an earlier one; a key's "/v1/" or "/v2/" path prefix is dropped; the port
+// must be equal (a key without a port matches only images without one); host labels match
+// one by one as globs ("*.example.com"); the key's path is a string prefix of the image's
+// ("host/team" matches "host/teamx/app"); "index.docker.io" answers Docker Hub images that
+// no key matches. Lookup normalizes an image as the kubelet's puller does ("nginx:1" is
+// docker.io/library/nginx) and an empty or unparsable image matches nothing.
+//
+// This is deliberately not registry.Keychain's rule for saved registries, which matches
+// paths on whole segments ("ghcr.io/org" is not "ghcr.io/organisation") and hosts
+// case-insensitively: that one decides what regcred sends; this one predicts what a node
+// does with Secrets that may have been written by anyone.
+//
+// Where Keychain differs from the kubelet, on purpose:
+//   - Docker Hub fallback: the kubelet takes any dotless first segment for Docker Hub, so
+//     it gives the "index.docker.io" credentials to "localhost/app" or "MyHost/app", which
+//     the reference grammar reads as other hosts. Keychain applies the fallback to
+//     docker.io and index.docker.io names only: credentials never go to another host.
+//   - A Secret of another type is an error naming it (the kubelet skips it silently): the
+//     caller passed something that is not a pull Secret.
+//   - Entries decode with package dockerconfig's rules, stricter than the kubelet's (a
+//     username with a colon, or an "auth" that decodes to an empty username, is an error)
+//     and richer (identitytoken and registrytoken are kept; the kubelet drops them).
+//   - Credentials under one key come in the order of the Secrets, and within a Secret in
+//     lexical order of the raw keys (the kubelet's order there is Go's map order, random).
+//   - Resolve has one answer: the first entry the kubelet would try that carries
+//     credentials (the kubelet also tries an entry without any, as an anonymous pull, in
+//     its place). Lookup returns every entry, empty ones included, in the kubelet's order.
+//
+// The index is built once in NewKeychain (by host and port, by the literal labels after
+// the last glob label, by path length), so Resolve is a few map lookups whatever the number
+// of Secrets and allocates nothing (BenchmarkKeychainResolve; the nested module
+// kube/internal/k8schainbench runs it beside go-containerregistry's k8schain).
 package kube
