@@ -3,7 +3,6 @@ package nodeconfig
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -105,7 +104,8 @@ func genK3s(c *config, v *view, p *Plan) error {
 					p.Warnings = append(p.Warnings, fmt.Sprintf("mirror %q of %s is inside a project (%s), which k3s can only express with a rewrite for all of %s's mirrors; it is left out", e.name(), h.host, e.server, h.host))
 					continue
 				}
-				m.Rewrite = map[string]string{"^(.*)$": regexp.QuoteMeta(e.server.Path) + "/$1"}
+				// A replacement, not a pattern: a repository path has no "$" to escape.
+				m.Rewrite = map[string]string{"^(.*)$": e.server.Path + "/$1"}
 			}
 			m.Endpoint = append(m.Endpoint, e.url())
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -107,5 +108,28 @@ func TestK3sRefusesRedactedRecords(t *testing.T) {
 	// Runtimes without credentials take a redacted record: it has all they need.
 	if _, err := nodeconfig.Generate(regs, nodeconfig.Containerd, nodeconfig.WithRoot(t.TempDir())); err != nil {
 		t.Errorf("containerd: %v", err)
+	}
+}
+
+func TestK3sProjectMirrorRewrite(t *testing.T) {
+	regs := []registry.Registry{{ID: "p", Name: "Proxy", Kind: registry.KindCustom, Server: "harbor.internal/docker.hub-proxy",
+		Mirror: &registry.Mirror{Of: "docker.io"}}}
+	p := generate(t, regs, nodeconfig.K3s, t.TempDir())
+	var f k3sRegistries
+	if err := yaml.UnmarshalStrict(file(t, p, "/etc/rancher/k3s/registries.yaml").Data, &f); err != nil {
+		t.Fatal(err)
+	}
+	m := f.Mirrors["docker.io"]
+	if len(m.Endpoint) != 1 || m.Endpoint[0] != "https://harbor.internal" {
+		t.Errorf("endpoint %v", m.Endpoint)
+	}
+	for pat, repl := range m.Rewrite {
+		got := regexp.MustCompile(pat).ReplaceAllString("library/alpine", repl)
+		if got != "docker.hub-proxy/library/alpine" {
+			t.Errorf("rewrite %q -> %q maps library/alpine to %q", pat, repl, got)
+		}
+	}
+	if len(m.Rewrite) != 1 {
+		t.Errorf("rewrite %v", m.Rewrite)
 	}
 }
