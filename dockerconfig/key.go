@@ -1,6 +1,7 @@
 package dockerconfig
 
 import (
+	"net"
 	"strings"
 	"unicode"
 )
@@ -14,18 +15,33 @@ import (
 //     surrounding blanks and slashes are dropped, the host is lowercased, and an API
 //     version path ("/v1/", "/v2/") is dropped. Another path is kept: it scopes the entry
 //     to the repositories under it, as the kubelet and containers' auth files match it.
+//   - IPv6 literals follow docker/cli's ConvertToHostname: after a scheme the host is
+//     written [addr]:port ("https://::1:6555/v2/" and "https://[::1]:6555" are both
+//     "[::1]:6555"; an unbracketed literal's last group is its port when it is digits, as
+//     docker reads it), and a bracketed literal keeps its brackets ("https://[::1]/" is
+//     "[::1]", the form image references use; docker/cli gives "::1" there, which it marks
+//     as a FIXME). Without a scheme the host is kept as written, as docker does.
+//   - User info ("user:password@") is dropped, with or without a scheme: a key never holds
+//     a password (docker/cli drops it after a scheme only).
 //
 // Key is idempotent, and "" stays "". It does not validate; registry.ParseServer does.
 func Key(server string) string {
 	s := strings.TrimSpace(server)
+	scheme := false
 	if i := strings.Index(s, "://"); i >= 0 && !strings.Contains(s[:i], "/") {
-		s = s[i+3:]
+		s, scheme = s[i+3:], true
 	}
 	s = strings.TrimFunc(s, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 	if s == "" {
 		return ""
 	}
 	host, path, _ := strings.Cut(s, "/")
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		host = host[at+1:]
+	}
+	if scheme {
+		host = bracketIPv6(host)
+	}
 	host = lower(host)
 	if isHub(host) {
 		return HubKey
@@ -35,6 +51,27 @@ func Key(server string) string {
 		return host
 	}
 	return host + "/" + path
+}
+
+// bracketIPv6 writes an IPv6 literal with a port as [addr]:port. An unbracketed literal's
+// last group is taken as the port when it is all digits, as docker/cli's
+// hostFromURLFallback does.
+func bracketIPv6(host string) string {
+	if strings.HasPrefix(host, "[") {
+		if h, p, err := net.SplitHostPort(host); err == nil && p != "" {
+			return net.JoinHostPort(h, p)
+		}
+		return host
+	}
+	if strings.Count(host, ":") < 2 {
+		return host
+	}
+	i := strings.LastIndexByte(host, ':')
+	addr, port := host[:i], host[i+1:]
+	if addr == "" || port == "" || strings.Trim(port, "0123456789") != "" {
+		return host
+	}
+	return "[" + addr + "]:" + port
 }
 
 // isHub reports whether host is one of Docker Hub's names.

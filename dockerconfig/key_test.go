@@ -40,6 +40,25 @@ func TestKey(t *testing.T) {
 		{"Registry.Example.com:443", "registry.example.com:443"},
 		{"[::1]:5000", "[::1]:5000"},
 		{"http://[::1]:5000/", "[::1]:5000"},
+		// docker/cli's ConvertToHostname table (cli/config/credentials/file_store_test.go).
+		{"127.0.0.1", "127.0.0.1"},
+		{"::1", "::1"},
+		{"[::1]", "[::1]"},
+		{"127.0.0.1:6556", "127.0.0.1:6556"},
+		{"::1:6556", "::1:6556"}, // no scheme: kept as written, as docker does
+		{"[::1]:6556", "[::1]:6556"},
+		{"https://127.0.0.1:6555/v2/", "127.0.0.1:6555"},
+		{"https://::1:6555/v2/", "[::1]:6555"},
+		{"https://[::1]:6555/v2/", "[::1]:6555"},
+		{"https://[::1]/v2/", "[::1]"}, // docker/cli: "::1" (its FIXME); brackets as in image references
+		{"http://example.com:6555", "example.com:6555"},
+		{"https://example.com:6555/v2/", "example.com:6555"},
+		{"https://[2001:DB8::1]:443/", "[2001:db8::1]:443"},
+		{"https://2001:db8::1:443/v2/", "[2001:db8::1]:443"},
+		// User info never reaches a key.
+		{"https://robot:s3cret@ghcr.io/v2/", "ghcr.io"},
+		{"robot:s3cret@ghcr.io/myorg", "ghcr.io/myorg"},
+		{"https://u:p@[::1]:5000/", "[::1]:5000"},
 		{"123456789012.dkr.ecr.eu-west-1.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com"},
 		{"host/x://y", "host/x:/y"}, // "://" after a slash is no scheme
 	}
