@@ -1,9 +1,11 @@
 package registryfile_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registryfile"
 )
 
@@ -32,4 +34,32 @@ func ExampleDecode() {
 	// Output:
 	// github-registry ghcr.io map[token:REDACTED username:my-github-user]
 	// private-registry registry.mycompany.com map[password:REDACTED username:admin]
+}
+
+// Every problem of the file comes at once, each naming the line, the entry and the field;
+// a typo gets the nearest field name.
+func ExampleProblems() {
+	const file = `registries:
+  - name: hub
+    type: Docker Hub
+    credentials:
+      username: me
+      passwrod: dckr_pat_xxx
+      username: again
+`
+	_, err := registryfile.Decode(strings.NewReader(file), registryfile.WithFileName("registries.yaml"))
+	for i, p := range registryfile.Problems(err) {
+		if i < 2 {
+			fmt.Println(p)
+			continue
+		}
+		var fe *registry.FieldError
+		if errors.As(p, &fe) {
+			fmt.Printf("%s:%d: field %s\n", p.File, p.Line, fe.Field)
+		}
+	}
+	// Output:
+	// registries.yaml:7: registry "hub" (entry 1): field credentials.username: is given twice (first on line 5) (keep one)
+	// registries.yaml:6: registry "hub" (entry 1): field credentials.passwrod: is not a field of Docker Hub (did you mean "password"? known fields: username, password, url)
+	// registries.yaml:2: field password
 }

@@ -334,3 +334,21 @@ func TestSuggest(t *testing.T) {
 		}
 	}
 }
+
+// A value pasted without its field name (a bare key, or "password hunter2" in a flow
+// mapping) is described, never quoted; so is a password starting with * read as an alias.
+func TestPastedValuesAreNotQuoted(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"- {name: a, type: custom, url: r.example, credentials: {username: u, ghp_S3CRETVALUE}}\n",
+			"field credentials: has a key of 15 characters that is not a field name and has no value (a value pasted without its field name? known fields: username, password, url)"},
+		{"- {name: a, type: custom, url: r.example, credentials: {username: u, password S3CRETVALUE}}\n",
+			"field credentials: has a key of 20 characters that is not a field name and has no value"},
+		{"- {name: a, type: custom, url: r.example, credentials: {username: u, password: *S3CRETVALUE}}\n",
+			"not valid YAML: an alias (*name) refers to an anchor that is not defined; quote a value that starts with * or &"},
+	} {
+		_, err := Decode(strings.NewReader(tc.in))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "S3CRET") {
+			t.Errorf("Decode(%q) = %v\nwant %q and no secret", tc.in, err, tc.want)
+		}
+	}
+}

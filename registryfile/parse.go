@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -42,13 +43,13 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("not valid YAML: %w", err)
+		return nil, syntaxError(err)
 	}
 	var next yaml.Node
 	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
 		line := next.Line
 		if err != nil {
-			return nil, fmt.Errorf("not valid YAML: %w", err)
+			return nil, syntaxError(err)
 		}
 		return nil, fmt.Errorf("line %d: a second YAML document (after ---); keep every registry in one list", line)
 	}
@@ -56,6 +57,22 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	return doc.Content[0], nil
+}
+
+var quotedRE = regexp.MustCompile(`'[^']*'|"[^"]*"|` + "`[^`]*`")
+
+// syntaxError words a parser error without the text it quotes: an unquoted password that
+// starts with * reads as an alias, and the parser names the "anchor" it did not find.
+func syntaxError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if strings.Contains(msg, "unknown anchor") {
+		return errors.New("not valid YAML: an alias (*name) refers to an anchor that is not defined; quote a value that starts with * or &")
+	}
+	msg = quotedRE.ReplaceAllString(msg, "(text left out)")
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	return errors.New("not valid YAML: " + msg)
 }
 
 // walker reads nodes, resolving aliases within the node budget and collecting problems.
@@ -152,8 +169,23 @@ func describe(n *yaml.Node) string {
 	return "a single value"
 }
 
-// unknownKey is the problem of a key that is not one of known.
-func unknownKey(where, key, of string, known []string) *registry.FieldError {
+var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,39}$`)
+
+// unknownKey is the problem of a key that is not one of known. The key is named when it
+// looks like a name and is either close to a known one or has a value; otherwise (a key
+// with spaces, a long one, a bare key without a value) it may be a value pasted without its
+// field name, and it is described, not quoted.
+func unknownKey(where string, p pair, of string, known []string) *registry.FieldError {
+	bare := p.val == nil || (p.val.Kind == yaml.ScalarNode && p.val.Tag == "!!null")
+	if !nameRE.MatchString(p.key) || (bare && suggest(p.key, known) == "") {
+		field := strings.TrimSuffix(where, ".")
+		if field == "" {
+			field = "(key)"
+		}
+		return &registry.FieldError{Field: field, Reason: fmt.Sprintf("has a key of %d characters that is not a field name", len(p.key)) + map[bool]string{true: " and has no value", false: ""}[bare],
+			Hint: "a value pasted without its field name? known fields: " + strings.Join(known, ", ")}
+	}
+	key := p.key
 	fe := &registry.FieldError{Field: where + shorten(key), Reason: "is not a field of " + of}
 	if s := suggest(key, known); s != "" {
 		fe.Hint = fmt.Sprintf("did you mean %q? known fields: %s", s, strings.Join(known, ", "))

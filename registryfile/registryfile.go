@@ -193,7 +193,7 @@ func (d *decoder) list(w *walker, root *yaml.Node, bad func(int, error)) (*yaml.
 		var list *yaml.Node
 		for _, p := range pairs {
 			if p.key != "registries" {
-				bad(p.line, unknownKey("", p.key, "the registries file", topKeys))
+				bad(p.line, unknownKey("", p, "the registries file", topKeys))
 				continue
 			}
 			list = p.val
@@ -294,7 +294,7 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 		case "tls":
 			tls = &pairs[i]
 		default:
-			fe := unknownKey("", p.key, "a registry entry", entryKeys)
+			fe := unknownKey("", p, "a registry entry", entryKeys)
 			if fe.Hint == "" || !strings.HasPrefix(fe.Hint, "did you mean") {
 				if k, err := registry.ParseKind(typOf(pairs)); err == nil {
 					if f, ok := fieldByFold(k, p.key); ok {
@@ -394,7 +394,7 @@ func (d *decoder) credentials(w *walker, reg *registry.Registry, p pair, kindOK 
 				name = f
 			} else if kindOK {
 				cands := append(append([]string(nil), known...), "url")
-				fe := unknownKey("credentials.", c.key, reg.Kind.Label(), cands)
+				fe := unknownKey("credentials.", c, reg.Kind.Label(), cands)
 				structural(c.line, fe)
 				continue
 			}
@@ -476,7 +476,7 @@ func (d *decoder) tls(w *walker, reg *registry.Registry, p pair, lines map[strin
 			}
 			reg.TLS.SystemRoots = b
 		default:
-			structural(t.line, unknownKey("tls.", t.key, "tls", tlsKeys))
+			structural(t.line, unknownKey("tls.", t, "tls", tlsKeys))
 		}
 	}
 	if ca != "" {

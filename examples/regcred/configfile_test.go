@@ -54,7 +54,7 @@ func TestConfigFlagListsEveryProblem(t *testing.T) {
 		"regcred validate: the registries file has 3 problems:\n",
 		"  " + p + `:6: registry "hub" (entry 1): field credentials.username: is given twice (first on line 4) (keep one)` + "\n",
 		"  " + p + `:5: registry "hub" (entry 1): field credentials.passwrod: is not a field of Docker Hub (did you mean "password"?`,
-		"  " + p + `:1: registry "hub" (entry 1): field password: is required for Docker Hub` + "\n",
+		"  " + p + `:1: registry "hub" (entry 1): field password: is required for Docker Hub`,
 	}
 	if code != exitConfig {
 		t.Errorf("exit %d, want %d", code, exitConfig)
