@@ -72,7 +72,9 @@ func (f *FencedStore) Rewrite(ctx context.Context, r registry.Registry) error {
 }
 
 // String names the store and the lease.
-func (f *FencedStore) String() string { return "postgres.Fenced{" + f.Store.name + ", " + f.lease.String() + "}" }
+func (f *FencedStore) String() string {
+	return "postgres.Fenced{" + f.Store.name + ", " + f.lease.String() + "}"
+}
 
 // Format prints String under every verb.
 func (f *FencedStore) Format(s fmt.State, _ rune) { fmt.Fprint(s, f.String()) }

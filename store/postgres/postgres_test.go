@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,17 @@ import (
 	"github.com/regcred/regcred/store/postgres"
 )
 
-func TestMain(m *testing.M) { testenv.PostgresMain(m) }
+func TestMain(m *testing.M) {
+	if dsn := os.Getenv(holderEnv); dsn != "" {
+		// This binary was started as a lease holder process (lease_test.go).
+		if err := holder(dsn); err != nil {
+			fmt.Fprintln(os.Stderr, "holder:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	testenv.PostgresMain(m)
+}
 
 // newDB returns the DSN of a fresh database on the shared server.
 func newDB(t testing.TB) (*testenv.Postgres, string, string) {
