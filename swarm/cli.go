@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/regcred/regcred/internal/engineerr"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -45,15 +46,11 @@ func CLILogin(ctx context.Context, configDir, serverAddress string, c registry.C
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(strings.ReplaceAll(out.String(), c.Password.Reveal(), registry.Redacted))
-		sentinel := registry.ErrUnavailable
+		msg := strings.TrimSpace(blank(out.String(), c.Password.Reveal()))
+		sentinel := sentinelOf(engineerr.ClassifyText(msg))
 		var exitErr *exec.ExitError
-		switch {
-		case strings.Contains(msg, "401") || strings.Contains(strings.ToLower(msg), "unauthorized"):
-			sentinel = registry.ErrUnauthorized
-		case errors.As(err, &exitErr):
-		default:
-			msg = err.Error() + " " + msg
+		if !errors.As(err, &exitErr) {
+			msg = err.Error() + " " + msg // the CLI did not run
 		}
 		return &registry.Error{Op: "docker login", Registry: ServerAddress(serverAddress), Err: &EngineError{Verdict: msg, Err: sentinel}}
 	}

@@ -4,9 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	cerrdefs "github.com/containerd/errdefs"
-	"github.com/docker/docker/client"
-
+	"github.com/regcred/regcred/internal/engineerr"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -29,42 +27,46 @@ func (e *EngineError) Error() string {
 
 func (e *EngineError) Unwrap() error { return e.Err }
 
-// engineError classifies an Engine API error; secrets are the values to blank out of the
-// daemon's message.
+// engineError classifies an Engine API error from its structure (internal/engineerr: the
+// registry's error code in the daemon's message, an HTTP status phrase, the daemon's own
+// status); secrets are the values to blank out of the daemon's message.
 func engineError(op, subject string, err error, secrets ...string) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "Error response from daemon: ")
+	msg := strings.TrimPrefix(err.Error(), "Error response from daemon: ")
+	msg = blank(msg, secrets...)
+	kind := engineerr.Classify(err)
+	if kind == engineerr.Unreachable {
+		msg = "cannot reach the docker daemon (is it running, and is DOCKER_HOST right?): " + msg
+	}
+	sentinel := sentinelOf(kind)
+	if kind == engineerr.Unknown && errors.Is(err, registry.ErrUnauthorized) {
+		sentinel = registry.ErrUnauthorized
+	}
+	return &registry.Error{Op: op, Registry: subject, Err: &EngineError{Verdict: msg, Err: sentinel}}
+}
+
+// sentinelOf maps what the daemon's answer means to the registry sentinel.
+func sentinelOf(k engineerr.Kind) error {
+	switch k {
+	case engineerr.Unauthorized:
+		return registry.ErrUnauthorized
+	case engineerr.Denied:
+		return registry.ErrForbidden
+	case engineerr.NotFound:
+		return registry.ErrNotFound
+	case engineerr.Conflict:
+		return registry.ErrConflict
+	case engineerr.Invalid:
+		return registry.ErrInvalid
+	}
+	return registry.ErrUnavailable
+}
+
+// blank replaces each secret (of 3 bytes or more) in msg with registry.Redacted.
+func blank(msg string, secrets ...string) string {
 	for _, s := range secrets {
 		if len(s) >= 3 {
 			msg = strings.ReplaceAll(msg, s, registry.Redacted)
 		}
 	}
-	var sentinel error
-	switch {
-	case client.IsErrConnectionFailed(err):
-		sentinel = registry.ErrUnavailable
-		msg = "cannot reach the docker daemon (is it running, and is DOCKER_HOST right?): " + msg
-	case cerrdefs.IsUnauthorized(err):
-		sentinel = registry.ErrUnauthorized
-	case cerrdefs.IsPermissionDenied(err):
-		sentinel = registry.ErrForbidden
-	case cerrdefs.IsNotFound(err):
-		sentinel = registry.ErrNotFound
-	case cerrdefs.IsConflict(err), strings.Contains(msg, "update out of sequence"):
-		sentinel = registry.ErrConflict
-	case cerrdefs.IsInvalidArgument(err):
-		sentinel = registry.ErrInvalid
-	case errors.Is(err, registry.ErrUnauthorized):
-		sentinel = registry.ErrUnauthorized
-	// Older daemons (20.10) answer a refused login with a 500 whose message carries the
-	// registry's status; read it rather than calling a refusal an outage.
-	case strings.Contains(msg, "401 Unauthorized"), strings.Contains(msg, "unauthorized: "),
-		strings.Contains(msg, "no basic auth credentials"):
-		sentinel = registry.ErrUnauthorized
-	case strings.Contains(msg, "403 Forbidden"), strings.Contains(msg, "denied: "):
-		sentinel = registry.ErrForbidden
-	default:
-		sentinel = registry.ErrUnavailable
-	}
-	return &registry.Error{Op: op, Registry: subject, Err: &EngineError{Verdict: msg, Err: sentinel}}
+	return msg
 }

@@ -253,3 +253,55 @@ func TestCLILoginRealDocker(t *testing.T) {
 		t.Fatalf("pull with the CLI login: %v", err)
 	}
 }
+
+// TestLoginUnluckyNumbers logs in through the real daemon and the real CLI to a registry on a
+// port whose digits hold 401/403, and to such a port with nothing behind it: a refused
+// password is ErrUnauthorized, a refused connection ErrUnavailable, whatever the digits.
+func TestLoginUnluckyNumbers(t *testing.T) {
+	d := testenv.StartDocker(t)
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(testUser, testPass))
+	host := testenv.Forward(t, reg.Host, 40103, 40301, 40401, 54031)
+	closed := testenv.FreePortOf(t, 14010, 24013, 40104, 44013) // all hold "401"
+	good := registry.Credentials{Username: testUser, Password: testPass}
+	bad := registry.Credentials{Username: testUser, Password: "wrong-40140340"}
+	tests := []struct {
+		name   string
+		server string
+		creds  registry.Credentials
+		want   error
+	}{
+		{"good credentials", host, good, nil},
+		{"wrong password", host, bad, registry.ErrUnauthorized},
+		{"nothing listening", closed, good, registry.ErrUnavailable},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	check := func(t *testing.T, err, want error) {
+		t.Helper()
+		if want == nil {
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if !errors.Is(err, want) {
+			t.Fatalf("%v, want %v", err, want)
+		}
+		for _, s := range []error{registry.ErrUnauthorized, registry.ErrForbidden, registry.ErrNotFound, registry.ErrUnavailable} {
+			if s != want && errors.Is(err, s) {
+				t.Fatalf("%v is also %v", err, s)
+			}
+		}
+		t.Logf("verdict: %v", err)
+	}
+	for _, tc := range tests {
+		t.Run("engine "+tc.name, func(t *testing.T) {
+			_, err := Login(ctx, d.Client, tc.server, tc.creds)
+			check(t, err, tc.want)
+		})
+		t.Run("cli "+tc.name, func(t *testing.T) {
+			err := CLILogin(ctx, t.TempDir(), tc.server, tc.creds, WithDockerBinary(d.CLIPath), WithEnv("DOCKER_HOST="+d.Host))
+			check(t, err, tc.want)
+		})
+	}
+}

@@ -272,3 +272,34 @@ func TestCLILoginRefusesBadInput(t *testing.T) {
 func newClient(host string) (*client.Client, error) {
 	return client.NewClientWithOpts(client.WithHost(host), client.WithAPIVersionNegotiation())
 }
+
+// engineError reads the verdict from the structure of the daemon's answer, never from the
+// digits of a host, a port or a digest.
+func TestEngineErrorClassifiesFromStructure(t *testing.T) {
+	const h = "127.0.0.1:40103"
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"refused connection on a 401 port", errdefs.ErrUnknown.WithMessage(`Get "http://` + h + `/v2/": dial tcp ` + h + `: connect: connection refused`), registry.ErrUnavailable},
+		{"service image on a 403 port not found", errdefs.ErrUnknown.WithMessage("manifest for 10.0.4.3:40301/app@sha256:4034014034014034014034014034014034014034014034014034014034014034 not found: manifest unknown: manifest unknown"), registry.ErrNotFound},
+		{"20.10 login refusal", errdefs.ErrUnknown.WithMessage("login attempt to http://" + h + "/v2/ failed with status: 401 Unauthorized"), registry.ErrUnauthorized},
+		{"registry's UNAUTHORIZED", errdefs.ErrUnknown.WithMessage(`Get "http://` + h + `/v2/": unauthorized: incorrect username or password`), registry.ErrUnauthorized},
+		{"registry's DENIED", errdefs.ErrUnknown.WithMessage("denied: requested access to the resource is denied"), registry.ErrForbidden},
+		{"daemon 401", errdefs.ErrUnauthenticated.WithMessage("x"), registry.ErrUnauthorized},
+		{"update out of sequence", errdefs.ErrUnknown.WithMessage("rpc error: code = Unknown desc = update out of sequence"), registry.ErrConflict},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := engineError("op", "subject", tc.err, "pw-40103")
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("%v, want %v", err, tc.want)
+			}
+			for _, s := range []error{registry.ErrUnauthorized, registry.ErrForbidden, registry.ErrNotFound, registry.ErrUnavailable, registry.ErrConflict} {
+				if s != tc.want && errors.Is(err, s) {
+					t.Fatalf("%v is also %v", err, s)
+				}
+			}
+		})
+	}
+}
