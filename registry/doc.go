@@ -14,9 +14,16 @@
 //     errors.Is(err, ErrInvalid) holds. Other failures are *Error{Op, Registry, Err}
 //     wrapping one of the sentinels.
 //   - Zero Credentials.ExpiresAt means the credentials never expire.
-//   - One *http.Transport per registry and TLS mode (DefaultTransports.For): the connection
+//   - One Transport per registry and TLS mode (DefaultTransports.For): the connection
 //     test, Keychain.Transport for pulls and the CLI all use it, so "custom CA" or
 //     "insecure" means the same thing everywhere.
+//   - Credentials only over TLS and only to their own host (transport.go, realm.go): a
+//     record's Transport refuses plain http unless its TLS mode is insecure, sends
+//     Authorization only to the registry and to a token realm it named, and refuses a
+//     realm on another host that resolves to a cloud metadata address, or to loopback,
+//     link-local or private addresses when the registry itself is not on that same kind
+//     of address; the connection test applies the same rule and warns about a realm on
+//     another host.
 //   - Test (conntest.go) runs the connection test as ordered steps (fields, DNS, TCP, TLS,
 //     GET /v2/, authentication, optionally image and push) and classifies each failure as
 //     a *ConnError with a sentinel (ErrDNS, ErrTLSUnknownAuthority, ErrUnauthorized, ...),
