@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,37 +13,71 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/regcred/regcred/clock"
 )
 
 // Catalog is the saved registries of a platform: the "Container Registries" settings page
-// over a Store. It validates what it saves, rotates credentials with optimistic
-// concurrency, keeps exactly one default, guards deletes (owner only, not while in use),
-// hands out redacted views only, and builds the Keychain pulls use.
+// over a Store, and the one source every consumer gets credentials from. It validates
+// what it saves, edits the way a settings form edits (Merge), rotates credentials with
+// optimistic concurrency, keeps exactly one default, guards deletes (owner only, not while
+// in use), and hands out redacted views only.
+//
+// Consumers never touch secrets: the Keychain (KeychainFor for a scoped Subject), the one
+// Provider of each registry (Provider, ProviderFactory for the kube Syncer and other
+// adapters), connection tests of saved records and of drafts (Test, TestDraft). Reveal
+// is the explicit full-record read for the few that need one.
+//
+// One provider per registry per process: every consumer of a Catalog gets the same
+// Provider for a record version, so a token kind fetches one token per lifetime however
+// many consumers use it. When the Store implements Watcher, the Catalog follows its
+// change feed: a record changed through another Catalog, process or replica drops what
+// was cached for it (its provider, the Keychain) without Invalidate, and Subscribe
+// reports every change. Close stops that.
+//
+// Health is recorded as the Catalog works (Test, token fetches through its providers,
+// SetConsumers) and kept beside the record (HealthStore), or in memory for other stores.
 //
 // Methods are safe for concurrent use. Writes through one Catalog are serialized; writes
 // from several Catalogs (or processes) over one Store are kept apart by the Store's
 // version check, which refuses the loser with ErrConflict.
 type Catalog struct {
 	store   Store
-	now     func() time.Time
+	clk     clock.Clock
 	newID   func() string
 	usage   UsageFunc
 	factory ProviderFactory
 	log     *slog.Logger
+	key     []byte // HMAC key of the secret fingerprints kept in memory
 
 	mu  sync.Mutex    // serializes writes
-	gen atomic.Uint64 // bumped after every write
+	gen atomic.Uint64 // bumped after every change seen
 
-	kcMu      sync.Mutex
-	kc        *Keychain
-	kcGen     uint64
-	kcBuilt   bool
-	providers map[string]cachedProvider // by ID: reused across keychain rebuilds while the version holds
+	pmu       sync.Mutex
+	providers map[string]*sharedProvider // by ID, the one provider of a record version
+
+	kcMu    sync.Mutex
+	kc      *Keychain
+	kcGen   uint64
+	kcBuilt bool
+
+	hmu       sync.Mutex
+	healthMem map[string]Health // when the store is not a HealthStore
+
+	events    *fanout[Event]
+	watchOnce sync.Once
+	watchCtx  context.Context
+	watchStop context.CancelFunc
+	watchDone chan struct{}
+	evMu      sync.Mutex          // orders the handling of changes
+	snap      map[string]recState // what subscribers were last told, by ID
+	snapReady bool
 }
 
-type cachedProvider struct {
+type sharedProvider struct {
 	version int64
-	p       Provider
+	gen     uint64 // Catalog.gen when the version was last known current
+	p       *observedProvider
 }
 
 // UsageFunc reports what references a registry (deployments, services, projects), so the
@@ -59,14 +94,29 @@ type catalogOptionFunc func(*Catalog)
 
 func (f catalogOptionFunc) applyCatalog(c *Catalog) { f(c) }
 
-// WithClock sets the clock that stamps Created and Updated (default time.Now, in UTC).
-func WithClock(now func() time.Time) CatalogOption {
-	return catalogOptionFunc(func(c *Catalog) {
-		if now != nil {
-			c.now = now
+// WithClock sets the clock that stamps Created and Updated and the health records, and
+// times the retries of the change feed (default clock.Real{}).
+func WithClock(c clock.Clock) CatalogOption {
+	return catalogOptionFunc(func(cat *Catalog) {
+		if c != nil {
+			cat.clk = c
 		}
 	})
 }
+
+// WithNow is WithClock for a bare time function (retries then wait on the real clock).
+func WithNow(now func() time.Time) CatalogOption {
+	return catalogOptionFunc(func(c *Catalog) {
+		if now != nil {
+			c.clk = nowClock(now)
+		}
+	})
+}
+
+type nowClock func() time.Time
+
+func (f nowClock) Now() time.Time                       { return f() }
+func (f nowClock) NewTimer(d time.Duration) clock.Timer { return clock.Real{}.NewTimer(d) }
 
 // WithIDs sets how new records get their ID (default "reg-" and 16 random hex digits).
 func WithIDs(newID func() string) CatalogOption {
@@ -83,16 +133,24 @@ func WithUsage(f UsageFunc) CatalogOption {
 	return catalogOptionFunc(func(c *Catalog) { c.usage = f })
 }
 
-// NewCatalog returns a Catalog over s.
+// NewCatalog returns a Catalog over s. It does no I/O: the change feed of a Watcher store
+// is opened by the first Keychain, Provider or Subscribe.
 func NewCatalog(s Store, opts ...CatalogOption) *Catalog {
 	c := &Catalog{
 		store:     s,
-		now:       time.Now,
+		clk:       clock.Real{},
 		newID:     randomID,
 		factory:   StaticFactory,
 		log:       slog.New(slog.DiscardHandler),
-		providers: make(map[string]cachedProvider),
+		providers: map[string]*sharedProvider{},
+		healthMem: map[string]Health{},
+		snap:      map[string]recState{},
+		watchDone: make(chan struct{}),
 	}
+	c.key = make([]byte, 32)
+	rand.Read(c.key)
+	c.events = newFanout(0, Event{Op: EventResync}, func(e Event) bool { return e.Op == EventResync })
+	c.watchCtx, c.watchStop = context.WithCancel(context.Background())
 	for _, o := range opts {
 		if o != nil {
 			o.applyCatalog(c)
@@ -107,17 +165,21 @@ func randomID() string {
 	return "reg-" + hex.EncodeToString(b[:])
 }
 
-func (c *Catalog) stamp() time.Time { return c.now().UTC() }
+func (c *Catalog) stamp() time.Time { return c.clk.Now().UTC() }
 
 // Add validates r and saves it as a new record: a fresh ID (unless r has one), Version 1,
 // Created and Updated now. The first registry, or one added with Default set, becomes the
-// only default. It returns the saved record, redacted.
+// only default. A redacted view is refused (ErrRedacted). It returns the saved record,
+// redacted.
 func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
 	if r.IsRedacted() {
 		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: fmt.Errorf("%w (give the real credential values)", ErrRedacted)}
 	}
-	r = r.Clone()
-	if err := r.Validate(); err != nil {
+	r, err := merge(Registry{}, r, mergeConfig{})
+	if err != nil {
+		return Registry{}, err
+	}
+	if err := c.validate(r); err != nil {
 		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: err}
 	}
 	c.mu.Lock()
@@ -138,7 +200,7 @@ func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
 	if err := c.store.Put(ctx, r); err != nil {
 		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: err}
 	}
-	c.changed()
+	c.wrote(nil, &r)
 	if r.Default {
 		if err := c.clearDefaults(ctx, all, r.ID); err != nil {
 			return r.Redacted(), &Error{Op: "add", Registry: r.Name, Err: err}
@@ -153,26 +215,33 @@ func (c *Catalog) clearDefaults(ctx context.Context, all []Registry, keep string
 		if o.ID == keep || !o.Default {
 			continue
 		}
+		before := o.Clone()
 		o.Default = false
 		o.Version++
 		o.Updated = c.stamp()
 		if err := c.store.Put(ctx, o); err != nil {
 			return fmt.Errorf("clear default on %s: %w", o.Name, err)
 		}
-		c.changed()
+		c.wrote(&before, &o)
 	}
 	return nil
 }
 
-// Update saves a changed record: rotation of credentials, a new name or server, a TLS
-// change. r.Version must be the version the caller read; otherwise it fails with
-// ErrConflict (someone else changed the record: reload and retry). Secret fields sent as
-// "", as Redacted or left out keep their stored value, so a form can send back the
-// redacted view with only the changed fields filled in. Changing the kind needs every
-// field of the new kind. ID, Owner and Created cannot change. Setting Default makes it the
-// only default; clearing it leaves no default. It returns the saved record (Version+1),
-// redacted.
-func (c *Catalog) Update(ctx context.Context, r Registry) (Registry, error) {
+// Update saves an edit of a record: rotation of credentials, a new name or server, a TLS
+// change, a scope. r.Version must be the version the caller read; otherwise it fails with
+// ErrConflict (someone else changed the record: reload and retry). The edit is read by
+// Merge's rules: a blank secret field (or one sent back as Redacted in a redacted view)
+// keeps the stored secret, ClearFields clears secrets explicitly, a Default left false
+// keeps the stored flag unless UnsetDefault, and changing the kind needs every field of
+// the new kind. Setting Default makes it the only default. It returns the saved record
+// (Version+1), redacted.
+func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (Registry, error) {
+	var cfg mergeConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyMerge(&cfg)
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cur, err := c.store.Get(ctx, r.ID)
@@ -183,51 +252,19 @@ func (c *Catalog) Update(ctx context.Context, r Registry) (Registry, error) {
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: fmt.Errorf(
 			"the record is at version %d, the update was made from version %d (reload and retry): %w", cur.Version, r.Version, ErrConflict)}
 	}
-	next := r.Clone()
-	next.redacted = false // the merge below puts the stored secrets back
-	if next.Fields == nil {
-		next.Fields = map[string]string{}
+	next, err := merge(cur, r, cfg)
+	if err != nil {
+		return Registry{}, err
 	}
-	if next.Kind == cur.Kind {
-		for _, f := range cur.Kind.Fields() {
-			if !f.Secret {
-				continue
-			}
-			if v := next.Fields[f.Name]; v == "" || v == Redacted {
-				if old := cur.Fields[f.Name]; old != "" {
-					next.Fields[f.Name] = old
-				} else {
-					delete(next.Fields, f.Name)
-				}
-			}
-		}
-	} else {
-		for name, v := range next.Fields {
-			if v == Redacted {
-				return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: &FieldError{Field: name,
-					Reason: "is " + Redacted + " but the type changes from " + cur.Kind.Label() + " to " + next.Kind.Label(),
-					Hint:   "give every credential field of the new type"}}
-			}
-		}
-	}
-	for name, v := range next.Fields {
-		if v == "" {
-			delete(next.Fields, name)
-		}
-	}
-	if len(next.Fields) == 0 {
-		next.Fields = nil
-	}
-	if err := next.Validate(); err != nil {
+	if err := c.validate(next); err != nil {
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
 	}
-	next.Owner, next.Created = cur.Owner, cur.Created
 	next.Version = cur.Version + 1
 	next.Updated = c.stamp()
 	if err := c.store.Put(ctx, next); err != nil {
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
 	}
-	c.changed()
+	c.wrote(&cur, &next)
 	if next.Default && !cur.Default {
 		all, err := c.store.List(ctx)
 		if err == nil {
@@ -238,6 +275,11 @@ func (c *Catalog) Update(ctx context.Context, r Registry) (Registry, error) {
 		}
 	}
 	return next.Redacted(), nil
+}
+
+// validate checks a record before it is saved.
+func (c *Catalog) validate(r Registry) error {
+	return errors.Join(r.Validate(), validateExtras(r))
 }
 
 // SetDefault makes the registry with id the only default.
@@ -265,7 +307,7 @@ func (c *Catalog) SetDefault(ctx context.Context, id string) error {
 		if err := c.store.Put(ctx, t); err != nil {
 			return &Error{Op: "set default", Registry: t.Name, Err: err}
 		}
-		c.changed()
+		c.wrote(target, &t)
 	}
 	if err := c.clearDefaults(ctx, all, id); err != nil {
 		return &Error{Op: "set default", Registry: target.Name, Err: err}
@@ -297,6 +339,18 @@ func (c *Catalog) Get(ctx context.Context, id string) (Registry, error) {
 	return r.Redacted(), nil
 }
 
+// Reveal returns the full record with id, secrets included. It is the one read that
+// reveals, named so for the few that need one (an export, a migration to another store);
+// deployments get credentials through Provider, Keychain and ProviderFactory instead.
+// Never send its result to a browser or a log.
+func (c *Catalog) Reveal(ctx context.Context, id string) (Registry, error) {
+	r, err := c.store.Get(ctx, id)
+	if err != nil {
+		return Registry{}, &Error{Op: "reveal", Registry: id, Err: err}
+	}
+	return r, nil
+}
+
 // List returns every record, redacted, sorted by name and then ID.
 func (c *Catalog) List(ctx context.Context) ([]Registry, error) {
 	all, err := c.store.List(ctx)
@@ -306,13 +360,17 @@ func (c *Catalog) List(ctx context.Context) ([]Registry, error) {
 	for i := range all {
 		all[i] = all[i].Redacted()
 	}
+	sortByName(all)
+	return all, nil
+}
+
+func sortByName(all []Registry) {
 	sort.SliceStable(all, func(i, j int) bool {
 		if all[i].Name != all[j].Name {
 			return all[i].Name < all[j].Name
 		}
 		return all[i].ID < all[j].ID
 	})
-	return all, nil
 }
 
 // Delete removes the registry with id on behalf of actor. Only the record's Owner may
@@ -344,49 +402,172 @@ func (c *Catalog) Delete(ctx context.Context, id, actor string) error {
 	if err := c.store.Delete(ctx, id, cur.Version); err != nil {
 		return &Error{Op: "delete", Registry: cur.Name, Err: err}
 	}
-	c.changed()
+	c.hmu.Lock()
+	delete(c.healthMem, id)
+	c.hmu.Unlock()
+	c.wrote(&cur, nil)
 	return nil
 }
 
-// Keychain returns a Keychain over the full records. It is built on first use and rebuilt
-// only after a write through this Catalog (or Invalidate); providers of records whose
-// version did not change are kept across rebuilds, so their cached tokens survive.
+// Keychain returns a Keychain over every record, with the Catalog's one provider of each.
+// It is built on first use and rebuilt only after a change (through this Catalog, or seen
+// on the store's change feed) or Invalidate; a Keychain is a snapshot, so ask the Catalog
+// for it again rather than keeping it.
 func (c *Catalog) Keychain(ctx context.Context) (*Keychain, error) {
+	return c.keychain(ctx, nil)
+}
+
+func (c *Catalog) keychain(ctx context.Context, keep func(Registry) bool) (*Keychain, error) {
+	c.startWatch()
 	c.kcMu.Lock()
 	defer c.kcMu.Unlock()
 	g := c.gen.Load()
-	if c.kcBuilt && c.kcGen == g {
+	if keep == nil && c.kcBuilt && c.kcGen == g {
 		return c.kc, nil
 	}
 	all, err := c.store.List(ctx)
 	if err != nil {
 		return nil, &Error{Op: "keychain", Err: err}
 	}
-	next := make(map[string]cachedProvider, len(all))
-	factory := func(r Registry) (Provider, error) {
-		if cp, ok := c.providers[r.ID]; ok && cp.version == r.Version {
-			next[r.ID] = cp
-			return cp.p, nil
+	if keep != nil {
+		kept := all[:0]
+		for _, r := range all {
+			if keep(r) {
+				kept = append(kept, r)
+			}
 		}
-		p, err := c.factory(r)
-		if err == nil && p != nil {
-			next[r.ID] = cachedProvider{version: r.Version, p: p}
-		}
-		return p, err
+		all = kept
+	} else {
+		c.forgetOthers(all)
 	}
+	factory := func(r Registry) (Provider, error) { return c.providerFor(r, g) }
 	kc, err := NewKeychain(all, WithProviderFactory(factory), WithLogger(c.log))
 	if err != nil {
 		return nil, err
 	}
-	c.kc, c.kcGen, c.kcBuilt, c.providers = kc, g, true, next
+	if keep == nil {
+		c.kc, c.kcGen, c.kcBuilt = kc, g, true
+	}
 	return kc, nil
 }
 
-// Invalidate makes the next Keychain call rebuild it, for a Store changed behind the
-// Catalog's back (another process, a migration).
+// Provider returns the one provider of the registry id: built by the Catalog's factory
+// (providers.Factory wraps token kinds in the refreshing cache) once per record version,
+// and shared by every consumer in the process, so one token serves them all. A change to
+// the record (through any Catalog on a Watcher store) makes the next call return the new
+// version's provider.
+func (c *Catalog) Provider(ctx context.Context, id string) (Provider, error) {
+	c.startWatch()
+	g := c.gen.Load()
+	c.pmu.Lock()
+	if sp, ok := c.providers[id]; ok && sp.gen == g {
+		c.pmu.Unlock()
+		return sp.p, nil
+	}
+	c.pmu.Unlock()
+	r, err := c.store.Get(ctx, id)
+	if err != nil {
+		return nil, &Error{Op: "provider", Registry: id, Err: err}
+	}
+	return c.providerFor(r, g)
+}
+
+// ProviderFactory returns a ProviderFactory for adapters that take one (the kube Syncer,
+// dockerconfig, swarm, compose): a record with an ID gets the Catalog's one provider of
+// that registry (its newest version), so the record handed to the adapter may be the
+// redacted view the Catalog lists. A record without an ID (not saved) gets a provider of
+// its own from the Catalog's factory.
+func (c *Catalog) ProviderFactory() ProviderFactory {
+	return func(r Registry) (Provider, error) {
+		if r.ID == "" {
+			if r.IsRedacted() {
+				return nil, &Error{Op: "provider", Registry: r.Name, Err: ErrRedacted}
+			}
+			return c.factory(r)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return c.Provider(ctx, r.ID)
+	}
+}
+
+// providerFor returns the shared provider of r (its version), making it when needed.
+func (c *Catalog) providerFor(r Registry, g uint64) (Provider, error) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if sp, ok := c.providers[r.ID]; ok && sp.version >= r.Version {
+		if g > sp.gen && sp.version == r.Version {
+			sp.gen = g
+		}
+		return sp.p, nil
+	}
+	if r.IsRedacted() {
+		return nil, &Error{Op: "provider", Registry: r.Name, Err: ErrRedacted}
+	}
+	p, err := c.factory(r)
+	if err != nil {
+		return nil, err
+	}
+	op := &observedProvider{p: p, c: c, id: r.ID, name: r.Name}
+	c.providers[r.ID] = &sharedProvider{version: r.Version, gen: g, p: op}
+	return op, nil
+}
+
+// forgetOthers drops the providers of records that are gone.
+func (c *Catalog) forgetOthers(all []Registry) {
+	ids := make(map[string]bool, len(all))
+	for _, r := range all {
+		ids[r.ID] = true
+	}
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	for id := range c.providers {
+		if !ids[id] {
+			delete(c.providers, id)
+		}
+	}
+}
+
+// drop forgets the provider of id unless it is of version keep.
+func (c *Catalog) drop(id string, keep int64) {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if sp, ok := c.providers[id]; ok && (keep == 0 || sp.version != keep) {
+		delete(c.providers, id)
+	}
+}
+
+// Invalidate makes the next Keychain and Provider calls check the store again, for a
+// Store without a change feed changed behind the Catalog's back (another process, a
+// migration). Providers of records whose version did not change are kept.
 func (c *Catalog) Invalidate() { c.gen.Add(1) }
 
-func (c *Catalog) changed() { c.gen.Add(1) }
+// wrote is called after every write through this Catalog (before and after are nil for a
+// create and a delete). The caller holds c.mu.
+func (c *Catalog) wrote(before, after *Registry) {
+	switch {
+	case after == nil:
+		c.drop(before.ID, 0)
+	default:
+		c.drop(after.ID, after.Version)
+	}
+	c.gen.Add(1)
+	if _, ok := c.store.(Watcher); ok {
+		return // the feed reports it, in commit order with everyone else's changes
+	}
+	c.evMu.Lock()
+	defer c.evMu.Unlock()
+	var prev, next *recState
+	if before != nil {
+		s := c.state(*before)
+		prev = &s
+	}
+	if after != nil {
+		s := c.state(*after)
+		next = &s
+	}
+	c.events.publish(classify(prev, next)...)
+}
 
 // InUseError is Delete's refusal while something references the registry.
 // errors.Is(err, ErrInUse) holds.
@@ -424,12 +605,70 @@ func (c *Catalog) Format(f fmt.State, _ rune) { io.WriteString(f, c.String()) }
 func (c *Catalog) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // Test runs the connection test (see Test) on the saved record id with its real
-// credentials, through the Catalog's provider factory unless opts name another. The
-// record never leaves the Catalog unredacted; the Report holds no secret.
+// credentials, through the Catalog's one provider of the record unless opts name another,
+// and records the outcome in the record's Health. The record never leaves the Catalog
+// unredacted; the Report holds no secret.
 func (c *Catalog) Test(ctx context.Context, id string, opts ...TestOption) (*Report, error) {
 	r, err := c.store.Get(ctx, id)
 	if err != nil {
 		return nil, &Error{Op: "test", Registry: id, Err: err}
 	}
-	return Test(ctx, r, append([]TestOption{WithTestFactory(c.factory)}, opts...)...), nil
+	base := []TestOption{WithTestFactory(c.factory)}
+	if p, err := c.providerFor(r, c.gen.Load()); err == nil {
+		base = append(base, WithProvider(p))
+	}
+	rep := Test(ctx, r, append(base, opts...)...)
+	c.recordHealth(ctx, id, func(h *Health) { h.Test = testHealth(rep, r.Version, c.stamp()) })
+	return rep, nil
+}
+
+// DraftOption configures TestDraft: a MergeOption (ClearFields, UnsetDefault) reads the
+// draft as Update would; WithTestOptions passes options to the test.
+type DraftOption interface {
+	applyDraft(*draftConfig)
+}
+
+type draftConfig struct {
+	merge mergeConfig
+	test  []TestOption
+}
+
+type draftOption func(*draftConfig)
+
+func (o draftOption) applyDraft(c *draftConfig) { o(c) }
+
+// WithTestOptions passes options to the connection test of TestDraft.
+func WithTestOptions(opts ...TestOption) DraftOption {
+	return draftOption(func(c *draftConfig) { c.test = append(c.test, opts...) })
+}
+
+// TestDraft tests a form before it is saved, by the same rules Update saves it with
+// (Merge): a draft edit of a saved record (draft.ID names it) whose secret fields were
+// left blank is tested with the stored secrets; a new record (no ID, or an ID not saved)
+// is tested as it is and must carry real values (ErrRedacted for a redacted view). The
+// draft's provider is its own (its credentials may differ from the saved ones); nothing is
+// saved and no health is recorded. The Report says what is wrong, field problems
+// included (its fields step).
+func (c *Catalog) TestDraft(ctx context.Context, draft Registry, opts ...DraftOption) (*Report, error) {
+	var cfg draftConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyDraft(&cfg)
+		}
+	}
+	var stored Registry
+	if draft.ID != "" {
+		cur, err := c.store.Get(ctx, draft.ID)
+		switch {
+		case err == nil:
+			stored = cur
+		case !errors.Is(err, ErrNotFound):
+			return nil, &Error{Op: "test draft", Registry: draft.Name, Err: err}
+		}
+	}
+	r, err := merge(stored, draft, cfg.merge)
+	if err != nil {
+		return nil, err
+	}
+	return Test(ctx, r, append([]TestOption{WithTestFactory(c.factory)}, cfg.test...)...), nil
 }

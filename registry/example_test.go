@@ -104,7 +104,7 @@ func ExampleCatalog() {
 	inUse := map[string][]string{}
 	n := 0
 	cat := registry.NewCatalog(registry.NewMemoryStore(),
-		registry.WithClock(func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }),
+		registry.WithNow(func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }),
 		registry.WithIDs(func() string { n++; return fmt.Sprintf("reg-%d", n) }),
 		registry.WithUsage(func(ctx context.Context, r registry.Registry) ([]string, error) { return inUse[r.ID], nil }),
 	)

@@ -16,33 +16,57 @@ const DefaultFeedBacklog = 1024
 // Publish while they hold the lock that orders their commits. The zero value is not
 // usable; call NewFeed. Safe for concurrent use.
 type Feed struct {
-	backlog int
-
-	mu     sync.Mutex
-	subs   map[*feedSub]struct{}
-	closed bool
-	done   chan struct{}
-}
-
-type feedSub struct {
-	ch   chan Change
-	wake chan struct{}
-	q    []Change // guarded by Feed.mu
+	f *fanout[Change]
 }
 
 // NewFeed returns a Feed that queues up to backlog changes per watcher (DefaultFeedBacklog
 // when backlog < 1).
 func NewFeed(backlog int) *Feed {
-	if backlog < 1 {
-		backlog = DefaultFeedBacklog
-	}
-	return &Feed{backlog: backlog, subs: map[*feedSub]struct{}{}, done: make(chan struct{})}
+	return &Feed{newFanout(backlog, Change{Op: ChangeResync}, func(c Change) bool { return c.Op == ChangeResync })}
 }
 
 // Subscribe starts a subscription that ends when ctx is done or the Feed is closed; then
 // the channel is closed.
-func (f *Feed) Subscribe(ctx context.Context) <-chan Change {
-	s := &feedSub{ch: make(chan Change), wake: make(chan struct{}, 1)}
+func (f *Feed) Subscribe(ctx context.Context) <-chan Change { return f.f.subscribe(ctx) }
+
+// Watchers is the number of live subscriptions.
+func (f *Feed) Watchers() int { return f.f.watchers() }
+
+// Publish queues changes for every subscription. It never blocks.
+func (f *Feed) Publish(changes ...Change) { f.f.publish(changes...) }
+
+// Close ends every subscription; later ones end at once.
+func (f *Feed) Close() { f.f.close() }
+
+// fanout is the queue behind Feed and the Catalog's events: a goroutine per subscription
+// forwards its queue; a queue longer than backlog is replaced by the resync value.
+type fanout[T any] struct {
+	backlog  int
+	resync   T
+	isResync func(T) bool
+
+	mu     sync.Mutex
+	subs   map[*fanoutSub[T]]struct{}
+	closed bool
+	done   chan struct{}
+}
+
+type fanoutSub[T any] struct {
+	ch   chan T
+	wake chan struct{}
+	q    []T // guarded by fanout.mu
+}
+
+func newFanout[T any](backlog int, resync T, isResync func(T) bool) *fanout[T] {
+	if backlog < 1 {
+		backlog = DefaultFeedBacklog
+	}
+	return &fanout[T]{backlog: backlog, resync: resync, isResync: isResync,
+		subs: map[*fanoutSub[T]]struct{}{}, done: make(chan struct{})}
+}
+
+func (f *fanout[T]) subscribe(ctx context.Context) <-chan T {
+	s := &fanoutSub[T]{ch: make(chan T), wake: make(chan struct{}, 1)}
 	f.mu.Lock()
 	if f.closed || ctx.Err() != nil {
 		f.mu.Unlock()
@@ -55,20 +79,20 @@ func (f *Feed) Subscribe(ctx context.Context) <-chan Change {
 	return s.ch
 }
 
-// Watchers is the number of live subscriptions.
-func (f *Feed) Watchers() int {
+func (f *fanout[T]) watchers() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.subs)
 }
 
-func (f *Feed) run(ctx context.Context, s *feedSub) {
+func (f *fanout[T]) run(ctx context.Context, s *fanoutSub[T]) {
 	defer close(s.ch)
 	defer func() {
 		f.mu.Lock()
 		delete(f.subs, s)
 		f.mu.Unlock()
 	}()
+	var zero T
 	for {
 		f.mu.Lock()
 		if len(s.q) == 0 {
@@ -83,7 +107,7 @@ func (f *Feed) run(ctx context.Context, s *feedSub) {
 			}
 		}
 		c := s.q[0]
-		s.q[0] = Change{}
+		s.q[0] = zero
 		s.q = s.q[1:]
 		f.mu.Unlock()
 		select {
@@ -96,21 +120,20 @@ func (f *Feed) run(ctx context.Context, s *feedSub) {
 	}
 }
 
-// Publish queues changes for every subscription. It never blocks.
-func (f *Feed) Publish(changes ...Change) {
-	if len(changes) == 0 {
+func (f *fanout[T]) publish(items ...T) {
+	if len(items) == 0 {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for s := range f.subs {
-		for _, c := range changes {
+		for _, c := range items {
 			if len(s.q) >= f.backlog {
 				// Fallen behind: what is queued is superseded by a resync.
 				clear(s.q)
-				s.q = append(s.q[:0], Change{Op: ChangeResync})
+				s.q = append(s.q[:0], f.resync)
 			}
-			if c.Op == ChangeResync && len(s.q) > 0 && s.q[len(s.q)-1].Op == ChangeResync {
+			if f.isResync(c) && len(s.q) > 0 && f.isResync(s.q[len(s.q)-1]) {
 				continue
 			}
 			s.q = append(s.q, c)
@@ -122,8 +145,7 @@ func (f *Feed) Publish(changes ...Change) {
 	}
 }
 
-// Close ends every subscription; later ones end at once.
-func (f *Feed) Close() {
+func (f *fanout[T]) close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.closed {

@@ -1,0 +1,161 @@
+package registry
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// MergeOption says what an edit means beyond its values: a secret to clear, a default to
+// unset. Catalog.Update and Catalog.TestDraft take them too, so a draft is tested exactly
+// as it would be saved.
+type MergeOption interface {
+	DraftOption
+	applyMerge(*mergeConfig)
+}
+
+type mergeConfig struct {
+	clear        []string
+	unsetDefault bool
+}
+
+type mergeOption func(*mergeConfig)
+
+func (o mergeOption) applyMerge(c *mergeConfig) { o(c) }
+func (o mergeOption) applyDraft(c *draftConfig) { o(&c.merge) }
+
+// ClearFields clears the named credential fields explicitly. A blank secret field keeps
+// the stored secret (a settings form never shows it), so clearing one needs saying: when
+// an ECR registry switches from access keys to the node's role, the edit sends
+// ClearFields("accessKeyId", "secretAccessKey", "sessionToken") and the record keeps its
+// ID and every Secret name derived from it.
+func ClearFields(names ...string) MergeOption {
+	return mergeOption(func(c *mergeConfig) { c.clear = append(c.clear, names...) })
+}
+
+// UnsetDefault makes the edited record stop being the default. Without it, an edit whose
+// Default is false keeps the stored flag: a form without the default switch never clears
+// the default by omission.
+func UnsetDefault() MergeOption {
+	return mergeOption(func(c *mergeConfig) { c.unsetDefault = true })
+}
+
+// Merge applies edit, as a settings form sends it, to the stored record, and returns the
+// record to save (or to test, for a draft). It is the one implementation of the editing
+// rules; Catalog.Update and Catalog.TestDraft use it.
+//
+//   - A new record (stored has no ID) is edit itself; it must carry real values, not a
+//     redacted view (ErrRedacted).
+//   - ID, Owner, Created and Version are the stored ones.
+//   - With the same kind, a secret field left blank keeps its stored value, and so does one
+//     that reads Redacted in a redacted view (IsRedacted: the form sent back what it was
+//     shown). In a record that is not a redacted view, "REDACTED" is a real password.
+//     ClearFields clears fields explicitly. Other fields take the edit's value; blank
+//     removes them.
+//   - Changing the kind keeps no credential: the edit gives every field of the new kind
+//     (a secret sent back as Redacted is an error naming the field).
+//   - Default set makes the record the default; unset keeps the stored flag unless
+//     UnsetDefault says otherwise.
+//   - Everything else (name, server, TLS, mirror, scope, credential expiry) is the edit's.
+//
+// Merge does not validate the result; the caller does (Registry.Validate).
+func Merge(stored, edit Registry, opts ...MergeOption) (Registry, error) {
+	var cfg mergeConfig
+	for _, o := range opts {
+		if o != nil {
+			o.applyMerge(&cfg)
+		}
+	}
+	return merge(stored, edit, cfg)
+}
+
+func merge(stored, edit Registry, cfg mergeConfig) (Registry, error) {
+	name := edit.Name
+	if stored.ID != "" {
+		name = stored.Name
+	}
+	fail := func(err error) (Registry, error) { return Registry{}, &Error{Op: "edit", Registry: name, Err: err} }
+	clear := map[string]bool{}
+	for _, f := range cfg.clear {
+		if _, ok := edit.Kind.Field(f); !ok && edit.Kind.Valid() {
+			return fail(&FieldError{Field: f, Reason: "cannot be cleared: it is not a field of " + edit.Kind.Label(),
+				Hint: "known fields: " + strings.Join(edit.Kind.fieldNames(), ", ")})
+		}
+		clear[f] = true
+	}
+	next := edit.Clone()
+	next.redacted = false
+	if next.Fields == nil {
+		next.Fields = map[string]string{}
+	}
+	switch {
+	case stored.ID == "":
+		if edit.IsRedacted() {
+			return fail(fmt.Errorf("%w (a new record needs the real credential values)", ErrRedacted))
+		}
+		next.Version = 0
+	case edit.Kind == stored.Kind:
+		for _, f := range stored.Kind.Fields() {
+			if !f.Secret || clear[f.Name] {
+				continue
+			}
+			if v := next.Fields[f.Name]; v == "" || edit.IsRedacted() && v == Redacted {
+				if old := stored.Fields[f.Name]; old != "" {
+					next.Fields[f.Name] = old
+				} else {
+					delete(next.Fields, f.Name)
+				}
+			}
+		}
+	default:
+		if edit.IsRedacted() {
+			names := make([]string, 0, len(next.Fields))
+			for n, v := range next.Fields {
+				if v == Redacted && next.IsSecretField(n) {
+					names = append(names, n)
+				}
+			}
+			if len(names) > 0 {
+				sort.Strings(names)
+				return fail(&FieldError{Field: names[0],
+					Reason: "is " + Redacted + " but the type changes from " + stored.Kind.Label() + " to " + next.Kind.Label(),
+					Hint:   "give every credential field of the new type"})
+			}
+		}
+	}
+	for f := range clear {
+		delete(next.Fields, f)
+	}
+	for n, v := range next.Fields {
+		if v == "" {
+			delete(next.Fields, n)
+		}
+	}
+	if len(next.Fields) == 0 {
+		next.Fields = nil
+	}
+	if stored.ID != "" {
+		next.ID, next.Owner, next.Created, next.Version = stored.ID, stored.Owner, stored.Created, stored.Version
+		next.Updated = stored.Updated
+		if !edit.Default && !cfg.unsetDefault {
+			next.Default = stored.Default
+		}
+	}
+	if cfg.unsetDefault && !edit.Default {
+		next.Default = false
+	}
+	return next, nil
+}
+
+// secretNames returns the names of r's secret fields that hold a value, sorted.
+func secretNames(r Registry) []string {
+	var out []string
+	for n, v := range r.Fields {
+		if v != "" && r.IsSecretField(n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
