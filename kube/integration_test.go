@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
@@ -425,15 +426,15 @@ func TestTokenRegistrySteadyStateAndRefresh(t *testing.T) {
 	if _, err := k.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "puller"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: time.Now()}
+	clock := clock.NewFake(time.Now())
 	client, wc := countingClient(t, k)
-	factory := providers.Factory(providers.WithKubeClient(k.Client), providers.WithClock(clock.Now))
+	factory := providers.Factory(providers.WithKubeClient(k.Client), providers.WithClock(clock))
 	reg := registry.Registry{ID: "payload", Name: "payload", Kind: registry.KindKubernetes, Server: "payload-registry.example.com",
 		Fields: map[string]string{"serviceAccount": ns + "/puller", "audience": testenv.KubeIssuer, "expirationSeconds": "3600"}}
-	s := kube.NewSyncer(client, kube.WithProviderFactory(factory), kube.WithClock(clock.Now))
+	s := kube.NewSyncer(client, kube.WithProviderFactory(factory), kube.WithClock(clock))
 	r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
 		return []registry.Registry{reg}, []string{ns}, nil
-	}, kube.WithRefresherClock(clock.Now, nil), kube.WithJitter(func() float64 { return 0.5 }), kube.WithResync(24*time.Hour))
+	}, kube.WithRefresherClock(clock), kube.WithJitter(func() float64 { return 0.5 }), kube.WithResync(24*time.Hour))
 
 	res, wait, err := r.Step(ctx)
 	if err != nil || res.Count(kube.Created) != 1 {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/registry"
 )
@@ -110,11 +111,11 @@ func WithDockerConfigOptions(opts ...dockerconfig.Option) Option {
 	return func(o *options) { o.configOpts = append(o.configOpts, opts...) }
 }
 
-// WithClock sets the clock (default time.Now).
-func WithClock(now func() time.Time) Option {
+// WithClock sets the clock (default clock.Real{}).
+func WithClock(c clock.Clock) Option {
 	return func(o *options) {
-		if now != nil {
-			o.now = now
+		if c != nil {
+			o.now = c.Now
 		}
 	}
 }

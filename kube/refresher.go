@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -30,8 +31,7 @@ const (
 type Refresher struct {
 	syncer     *Syncer
 	source     func(ctx context.Context) ([]registry.Registry, []string, error)
-	now        func() time.Time
-	sleep      func(ctx context.Context, d time.Duration) error
+	clock      clock.Clock
 	resync     time.Duration
 	minBackoff time.Duration
 	maxBackoff time.Duration
@@ -62,14 +62,12 @@ func WithBackoff(min, max time.Duration) RefresherOption {
 	}
 }
 
-// WithRefresherClock sets the clock and the sleep function, for tests.
-func WithRefresherClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) RefresherOption {
+// WithRefresherClock sets the clock the Refresher reads and waits on (default
+// clock.Real{}); tests pass a clock.Fake and move it. (WithClock sets the Syncer's.)
+func WithRefresherClock(c clock.Clock) RefresherOption {
 	return func(r *Refresher) {
-		if now != nil {
-			r.now = now
-		}
-		if sleep != nil {
-			r.sleep = sleep
+		if c != nil {
+			r.clock = c
 		}
 	}
 }
@@ -92,7 +90,7 @@ func OnPass(f func(*Result, error)) RefresherOption { return func(r *Refresher) 
 // target namespaces, read anew before every pass (from a Catalog, a file, a database).
 func NewRefresher(s *Syncer, source func(ctx context.Context) ([]registry.Registry, []string, error), opts ...RefresherOption) *Refresher {
 	r := &Refresher{
-		syncer: s, source: source, now: time.Now, sleep: sleepCtx,
+		syncer: s, source: source, clock: clock.Real{},
 		resync: DefaultResync, minBackoff: DefaultMinBackoff, maxBackoff: DefaultMaxBackoff,
 		jitter: rand.Float64,
 	}
@@ -109,7 +107,7 @@ func (r *Refresher) Run(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.sleep(ctx, wait); err != nil {
+		if err := clock.Sleep(ctx, r.clock, wait); err != nil {
 			return err
 		}
 	}
@@ -118,7 +116,7 @@ func (r *Refresher) Run(ctx context.Context) error {
 // Step runs one pass and returns its result, how long to wait before the next one, and its
 // error (the pass's, or the joined failures of its result).
 func (r *Refresher) Step(ctx context.Context) (*Result, time.Duration, error) {
-	now := r.now()
+	now := r.clock.Now()
 	r.syncer.invalidateDue(now)
 	regs, namespaces, err := r.source(ctx)
 	var res *Result
@@ -131,7 +129,7 @@ func (r *Refresher) Step(ctx context.Context) (*Result, time.Duration, error) {
 	if r.onPass != nil {
 		r.onPass(res, err)
 	}
-	now = r.now()
+	now = r.clock.Now()
 	var wait time.Duration
 	if err != nil {
 		r.failures++
@@ -158,15 +156,4 @@ func (r *Refresher) Step(ctx context.Context) (*Result, time.Duration, error) {
 		wait = minWait
 	}
 	return res, wait, err
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -12,26 +12,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
 
-// fakeClock is a manual clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // tokenSource is a caching provider of one-hour tokens that can be made to fail.
 type tokenSource struct {
-	clock   *fakeClock
+	clock   clock.Clock
 	mu      sync.Mutex
 	cur     registry.Credentials
 	n       int
@@ -60,15 +48,15 @@ var _ registry.Invalidator = (*tokenSource)(nil)
 
 func TestRefresher(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	src := &tokenSource{clock: clock}
 	client := fake.NewSimpleClientset()
 	reg := registry.Registry{ID: "tok", Name: "tok", Kind: registry.KindKubernetes, Server: "payload.example.com"}
-	s := kube.NewSyncer(client, kube.WithClock(clock.Now),
+	s := kube.NewSyncer(client, kube.WithClock(clock),
 		kube.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil }))
 	r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
 		return []registry.Registry{reg}, []string{"ns"}, nil
-	}, kube.WithRefresherClock(clock.Now, nil), kube.WithJitter(func() float64 { return 0.5 }), kube.WithBackoff(time.Second, time.Minute), kube.WithResync(24*time.Hour))
+	}, kube.WithRefresherClock(clock), kube.WithJitter(func() float64 { return 0.5 }), kube.WithBackoff(time.Second, time.Minute), kube.WithResync(24*time.Hour))
 
 	secret := func() *corev1.Secret {
 		s, err := client.CoreV1().Secrets("ns").Get(ctx, "registry-secret-tok", metav1.GetOptions{})
@@ -162,17 +150,46 @@ func TestRefresherJitterAndResync(t *testing.T) {
 	}
 }
 
-func TestRefresherRunStopsWithContext(t *testing.T) {
+// Run waits on the Refresher's clock between passes: nothing runs until the clock reaches
+// the wait Step returned, and Run returns ctx's error once ctx is done.
+func TestRefresherRunWaitsOnItsClock(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	passes := 0
+	defer cancel()
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	passes := make(chan time.Time, 10)
 	r := kube.NewRefresher(kube.NewSyncer(fake.NewSimpleClientset()), func(context.Context) ([]registry.Registry, []string, error) {
-		passes++
-		if passes == 3 {
-			cancel()
-		}
+		passes <- clk.Now()
 		return nil, []string{"ns"}, nil
-	}, kube.WithRefresherClock(nil, func(ctx context.Context, d time.Duration) error { return ctx.Err() }))
-	if err := r.Run(ctx); !errors.Is(err, context.Canceled) || passes != 3 {
-		t.Fatalf("Run: %v after %d passes", err, passes)
+	}, kube.WithRefresherClock(clk), kube.WithJitter(func() float64 { return 0.5 }), kube.WithResync(10*time.Minute))
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+
+	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
+	defer wcancel()
+	start := <-passes
+	for i := 1; i <= 3; i++ {
+		if err := clk.BlockUntil(wctx, 1); err != nil {
+			t.Fatalf("pass %d: Run is not waiting on its clock: %v", i, err)
+		}
+		clk.Advance(10*time.Minute - time.Second)
+		select {
+		case at := <-passes:
+			t.Fatalf("pass %d ran at +%v, before the resync of 10m", i, at.Sub(start))
+		case <-time.After(20 * time.Millisecond):
+		}
+		clk.Advance(time.Second)
+		if at := <-passes; at.Sub(start) != time.Duration(i)*10*time.Minute {
+			t.Fatalf("pass %d ran at +%v, want +%v", i, at.Sub(start), time.Duration(i)*10*time.Minute)
+		}
+	}
+	if err := clk.BlockUntil(wctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+	if clk.Waiters() != 0 {
+		t.Fatalf("Run left %d timers armed", clk.Waiters())
 	}
 }
