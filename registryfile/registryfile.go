@@ -111,11 +111,11 @@ func (d *decoder) readError(err error) error {
 	var nr *boundedfile.NotRegularError
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		err = fmt.Errorf("registries file not found (%w): create it, pass -f FILE or set $%s", registry.ErrNotFound, EnvPath)
+		err = &wrapped{"registries file not found: create it, pass -f FILE or set $" + EnvPath, registry.ErrNotFound}
 	case errors.As(err, &nr):
-		err = fmt.Errorf("the registries file is %s, not a regular file (%w): give the path of a YAML file", boundedfile.Describe(nr.Mode), boundedfile.ErrNotRegular)
+		err = &wrapped{"the registries file is " + boundedfile.Describe(nr.Mode) + ", not a regular file: give the path of a YAML file", boundedfile.ErrNotRegular}
 	case errors.Is(err, boundedfile.ErrTooLarge):
-		err = fmt.Errorf("the registries file is too large (at most %s): %w", boundedfile.Size(MaxFileSize), boundedfile.ErrTooLarge)
+		err = &wrapped{"the registries file is too large (at most " + boundedfile.Size(MaxFileSize) + ")", boundedfile.ErrTooLarge}
 	default:
 		var pe *os.PathError
 		if errors.As(err, &pe) {
@@ -124,6 +124,15 @@ func (d *decoder) readError(err error) error {
 	}
 	return &Error{File: d.file, Err: err}
 }
+
+// wrapped is a message that matches a sentinel (errors.Is) without repeating its text.
+type wrapped struct {
+	msg string
+	err error
+}
+
+func (w *wrapped) Error() string { return w.msg }
+func (w *wrapped) Unwrap() error { return w.err }
 
 // decode parses data and converts every entry, collecting every problem.
 func (d *decoder) decode(data []byte) ([]registry.Registry, error) {
