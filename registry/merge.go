@@ -55,8 +55,8 @@ func UnsetDefault() MergeOption {
 //     removes them.
 //   - Changing the kind keeps no credential: the edit gives every field of the new kind
 //     (a secret sent back as Redacted is an error naming the field).
-//   - Default set makes the record the default; unset keeps the stored flag unless
-//     UnsetDefault says otherwise.
+//   - Default set makes the record the default; unset keeps the stored flag. UnsetDefault
+//     clears it, whatever the edit says.
 //   - Everything else (name, server, TLS, mirror, scope, credential expiry) is the edit's.
 //
 // Merge does not validate the result; the caller does (Registry.Validate).
@@ -138,11 +138,9 @@ func merge(stored, edit Registry, cfg mergeConfig) (Registry, error) {
 	if stored.ID != "" {
 		next.ID, next.Owner, next.Created, next.Version = stored.ID, stored.Owner, stored.Created, stored.Version
 		next.Updated = stored.Updated
-		if !edit.Default && !cfg.unsetDefault {
-			next.Default = stored.Default
-		}
+		next.Default = edit.Default || stored.Default
 	}
-	if cfg.unsetDefault && !edit.Default {
+	if cfg.unsetDefault {
 		next.Default = false
 	}
 	return next, nil
