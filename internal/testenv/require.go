@@ -3,13 +3,23 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
 // Strict reports whether a missing component fails the test instead of skipping it: in CI
-// (CI=true) or when REGCRED_REQUIRE_INTEGRATION=1.
-func Strict() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("REGCRED_REQUIRE_INTEGRATION") == "1"
+// or when REGCRED_REQUIRE_INTEGRATION is set. Either variable counts when it is set to
+// anything but "", "false" or "0" (any case, blanks ignored): CI runners set CI=true, CI=1
+// or CI=yes, and a value that is not plainly "off" must not quietly skip the real tests.
+func Strict() bool { return on(os.Getenv("CI")) || on(os.Getenv("REGCRED_REQUIRE_INTEGRATION")) }
+
+// on reports whether an environment flag is set to something other than off.
+func on(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0":
+		return false
+	}
+	return true
 }
 
 // Unavailable skips the test loudly, or fails it under Strict, saying which component is
