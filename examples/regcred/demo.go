@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -87,13 +89,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	pulled, err := remote.Image(ref, remote.WithAuthFromKeychain(kc), remote.WithTransport(tr), remote.WithContext(ctx))
+	digest, err := pullWithKeychain(ctx, kc, ref)
 	if err != nil {
 		return fmt.Errorf("pull through the keychain: %w", err)
-	}
-	digest, err := pulled.Digest()
-	if err != nil {
-		return err
 	}
 	fmt.Fprintf(out, "pulled %s\ndigest %s\n", ref, digest)
 
@@ -114,4 +112,35 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(out, "\ndemo finished: saved, tested, pulled, diagnosed, exported")
 	return nil
+}
+
+// pullWithKeychain pulls ref the way a platform should: the credentials from the keychain
+// and the transport of the registry that matches (Keychain.Transport), which keeps them on
+// TLS (no plain-http fallback unless the record is in the insecure mode) and on their own
+// host, and bounds what the registry sends. It reads every layer, as a pull does.
+func pullWithKeychain(ctx context.Context, kc *registry.Keychain, ref name.Reference) (v1.Hash, error) {
+	tr, err := kc.Transport(ref.String())
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	img, err := remote.Image(ref, remote.WithAuthFromKeychain(kc), remote.WithTransport(tr), remote.WithContext(ctx))
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	layers, err := img.Layers()
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	for _, l := range layers {
+		rc, err := l.Compressed()
+		if err != nil {
+			return v1.Hash{}, err
+		}
+		_, err = io.Copy(io.Discard, rc)
+		rc.Close()
+		if err != nil {
+			return v1.Hash{}, err
+		}
+	}
+	return img.Digest()
 }
