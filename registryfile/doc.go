@@ -24,8 +24,9 @@
 //     value at most MaxValueFileSize (1 MiB); both must be regular files (a symlink to one
 //     is fine). A named pipe, a device (/dev/zero), a directory or a socket is refused at
 //     once, without blocking or reading it (package internal/boundedfile).
-//   - The YAML is read as nodes (go.yaml.in/yaml/v3), not through JSON, so nothing is
-//     lost: a key given twice is refused at every level (case-insensitively among
+//   - The YAML is read as nodes (go.yaml.in/yaml/v3, the YAML organization's maintained
+//     continuation of the archived gopkg.in/yaml.v3; v4 is still a release candidate),
+//     not through JSON as sigs.k8s.io/yaml does, so nothing is lost: a key given twice is refused at every level (case-insensitively among
 //     credentials, whose names fold), naming both lines; merge keys (<<) and a second
 //     document are refused; aliases of values work, within a node budget that stops alias
 //     bombs; a value is taken as written (password: 0123 stays "0123").
