@@ -2,6 +2,10 @@ package compose
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/regcred/regcred/registry"
 )
@@ -37,6 +41,18 @@ type resolved struct {
 
 // lookup asks the keychain (nil: everything anonymous). ErrNotFound from a custom keychain
 // counts as "no saved registry".
+//
+// Credentials of a record in the secure or custom CA mode are handed to the Docker daemon
+// (X-Registry-Auth, or the config dir docker-compose reads) only after the registry has
+// completed a TLS handshake under that mode (registry.TLS.Handshake): the daemon retries a
+// registry it deems insecure (127.0.0.0/8 by default, and its insecure-registries) over
+// plain http, credentials included, when TLS fails, and it skips certificate verification
+// for such a registry. A registry that answers in plain HTTP or with a certificate the
+// mode does not trust fails the image with the handshake's *registry.ConnError
+// (errors.Is ErrHTTPInSecureMode, ErrTLSUnknownAuthority, ...); one that cannot be reached
+// from here at all is left to the daemon, which may sit on another network. The check
+// runs just before the daemon is called; a server that changes between the two is out of
+// its reach.
 func lookup(ctx context.Context, kc Keychain, ref string) (resolved, error) {
 	if kc == nil {
 		return resolved{}, nil
@@ -52,5 +68,27 @@ func lookup(ctx context.Context, kc Keychain, ref string) (resolved, error) {
 	if name == "" {
 		name = r.ID
 	}
+	if !c.Anonymous() && r.TLS.EffectiveMode() != registry.TLSInsecure {
+		if err := checkTLS(ctx, r, ref); err != nil {
+			return resolved{}, err
+		}
+	}
 	return resolved{creds: c, matched: name}, nil
+}
+
+// checkTLS runs the record's TLS handshake against the image's registry host and returns
+// an error only when the server was reached and failed it.
+func checkTLS(ctx context.Context, r registry.Registry, ref string) error {
+	parsed, err := name.ParseReference(ref)
+	if err != nil {
+		return nil // the daemon reports a malformed reference itself
+	}
+	host := parsed.Context().RegistryStr()
+	err = r.TLS.Handshake(ctx, host)
+	var ce *registry.ConnError
+	if err == nil || !errors.As(err, &ce) || ce.Step != registry.StepTLS {
+		return nil
+	}
+	return &registry.Error{Op: "check tls", Registry: r.Name, Err: fmt.Errorf(
+		"%w (the credentials were not handed to the docker daemon, which would retry over plain http or without verifying the certificate)", err)}
 }
