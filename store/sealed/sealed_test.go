@@ -149,6 +149,10 @@ func TestCiphertextBoundToRecordAndField(t *testing.T) {
 	if err := s.Put(ctx, record("b", "secret-b")); err != nil {
 		t.Fatal(err)
 	}
+	// Reading a caches its opened data key; the binding must hold with the cache too.
+	if got, err := s.Get(ctx, "a"); err != nil || got.Fields["password"] != "secret-a" {
+		t.Fatalf("Get(a) = %v", err)
+	}
 	ra, _ := m.Get(ctx, "a")
 	rb, _ := m.Get(ctx, "b")
 	rb.Fields["password"] = ra.Fields["password"]

@@ -284,4 +284,3 @@ func BenchmarkReseal10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/10000, "us/record")
 }
-
