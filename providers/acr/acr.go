@@ -107,7 +107,7 @@ func New(loginServer, clientID string, secret registry.Secret, opts ...Option) (
 	}
 	ls := strings.ToLower(strings.TrimSpace(loginServer))
 	if !loginServerRE.MatchString(ls) {
-		return nil, &registry.FieldError{Field: "loginServer", Reason: strconv.Quote(loginServer) + " is not an Azure Container Registry login server",
+		return nil, &registry.FieldError{Field: "loginServer", Reason: "is not an Azure Container Registry login server",
 			Hint: "NAME.azurecr.io, without https:// or a path"}
 	}
 	if clientID == "" {

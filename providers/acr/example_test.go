@@ -29,5 +29,5 @@ func ExampleNew() {
 	// acr myregistry.azurecr.io (basic auth as 11111111-2222-3333-4444-555555555555)
 	// credentials{user=11111111-2222-3333-4444-555555555555 password=REDACTED}
 	// acr myregistry.azurecr.io (Azure AD: client 11111111-2222-3333-4444-555555555555 in tenant 72f988bf-86f1-41af-91ab-2d7cd011db47) true
-	// field loginServer: "https://myregistry.azurecr.io/v2" is not an Azure Container Registry login server (NAME.azurecr.io, without https:// or a path)
+	// field loginServer: is not an Azure Container Registry login server (NAME.azurecr.io, without https:// or a path)
 }

@@ -245,7 +245,7 @@ var garRegionRE = regexp.MustCompile(`^([a-z]+-[a-z]+[1-9][0-9]?|us|europe|asia)
 // REGION-docker.pkg.dev. A bad location is a *registry.FieldError for "region".
 func ArtifactRegistryHost(region string) (string, error) {
 	if !garRegionRE.MatchString(region) {
-		return "", &registry.FieldError{Field: "region", Reason: strconv.Quote(region) + " is not an Artifact Registry location",
+		return "", &registry.FieldError{Field: "region", Reason: "is not an Artifact Registry location",
 			Hint: "a region such as us-central1 or europe-west1, or a multi-region: us, europe, asia"}
 	}
 	return region + "-docker.pkg.dev", nil

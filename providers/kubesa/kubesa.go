@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -99,7 +98,7 @@ var dns1123SubRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]
 func ParseRef(ref string) (namespace, name string, err error) {
 	ns, n, ok := strings.Cut(ref, "/")
 	if !ok || !dns1123RE.MatchString(ns) || len(ns) > 63 || !dns1123SubRE.MatchString(n) || len(n) > 253 {
-		return "", "", &registry.FieldError{Field: "serviceAccount", Reason: strconv.Quote(ref) + " is not namespace/name", Hint: "e.g. payload/my-pull-sa"}
+		return "", "", &registry.FieldError{Field: "serviceAccount", Reason: "is not namespace/name (two lowercase DNS names)", Hint: "e.g. payload/my-pull-sa"}
 	}
 	return ns, n, nil
 }
