@@ -53,3 +53,26 @@ func TestPrePullNeverDowngradesToHTTP(t *testing.T) {
 		}
 	})
 }
+
+// A blob answered by 307 to object storage on another host (here another port of the
+// same address, which many HTTP clients treat as the same host) must not get the
+// registry's Authorization from the daemon.
+func TestPrePullRedirectCarriesNoAuthorization(t *testing.T) {
+	d := testenv.StartDocker(t)
+	p := startRedirectingRegistry(t)
+	t.Cleanup(func() { d.RemoveImage(t, p.image) })
+	kc, err := registry.NewKeychain([]registry.Registry{p.record("http://"+p.host, registry.TLS{Mode: registry.TLSInsecure})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, _ := PrePull(context.Background(), d.Client, kc, []Image{{Ref: p.image, Host: p.host, Services: []string{"app"}}})
+	if r := results[0]; r.Status != Pulled {
+		t.Fatalf("result %v %v", r.Status, r.Err)
+	}
+	if p.storageRequests.Load() == 0 {
+		t.Fatal("nothing was redirected to the storage: the test proves nothing")
+	}
+	if n := p.storageAuthed.Load(); n != 0 {
+		t.Fatalf("%d of %d requests to the storage host carried Authorization", n, p.storageRequests.Load())
+	}
+}

@@ -35,12 +35,28 @@ type plainRegistry struct {
 	host             string
 	image            string
 	requests, authed atomic.Int64
+	// with startRedirectingRegistry: blobs are answered by 307 to a storage server
+	storageRequests, storageAuthed atomic.Int64
 }
 
-func startPlainRegistry(t *testing.T) *plainRegistry {
+func startPlainRegistry(t *testing.T) *plainRegistry { return startPlain(t, false) }
+
+// startRedirectingRegistry is a plainRegistry whose blob GETs are redirected (307) to a
+// storage server on another port of 127.0.0.1, which counts what reaches it.
+func startRedirectingRegistry(t *testing.T) *plainRegistry { return startPlain(t, true) }
+
+func startPlain(t *testing.T, redirectBlobs bool) *plainRegistry {
 	t.Helper()
 	p := &plainRegistry{}
 	inner := ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	storage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.storageRequests.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			p.storageAuthed.Add(1)
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(storage.Close)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.requests.Add(1)
 		u, pw, ok := r.BasicAuth()
@@ -51,6 +67,10 @@ func startPlainRegistry(t *testing.T) *plainRegistry {
 			w.Header().Set("WWW-Authenticate", `Basic realm="plain"`)
 			w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
 			http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+			return
+		}
+		if redirectBlobs && r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
+			http.Redirect(w, r, storage.URL+r.URL.Path+"?X-Amz-Signature=x", http.StatusTemporaryRedirect)
 			return
 		}
 		inner.ServeHTTP(w, r)
@@ -71,6 +91,7 @@ func startPlainRegistry(t *testing.T) *plainRegistry {
 	}
 	p.requests.Store(0)
 	p.authed.Store(0)
+	p.storageRequests.Store(0)
 	return p
 }
 
