@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// accounts keeps the console's own data beside the registry records, in the same
+// database: local users (bcrypt hashes), login sessions (only a hash of each token) and
+// the audit log. The SQL is the subset SQLite and PostgreSQL share ($N placeholders,
+// TEXT and BIGINT columns), so one implementation serves both stores.
+type accounts struct {
+	db *sql.DB
+}
+
+// The roles of a user.
+const (
+	roleAdmin = "admin"
+	roleUser  = "user"
+)
+
+// adminUser is the account the console creates at first start.
+const adminUser = "admin"
+
+// sessionLifetime bounds a login session.
+const sessionLifetime = 12 * time.Hour
+
+var (
+	errBadLogin   = errors.New("wrong username or password")
+	errUserExists = errors.New("a user with this name exists")
+)
+
+type user struct {
+	Name    string
+	Role    string
+	Created time.Time
+	Creator string
+}
+
+func (u user) Admin() bool { return u.Role == roleAdmin }
+
+type auditEntry struct {
+	At     time.Time
+	Actor  string
+	Action string
+	Target string
+	Detail string
+}
+
+const accountsSchema = `
+CREATE TABLE IF NOT EXISTS console_users (
+	name TEXT PRIMARY KEY,
+	role TEXT NOT NULL,
+	hash TEXT NOT NULL,
+	creator TEXT NOT NULL,
+	created BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_sessions (
+	token_hash TEXT PRIMARY KEY,
+	name TEXT NOT NULL,
+	expires BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS console_audit (
+	id TEXT PRIMARY KEY,
+	at BIGINT NOT NULL,
+	actor TEXT NOT NULL,
+	action TEXT NOT NULL,
+	target TEXT NOT NULL,
+	detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS console_audit_at ON console_audit (at);
+`
+
+func openAccounts(ctx context.Context, db *sql.DB) (*accounts, error) {
+	for _, stmt := range strings.Split(accountsSchema, ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("create the console's tables: %w", err)
+		}
+	}
+	return &accounts{db: db}, nil
+}
+
+// checkPassword is the policy for a new password.
+func checkPassword(p string) error {
+	if len(p) < 12 {
+		return errors.New("is shorter than 12 characters")
+	}
+	if len(p) > 72 {
+		return errors.New("is longer than 72 bytes (bcrypt's limit)")
+	}
+	return nil
+}
+
+// validUsername: 1-64 letters, digits, '.', '-', '_'.
+func validUsername(n string) bool {
+	if n == "" || len(n) > 64 {
+		return false
+	}
+	for _, r := range n {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '-' || r == '_') || r > unicode.MaxASCII {
+			return false
+		}
+	}
+	return true
+}
+
+// bcryptCost is a package variable so the benchmark and tests may lower it.
+var bcryptCost = bcrypt.DefaultCost
+
+func (a *accounts) createUser(ctx context.Context, name, role, password, creator string, now time.Time) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return err
+	}
+	res, err := a.db.ExecContext(ctx, `INSERT INTO console_users (name, role, hash, creator, created) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
+		name, role, string(hash), creator, now.UnixNano())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errUserExists
+	}
+	return nil
+}
+
+func (a *accounts) setPassword(ctx context.Context, name, password string) error {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return err
+	}
+	_, err = a.db.ExecContext(ctx, `UPDATE console_users SET hash = $1 WHERE name = $2`, string(hash), name)
+	return err
+}
+
+// verify checks a password; it spends a bcrypt comparison even for an unknown user, so
+// the answer's timing does not tell which names exist.
+func (a *accounts) verify(ctx context.Context, name, password string) (user, error) {
+	var u user
+	var hash string
+	var created int64
+	err := a.db.QueryRowContext(ctx, `SELECT name, role, hash, creator, created FROM console_users WHERE name = $1`, name).
+		Scan(&u.Name, &u.Role, &hash, &u.Creator, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return user{}, errBadLogin
+	}
+	if err != nil {
+		return user{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return user{}, errBadLogin
+	}
+	u.Created = time.Unix(0, created).UTC()
+	return u, nil
+}
+
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("regcred console: no such user"), bcrypt.MinCost)
+
+func (a *accounts) hasUser(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := a.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM console_users WHERE name = $1`, name).Scan(&n)
+	return n > 0, err
+}
+
+func (a *accounts) users(ctx context.Context) ([]user, error) {
+	rows, err := a.db.QueryContext(ctx, `SELECT name, role, creator, created FROM console_users ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []user
+	for rows.Next() {
+		var u user
+		var created int64
+		if err := rows.Scan(&u.Name, &u.Role, &u.Creator, &created); err != nil {
+			return nil, err
+		}
+		u.Created = time.Unix(0, created).UTC()
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+func (a *accounts) user(ctx context.Context, name string) (user, error) {
+	var u user
+	var created int64
+	err := a.db.QueryRowContext(ctx, `SELECT name, role, creator, created FROM console_users WHERE name = $1`, name).
+		Scan(&u.Name, &u.Role, &u.Creator, &created)
+	u.Created = time.Unix(0, created).UTC()
+	return u, err
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// newSession stores a session for name and returns its token (the cookie value); only
+// its hash is kept.
+func (a *accounts) newSession(ctx context.Context, name string, now time.Time) (string, error) {
+	token := randomToken()
+	if _, err := a.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE expires < $1`, now.UnixNano()); err != nil {
+		return "", err
+	}
+	_, err := a.db.ExecContext(ctx, `INSERT INTO console_sessions (token_hash, name, expires) VALUES ($1, $2, $3)`,
+		tokenHash(token), name, now.Add(sessionLifetime).UnixNano())
+	return token, err
+}
+
+// session returns the user of a live session token.
+func (a *accounts) session(ctx context.Context, token string, now time.Time) (user, error) {
+	var name string
+	var expires int64
+	err := a.db.QueryRowContext(ctx, `SELECT name, expires FROM console_sessions WHERE token_hash = $1`, tokenHash(token)).Scan(&name, &expires)
+	if err != nil {
+		return user{}, err
+	}
+	if now.UnixNano() > expires {
+		return user{}, sql.ErrNoRows
+	}
+	return a.user(ctx, name)
+}
+
+func (a *accounts) endSession(ctx context.Context, token string) error {
+	_, err := a.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash(token))
+	return err
+}
+
+// audit records a change. detail must never hold a secret: callers pass field names,
+// never values.
+func (a *accounts) audit(ctx context.Context, e auditEntry) error {
+	_, err := a.db.ExecContext(ctx, `INSERT INTO console_audit (id, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
+		randomToken()[:22], e.At.UnixNano(), e.Actor, e.Action, e.Target, e.Detail)
+	return err
+}
+
+// auditLog returns the newest entries first, at most limit.
+func (a *accounts) auditLog(ctx context.Context, limit int) ([]auditEntry, error) {
+	rows, err := a.db.QueryContext(ctx, `SELECT at, actor, action, target, detail FROM console_audit ORDER BY at DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []auditEntry
+	for rows.Next() {
+		var e auditEntry
+		var at int64
+		if err := rows.Scan(&at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = time.Unix(0, at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// formView is the add/edit form of one kind, rendered from registry.FormSchema: every
+// input with its label, help, value and its own validation errors.
+type formView struct {
+	Action  string // the URL the form posts to
+	Editing bool
+	ID      string
+	Version int64
+	Kind    registry.Kind
+	Groups  []groupView
+	Errors  []string // problems that belong to no input
+	Report  *reportView
+}
+
+type groupView struct {
+	Name, Label, Help string
+	Fields            []fieldView
+}
+
+type fieldView struct {
+	Name, ID, Label, Help string
+	Type                  string // registry.InputType
+	Value                 string
+	Placeholder           string
+	Required              bool
+	Secret                bool
+	Stored                bool   // a secret is stored: blank keeps it
+	ShowWhen              string // JSON of the conditions (the script shows/hides), "" when always shown
+	Options               []optionView
+	Errors                []string
+}
+
+type optionView struct {
+	Value, Label string
+	Selected     bool
+}
+
+// inputID turns a schema name into an element id: "tls.mode" -> "f-tls-mode".
+func inputID(name string) string { return "f-" + strings.ReplaceAll(name, ".", "-") }
+
+// buildForm renders kind's form with values (schema names to values; secret values are
+// never among them), the names of stored secrets, and err's field problems.
+func buildForm(kind registry.Kind, values map[string]string, stored map[string]bool, err error) *formView {
+	if !kind.Valid() {
+		kind = registry.KindDockerHub
+	}
+	ks := kind.Schema()
+	f := &formView{Kind: kind}
+	byGroup := map[string]*groupView{}
+	for _, g := range ks.Groups {
+		f.Groups = append(f.Groups, groupView{Name: g.Name, Label: g.Label, Help: g.Help})
+	}
+	for i := range f.Groups {
+		byGroup[f.Groups[i].Name] = &f.Groups[i]
+	}
+	known := map[string]bool{}
+	problems := fieldErrors(err)
+	for _, fd := range ks.Fields {
+		known[fd.Name] = true
+		v := fieldView{Name: fd.Name, ID: inputID(fd.Name), Label: fd.Label, Help: fd.Help, Type: string(fd.Type),
+			Placeholder: fd.Placeholder, Required: fd.Required, Secret: fd.Secret || fd.Type == registry.InputPassword}
+		if v.Secret {
+			v.Stored = stored[fd.Name]
+		} else if val, ok := values[fd.Name]; ok {
+			v.Value = val
+		} else if values == nil || fd.Name == "tls.mode" {
+			v.Value = fd.Default
+		}
+		if fd.Name == "type" {
+			v.Value = string(kind)
+		}
+		if len(fd.ShowWhen) > 0 {
+			b, _ := json.Marshal(fd.ShowWhen)
+			v.ShowWhen = string(b)
+		}
+		for _, o := range fd.Options {
+			v.Options = append(v.Options, optionView{Value: o.Value, Label: o.Label, Selected: o.Value == v.Value})
+		}
+		for _, p := range problems {
+			if p.Field == fd.Name {
+				v.Errors = append(v.Errors, problemText(p))
+			}
+		}
+		g := byGroup[fd.Group]
+		if g == nil {
+			g = byGroup[registry.GroupRegistry]
+		}
+		g.Fields = append(g.Fields, v)
+	}
+	for _, p := range problems {
+		if !known[p.Field] {
+			f.Errors = append(f.Errors, p.Field+": "+problemText(p))
+		}
+	}
+	if err != nil && len(problems) == 0 {
+		f.Errors = append(f.Errors, err.Error())
+	}
+	sort.Strings(f.Errors)
+	return f
+}
+
+func problemText(p *registry.FieldError) string {
+	s := p.Reason
+	if p.Hint != "" {
+		s += ": " + p.Hint
+	}
+	return s
+}
+
+// formValues reads a posted form into schema names to values: only the names of kind's
+// schema (a hostile extra input is dropped, not stored as a credential field).
+func formValues(kind registry.Kind, get func(string) string) map[string]string {
+	out := map[string]string{}
+	for _, fd := range kind.Schema().Fields {
+		if v := get(fd.Name); v != "" {
+			out[fd.Name] = v
+		}
+	}
+	return out
+}
+
+// storedSecrets names the secret fields a (redacted) record holds.
+func storedSecrets(r registry.Registry) map[string]bool {
+	out := map[string]bool{}
+	for k, v := range r.Fields {
+		if v != "" && r.IsSecretField(k) {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// reportView is a connection test as a checklist.
+type reportView struct {
+	OK    bool
+	Name  string
+	Steps []stepView
+	Error string
+}
+
+type stepView struct {
+	Name, Title, Verdict, Detail, Cause, Fix string
+}
+
+func newReportView(rep *registry.Report) *reportView {
+	v := &reportView{OK: rep.OK(), Name: rep.Registry}
+	for _, s := range rep.Steps {
+		v.Steps = append(v.Steps, stepView{Name: string(s.Name), Title: s.Name.Title(), Verdict: string(s.Verdict), Detail: s.Detail, Cause: s.Cause, Fix: s.Fix})
+	}
+	if f := rep.Failed(); f != nil {
+		v.Error = "failed at: " + f.Name.Title()
+	}
+	return v
+}

@@ -1,0 +1,600 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// pageData is what every page template gets.
+type pageData struct {
+	Title    string
+	User     user
+	CSRF     string
+	Error    string
+	Flash    string
+	InUse    []string
+	Username string // the login form's name, kept after a failure
+
+	Rows        []rowView
+	Form        *formView
+	Report      *reportView
+	Users       []user
+	Audit       []auditEntry
+	Deployments []deploymentView
+	Registries  []registry.Registry
+}
+
+var pageNames = []string{"login", "registries", "form", "users", "audit", "deployments", "report"}
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"limit": func(s string) string { return limitText(s, 300) },
+	"join":  strings.Join,
+}
+
+// limitText bounds untrusted text (remote reason phrases, user-typed names) shown on a
+// page; html/template escapes it.
+func limitText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+func parsePages() (map[string]*template.Template, error) {
+	base, err := template.New("layout").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.Must(base.Clone()).ParseFS(templateFS, "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// render executes a page into a buffer first, so a template error never sends half a page.
+func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	d.User = currentUser(r.Context())
+	if s := currentSession(r.Context()); s != "" {
+		d.CSRF = csrfToken(s)
+	}
+	var buf bytes.Buffer
+	entry := "layout"
+	if name == "report" {
+		entry = "report"
+	}
+	if err := a.pages[name].ExecuteTemplate(&buf, entry, d); err != nil {
+		a.log.Error("render", "page", name, "err", err)
+		http.Error(w, "the page failed to render", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.Error("request failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "the console failed: see its log", http.StatusInternalServerError)
+}
+
+// rowView is one line of the registries table.
+type rowView struct {
+	ID, Name, Type, Server, Owner string
+	Default                       bool
+	Verdict, TestStep, TestCause  string
+	TestedAt                      time.Time
+	TestStale                     bool // the record changed since
+	Expires                       time.Time
+	Consumers                     []string
+	CanDelete                     bool
+}
+
+func (a *app) rows(ctx context.Context, me string) ([]rowView, error) {
+	all, err := a.cat.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	health, err := a.cat.ListHealth(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]rowView, 0, len(all))
+	for _, r := range all {
+		row := rowView{ID: r.ID, Name: r.Name, Type: r.Kind.Label(), Server: r.Server, Owner: r.Owner, Default: r.Default,
+			CanDelete: r.Owner == "" || r.Owner == me}
+		if row.Server == "" {
+			row.Server = r.Kind.DefaultServer(r.Fields)
+		}
+		h := health[r.ID]
+		if t := h.Test; t != nil {
+			row.Verdict, row.TestStep, row.TestCause, row.TestedAt = string(t.Verdict), t.Step.Title(), t.Cause, t.At
+			row.TestStale = t.Version != r.Version
+			if t.Step == "" {
+				row.TestStep = ""
+			}
+		}
+		if h.Token != nil && !h.Token.ExpiresAt.IsZero() {
+			row.Expires = h.Token.ExpiresAt
+		} else {
+			row.Expires = h.CredentialsExpire
+		}
+		for _, c := range h.Consumers {
+			row.Consumers = append(row.Consumers, c.Kind+" "+c.Name)
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
+var flashes = map[string]string{
+	"added":    "Registry saved.",
+	"saved":    "Changes saved.",
+	"default":  "Default registry set.",
+	"deleted":  "Registry deleted.",
+	"user":     "User created.",
+	"attached": "Deployment saved.",
+	"removed":  "Deployment removed.",
+}
+
+func (a *app) listPage(w http.ResponseWriter, r *http.Request) {
+	a.renderList(w, r, http.StatusOK, pageData{Flash: flashes[r.URL.Query().Get("done")]})
+}
+
+func (a *app) renderList(w http.ResponseWriter, r *http.Request, status int, d pageData) {
+	rows, err := a.rows(r.Context(), currentUser(r.Context()).Name)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	d.Title, d.Rows = "Container registries", rows
+	a.render(w, r, status, "registries", d)
+}
+
+func (a *app) newPage(w http.ResponseWriter, r *http.Request) {
+	kind, _ := registry.ParseKind(r.URL.Query().Get("type"))
+	f := buildForm(kind, nil, nil, nil)
+	f.Action = "/registries/new"
+	a.render(w, r, http.StatusOK, "form", pageData{Title: "Add a registry", Form: f})
+}
+
+func (a *app) editPage(w http.ResponseWriter, r *http.Request) {
+	cur, err := a.cat.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.notFound(w, r, err)
+		return
+	}
+	a.renderEdit(w, r, http.StatusOK, cur, cur.FormValues(), nil, nil)
+}
+
+func (a *app) renderEdit(w http.ResponseWriter, r *http.Request, status int, cur registry.Registry, values map[string]string, err error, rep *reportView) {
+	kind := cur.Kind
+	if k, e := registry.ParseKind(values["type"]); e == nil {
+		kind = k
+	}
+	stored := storedSecrets(cur)
+	if kind != cur.Kind {
+		stored = nil // another kind's secrets do not carry over
+	}
+	f := buildForm(kind, values, stored, err)
+	f.Action, f.Editing, f.ID, f.Version, f.Report = "/registries/"+cur.ID+"/edit", true, cur.ID, cur.Version, rep
+	a.render(w, r, status, "form", pageData{Title: "Edit " + cur.Name, Form: f})
+}
+
+func (a *app) notFound(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, registry.ErrNotFound) {
+		http.Error(w, "no such registry", http.StatusNotFound)
+		return
+	}
+	a.serverError(w, r, err)
+}
+
+// postedKind is the kind a posted form is for ("type"), or fallback.
+func postedKind(r *http.Request, fallback registry.Kind) registry.Kind {
+	if k, err := registry.ParseKind(r.PostFormValue("type")); err == nil {
+		return k
+	}
+	return fallback
+}
+
+// wantsFragment: the page's script asked for the test report alone (Test Connection
+// without reloading the form, so the typed secrets stay in the browser and never travel
+// back).
+func wantsFragment(r *http.Request) bool { return r.Header.Get("X-Console-Fragment") == "report" }
+
+func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
+	kind := postedKind(r, registry.KindDockerHub)
+	values := formValues(kind, r.PostFormValue)
+	me := currentUser(r.Context()).Name
+	switch r.PostFormValue("action") {
+	case "retype":
+		f := buildForm(kind, keepCommon(values), nil, nil)
+		f.Action = "/registries/new"
+		a.render(w, r, http.StatusOK, "form", pageData{Title: "Add a registry", Form: f})
+		return
+	case "test":
+		draft, err := registry.FromForm(values)
+		var rep *reportView
+		if err == nil {
+			var res *registry.Report
+			res, err = a.cat.TestDraft(r.Context(), draft, registry.WithTestOptions(a.testOpts...))
+			if err == nil {
+				rep = newReportView(res)
+			}
+		}
+		a.renderTest(w, r, "/registries/new", kind, values, nil, err, rep, registry.Registry{})
+		return
+	}
+	draft, err := registry.FromForm(values)
+	if err == nil {
+		draft.Owner = me
+		var saved registry.Registry
+		saved, err = a.cat.Add(r.Context(), draft)
+		if err == nil {
+			a.audit(r.Context(), me, "registry.add", saved.Name+" ("+saved.ID+")", "type "+saved.Kind.TypeKey()+"; fields "+strings.Join(fieldNames(values), ", "))
+			http.Redirect(w, r, "/registries?done=added", http.StatusSeeOther)
+			return
+		}
+	}
+	f := buildForm(kind, values, nil, err)
+	f.Action = "/registries/new"
+	a.render(w, r, http.StatusUnprocessableEntity, "form", pageData{Title: "Add a registry", Form: f})
+}
+
+// keepCommon keeps the inputs every kind has when the type changes.
+func keepCommon(values map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, k := range []string{"type", "name", "url", "default", "tls.mode", "tls.caBundle", "tls.systemRoots"} {
+		if v, ok := values[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// fieldNames lists the names (never the values) of the filled inputs, for the audit log.
+func fieldNames(values map[string]string) []string {
+	var out []string
+	for k := range values {
+		if k != "type" && k != "name" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// renderTest answers Test Connection: the report alone for the script, else the whole
+// form again with the report (without the typed secrets: the form never sends one back).
+func (a *app) renderTest(w http.ResponseWriter, r *http.Request, action string, kind registry.Kind, values map[string]string, stored map[string]bool, err error, rep *reportView, cur registry.Registry) {
+	if rep == nil && err != nil {
+		rep = &reportView{Error: "The form has problems: " + limitText(strings.Join(problemTexts(err), "; "), 1000)}
+	}
+	if wantsFragment(r) {
+		a.render(w, r, http.StatusOK, "report", pageData{Report: rep})
+		return
+	}
+	f := buildForm(kind, values, stored, err)
+	f.Action, f.Report = action, rep
+	if cur.ID != "" {
+		f.Editing, f.ID, f.Version = true, cur.ID, cur.Version
+	}
+	a.render(w, r, http.StatusOK, "form", pageData{Title: "Test connection", Form: f})
+}
+
+func problemTexts(err error) []string {
+	var out []string
+	for _, p := range fieldErrors(err) {
+		out = append(out, p.Field+" "+problemText(p))
+	}
+	if len(out) == 0 {
+		out = append(out, err.Error())
+	}
+	return out
+}
+
+func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	cur, err := a.cat.Get(r.Context(), id)
+	if err != nil {
+		a.notFound(w, r, err)
+		return
+	}
+	kind := postedKind(r, cur.Kind)
+	values := formValues(kind, r.PostFormValue)
+	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	me := currentUser(r.Context()).Name
+	switch r.PostFormValue("action") {
+	case "retype":
+		a.renderEdit(w, r, http.StatusOK, cur, keepCommon(values), nil, nil)
+		return
+	case "test":
+		draft, err := registry.FromForm(values)
+		var rep *reportView
+		if err == nil {
+			draft.ID = id
+			var res *registry.Report
+			res, err = a.cat.TestDraft(r.Context(), draft, registry.WithTestOptions(a.testOpts...))
+			if err == nil {
+				rep = newReportView(res)
+			}
+		}
+		stored := storedSecrets(cur)
+		if kind != cur.Kind {
+			stored = nil
+		}
+		a.renderTest(w, r, "/registries/"+id+"/edit", kind, values, stored, err, rep, cur)
+		return
+	}
+	edit, err := registry.FromForm(values)
+	if err == nil {
+		edit.ID, edit.Version = id, version
+		var opts []registry.MergeOption
+		if values["default"] == "" && cur.Default {
+			opts = append(opts, registry.UnsetDefault())
+		}
+		var saved registry.Registry
+		saved, err = a.cat.Update(r.Context(), edit, opts...)
+		if err == nil {
+			a.audit(r.Context(), me, "registry.update", saved.Name+" ("+saved.ID+")", changeSummary(cur, saved, values))
+			http.Redirect(w, r, "/registries?done=saved", http.StatusSeeOther)
+			return
+		}
+	}
+	status := http.StatusUnprocessableEntity
+	if errors.Is(err, registry.ErrConflict) {
+		status = http.StatusConflict
+		err = errors.New("someone changed this registry while you edited it: reload the page and make your change again")
+	}
+	a.renderEdit(w, r, status, cur, values, err, nil)
+}
+
+// changeSummary says what an update changed, by input name; a rotated secret is named,
+// never shown.
+func changeSummary(before, after registry.Registry, posted map[string]string) string {
+	b, a := before.FormValues(), after.FormValues()
+	var changed []string
+	for _, k := range unionKeys(b, a) {
+		if b[k] != a[k] {
+			changed = append(changed, k)
+		}
+	}
+	for k, v := range posted {
+		if v != "" && after.IsSecretField(k) {
+			changed = append(changed, k+" (rotated)")
+		}
+	}
+	sort.Strings(changed)
+	if len(changed) == 0 {
+		return "no change"
+	}
+	return "changed " + strings.Join(changed, ", ")
+}
+
+func unionKeys(m ...map[string]string) []string {
+	var out []string
+	for _, x := range m {
+		for k := range x {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (a *app) testSaved(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	rep, err := a.cat.Test(r.Context(), id, a.testOpts...)
+	if err != nil {
+		a.notFound(w, r, err)
+		return
+	}
+	if wantsFragment(r) {
+		a.render(w, r, http.StatusOK, "report", pageData{Report: newReportView(rep)})
+		return
+	}
+	a.renderList(w, r, http.StatusOK, pageData{Report: newReportView(rep)})
+}
+
+func (a *app) setDefault(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := a.cat.SetDefault(r.Context(), id); err != nil {
+		a.notFound(w, r, err)
+		return
+	}
+	name := id
+	if cur, err := a.cat.Get(r.Context(), id); err == nil {
+		name = cur.Name + " (" + id + ")"
+	}
+	a.audit(r.Context(), currentUser(r.Context()).Name, "registry.default", name, "")
+	http.Redirect(w, r, "/registries?done=default", http.StatusSeeOther)
+}
+
+func (a *app) deleteRegistry(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	me := currentUser(r.Context()).Name
+	cur, err := a.cat.Get(r.Context(), id)
+	if err != nil {
+		a.notFound(w, r, err)
+		return
+	}
+	err = a.cat.Delete(r.Context(), id, me)
+	var inUse *registry.InUseError
+	switch {
+	case err == nil:
+		a.audit(r.Context(), me, "registry.delete", cur.Name+" ("+id+")", "")
+		http.Redirect(w, r, "/registries?done=deleted", http.StatusSeeOther)
+	case errors.As(err, &inUse):
+		a.renderList(w, r, http.StatusConflict, pageData{Error: fmt.Sprintf("%s is in use and was not deleted. Move these to another registry first:", cur.Name), InUse: inUse.Refs})
+	case errors.Is(err, registry.ErrNotOwner):
+		a.renderList(w, r, http.StatusForbidden, pageData{Error: fmt.Sprintf("Only %s, who created %s, may delete it.", cur.Owner, cur.Name)})
+	default:
+		a.notFound(w, r, err)
+	}
+}
+
+// deploymentView is one of the console's deployments: a name using a saved registry (the
+// seeds' registryConfig.registryId). They are kept as the registry's Health consumers, so
+// the Catalog's delete guard sees them.
+type deploymentView struct {
+	Name, RegistryID, Registry string
+}
+
+func (a *app) deployments(ctx context.Context) ([]deploymentView, []registry.Registry, error) {
+	all, err := a.cat.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	health, err := a.cat.ListHealth(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []deploymentView
+	for _, r := range all {
+		for _, c := range health[r.ID].Consumers {
+			if c.Kind == consumerDeployment {
+				out = append(out, deploymentView{Name: c.Name, RegistryID: r.ID, Registry: r.Name})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, all, nil
+}
+
+func (a *app) deploymentsPage(w http.ResponseWriter, r *http.Request) {
+	a.renderDeployments(w, r, http.StatusOK, flashes[r.URL.Query().Get("done")], "")
+}
+
+func (a *app) renderDeployments(w http.ResponseWriter, r *http.Request, status int, flash, problem string) {
+	deps, regs, err := a.deployments(r.Context())
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "deployments", pageData{Title: "Deployments", Deployments: deps, Registries: regs, Flash: flash, Error: problem})
+}
+
+func (a *app) consumerNames(ctx context.Context, id string) ([]string, error) {
+	h, err := a.cat.Health(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range h.Consumers {
+		if c.Kind == consumerDeployment {
+			names = append(names, c.Name)
+		}
+	}
+	return names, nil
+}
+
+func (a *app) addDeployment(w http.ResponseWriter, r *http.Request) {
+	name, id := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("registry")
+	if !validUsername(name) {
+		a.renderDeployments(w, r, http.StatusUnprocessableEntity, "", "Name: use 1-64 letters, digits, '.', '-' or '_'.")
+		return
+	}
+	names, err := a.consumerNames(r.Context(), id)
+	if err != nil {
+		a.renderDeployments(w, r, http.StatusUnprocessableEntity, "", "Registry: choose a saved registry.")
+		return
+	}
+	if !slices.Contains(names, name) {
+		names = append(names, name)
+	}
+	if err := a.cat.SetConsumers(r.Context(), id, consumerDeployment, names); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.audit(r.Context(), currentUser(r.Context()).Name, "deployment.attach", name, "registry "+id)
+	http.Redirect(w, r, "/deployments?done=attached", http.StatusSeeOther)
+}
+
+func (a *app) removeDeployment(w http.ResponseWriter, r *http.Request) {
+	name, id := r.PostFormValue("name"), r.PostFormValue("registry")
+	names, err := a.consumerNames(r.Context(), id)
+	if err != nil {
+		a.notFound(w, r, err)
+		return
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return n == name })
+	if err := a.cat.SetConsumers(r.Context(), id, consumerDeployment, names); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.audit(r.Context(), currentUser(r.Context()).Name, "deployment.remove", name, "registry "+id)
+	http.Redirect(w, r, "/deployments?done=removed", http.StatusSeeOther)
+}
+
+func (a *app) usersPage(w http.ResponseWriter, r *http.Request) {
+	a.renderUsers(w, r, http.StatusOK, flashes[r.URL.Query().Get("done")], "")
+}
+
+func (a *app) renderUsers(w http.ResponseWriter, r *http.Request, status int, flash, problem string) {
+	us, err := a.acc.users(r.Context())
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "users", pageData{Title: "Users", Users: us, Flash: flash, Error: problem})
+}
+
+func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
+	me := currentUser(r.Context())
+	if !me.Admin() {
+		a.renderUsers(w, r, http.StatusForbidden, "", "Only the admin creates users.")
+		return
+	}
+	name, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
+	if !validUsername(name) {
+		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Username: use 1-64 letters, digits, '.', '-' or '_'.")
+		return
+	}
+	if err := checkPassword(password); err != nil {
+		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Password "+err.Error()+".")
+		return
+	}
+	if err := a.acc.createUser(r.Context(), name, roleUser, password, me.Name, a.now()); err != nil {
+		if errors.Is(err, errUserExists) {
+			a.renderUsers(w, r, http.StatusConflict, "", "Username: "+name+" exists.")
+			return
+		}
+		a.serverError(w, r, err)
+		return
+	}
+	a.audit(r.Context(), me.Name, "user.create", name, "role "+roleUser)
+	http.Redirect(w, r, "/users?done=user", http.StatusSeeOther)
+}
+
+func (a *app) auditPage(w http.ResponseWriter, r *http.Request) {
+	entries, err := a.acc.auditLog(r.Context(), 500)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "audit", pageData{Title: "Audit log", Audit: entries})
+}

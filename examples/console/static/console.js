@@ -1,0 +1,71 @@
+// regcred console: the little script the pages use. Everything works without it (the
+// server renders every state); with it, the form shows only the inputs that apply, the
+// type select re-renders the form at once, and Test Connection runs without reloading the
+// form, so the secrets typed in it stay in the browser.
+"use strict";
+
+function valueOf(form, name) {
+  const el = form.elements.namedItem(name);
+  if (!el) return "";
+  if (el.type === "checkbox") return el.checked ? "true" : "";
+  return el.value;
+}
+
+function applyShowWhen(form) {
+  form.querySelectorAll("[data-show-when]").forEach(function (box) {
+    let conds;
+    try { conds = JSON.parse(box.dataset.showWhen); } catch (e) { return; }
+    const show = conds.some(function (c) {
+      const v = valueOf(form, c.field);
+      return c.set ? v !== "" : v === (c.equals || "");
+    });
+    box.hidden = !show;
+  });
+}
+
+function setUp(form) {
+  applyShowWhen(form);
+  form.addEventListener("change", function () { applyShowWhen(form); });
+  form.addEventListener("input", function () { applyShowWhen(form); });
+
+  const retype = form.querySelector("[data-retype]");
+  const retypeButton = form.querySelector("button.retype");
+  if (retype && retypeButton) {
+    retypeButton.hidden = true;
+    retype.addEventListener("change", function () { form.requestSubmit(retypeButton); });
+  }
+
+  const result = document.getElementById("test-result");
+  form.addEventListener("submit", function (ev) {
+    if (!ev.submitter || ev.submitter.value !== "test" || !result) return;
+    ev.preventDefault();
+    const body = new FormData(form);
+    body.set("action", "test");
+    ev.submitter.disabled = true;
+    result.setAttribute("aria-busy", "true");
+    result.textContent = "Testing the connection…";
+    fetch(form.action, {
+      method: "POST",
+      body: new URLSearchParams(body),
+      credentials: "same-origin",
+      headers: { "X-Console-Fragment": "report" },
+    }).then(function (resp) {
+      if (!resp.ok) throw new Error("the console answered " + resp.status);
+      return resp.text();
+    }).then(function (html) {
+      result.innerHTML = html;
+    }).catch(function (err) {
+      result.textContent = "The test could not run: " + err.message;
+    }).finally(function () {
+      ev.submitter.disabled = false;
+      result.removeAttribute("aria-busy");
+      const report = document.getElementById("test-report");
+      if (report) { report.tabIndex = -1; report.focus(); }
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", function () {
+  const form = document.getElementById("registry-form");
+  if (form) setUp(form);
+});
