@@ -72,6 +72,8 @@ type Catalog struct {
 	evMu      sync.Mutex          // orders the handling of changes
 	snap      map[string]recState // what subscribers were last told, by ID
 	snapReady bool
+	watching  bool                   // the feed is followed
+	own       map[changeKey]struct{} // this Catalog's writes whose echo is still due
 }
 
 type sharedProvider struct {
@@ -145,6 +147,7 @@ func NewCatalog(s Store, opts ...CatalogOption) *Catalog {
 		providers: map[string]*sharedProvider{},
 		healthMem: map[string]Health{},
 		snap:      map[string]recState{},
+		own:       map[changeKey]struct{}{},
 		watchDone: make(chan struct{}),
 	}
 	c.key = make([]byte, 32)
@@ -197,10 +200,9 @@ func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
 	if len(all) == 0 {
 		r.Default = true // the first registry is the default
 	}
-	if err := c.store.Put(ctx, r); err != nil {
+	if err := c.put(ctx, nil, r); err != nil {
 		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: err}
 	}
-	c.wrote(nil, &r)
 	if r.Default {
 		if err := c.clearDefaults(ctx, all, r.ID); err != nil {
 			return r.Redacted(), &Error{Op: "add", Registry: r.Name, Err: err}
@@ -219,10 +221,9 @@ func (c *Catalog) clearDefaults(ctx context.Context, all []Registry, keep string
 		o.Default = false
 		o.Version++
 		o.Updated = c.stamp()
-		if err := c.store.Put(ctx, o); err != nil {
+		if err := c.put(ctx, &before, o); err != nil {
 			return fmt.Errorf("clear default on %s: %w", o.Name, err)
 		}
-		c.wrote(&before, &o)
 	}
 	return nil
 }
@@ -261,10 +262,9 @@ func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (
 	}
 	next.Version = cur.Version + 1
 	next.Updated = c.stamp()
-	if err := c.store.Put(ctx, next); err != nil {
+	if err := c.put(ctx, &cur, next); err != nil {
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
 	}
-	c.wrote(&cur, &next)
 	if next.Default && !cur.Default {
 		all, err := c.store.List(ctx)
 		if err == nil {
@@ -304,10 +304,9 @@ func (c *Catalog) SetDefault(ctx context.Context, id string) error {
 		t.Default = true
 		t.Version++
 		t.Updated = c.stamp()
-		if err := c.store.Put(ctx, t); err != nil {
+		if err := c.put(ctx, target, t); err != nil {
 			return &Error{Op: "set default", Registry: t.Name, Err: err}
 		}
-		c.wrote(target, &t)
 	}
 	if err := c.clearDefaults(ctx, all, id); err != nil {
 		return &Error{Op: "set default", Registry: target.Name, Err: err}
@@ -399,7 +398,10 @@ func (c *Catalog) Delete(ctx context.Context, id, actor string) error {
 			return &InUseError{Registry: cur.Name, Refs: refs}
 		}
 	}
+	key := changeKey{ChangeDelete, id, cur.Version}
+	c.expectEcho(key)
 	if err := c.store.Delete(ctx, id, cur.Version); err != nil {
+		c.unexpectEcho(key)
 		return &Error{Op: "delete", Registry: cur.Name, Err: err}
 	}
 	c.hmu.Lock()
@@ -542,19 +544,49 @@ func (c *Catalog) drop(id string, keep int64) {
 // migration). Providers of records whose version did not change are kept.
 func (c *Catalog) Invalidate() { c.gen.Add(1) }
 
+// put saves r (before is the stored record, nil for a create) and reports the change.
+// The caller holds c.mu.
+func (c *Catalog) put(ctx context.Context, before *Registry, r Registry) error {
+	key := changeKey{ChangePut, r.ID, r.Version}
+	c.expectEcho(key)
+	if err := c.store.Put(ctx, r); err != nil {
+		c.unexpectEcho(key)
+		return err
+	}
+	c.wrote(before, &r)
+	return nil
+}
+
+// expectEcho notes, before a write, that the store's change feed will echo it: the
+// Catalog reports its own writes itself, with exactly what changed.
+func (c *Catalog) expectEcho(k changeKey) {
+	c.evMu.Lock()
+	if c.watching {
+		c.own[k] = struct{}{}
+	}
+	c.evMu.Unlock()
+}
+
+func (c *Catalog) unexpectEcho(k changeKey) {
+	c.evMu.Lock()
+	delete(c.own, k)
+	c.evMu.Unlock()
+}
+
 // wrote is called after every write through this Catalog (before and after are nil for a
-// create and a delete). The caller holds c.mu.
+// create and a delete): it drops what was cached and tells the subscribers at once.
+// The caller holds c.mu.
 func (c *Catalog) wrote(before, after *Registry) {
+	id := ""
 	switch {
 	case after == nil:
-		c.drop(before.ID, 0)
+		id = before.ID
+		c.drop(id, 0)
 	default:
-		c.drop(after.ID, after.Version)
+		id = after.ID
+		c.drop(id, after.Version)
 	}
 	c.gen.Add(1)
-	if _, ok := c.store.(Watcher); ok {
-		return // the feed reports it, in commit order with everyone else's changes
-	}
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
 	var prev, next *recState
@@ -567,6 +599,20 @@ func (c *Catalog) wrote(before, after *Registry) {
 		next = &s
 	}
 	c.events.publish(classify(prev, next)...)
+	if c.watching {
+		if next != nil {
+			c.snap[id] = *next
+		} else {
+			delete(c.snap, id)
+		}
+	}
+}
+
+// changeKey identifies a change on the feed.
+type changeKey struct {
+	op      ChangeOp
+	id      string
+	version int64
 }
 
 // InUseError is Delete's refusal while something references the registry.
@@ -670,5 +716,9 @@ func (c *Catalog) TestDraft(ctx context.Context, draft Registry, opts ...DraftOp
 	if err != nil {
 		return nil, err
 	}
-	return Test(ctx, r, append([]TestOption{WithTestFactory(c.factory)}, cfg.test...)...), nil
+	// A transport cache of its own: the draft may change the server or TLS settings of a
+	// saved record at the same ID and version.
+	tc := &TransportCache{}
+	defer tc.CloseIdleConnections()
+	return Test(ctx, r, append([]TestOption{WithTestFactory(c.factory), WithTransportCache(tc)}, cfg.test...)...), nil
 }

@@ -41,7 +41,8 @@ type Event struct {
 // are those of other Catalogs, processes and replicas when the Store implements Watcher
 // (otherwise the Catalog cannot know of them). Events come in commit order; changes that
 // follow each other faster than the Catalog reads the store may be reported together,
-// with the newest record. A subscriber that falls far behind gets EventResync in place of
+// with the newest record (this Catalog's own changes are reported one by one, as they
+// are written). A subscriber that falls far behind gets EventResync in place of
 // what it missed, so a slow subscriber never blocks the Catalog.
 func (c *Catalog) Subscribe(ctx context.Context) <-chan Event {
 	c.startWatch()
@@ -70,6 +71,7 @@ func (c *Catalog) startWatch() {
 		ctx := c.watchCtx
 		ch, err := w.Watch(ctx)
 		c.evMu.Lock()
+		c.watching = true
 		c.loadSnapshot(ctx)
 		c.evMu.Unlock()
 		go c.watchLoop(ctx, w, ch, err)
@@ -112,6 +114,14 @@ func (c *Catalog) watchLoop(ctx context.Context, w Watcher, ch <-chan Change, er
 func (c *Catalog) apply(ctx context.Context, ch Change) {
 	c.evMu.Lock()
 	defer c.evMu.Unlock()
+	if k := (changeKey{ch.Op, ch.ID, ch.Version}); ch.Op != ChangeResync {
+		if _, mine := c.own[k]; mine {
+			delete(c.own, k) // reported when it was written
+			return
+		}
+	} else {
+		clear(c.own) // their echoes may be lost
+	}
 	if !c.snapReady {
 		c.loadSnapshot(ctx)
 	}

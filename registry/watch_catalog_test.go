@@ -1,0 +1,228 @@
+package registry_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// sharedStores gives two handles on one store: the same MemoryStore, and two FileStores
+// on one file (as two processes would have).
+func sharedStores(t *testing.T) map[string][2]registry.Store {
+	m := registry.NewMemoryStore()
+	path := filepath.Join(t.TempDir(), "registries.json")
+	return map[string][2]registry.Store{
+		"memory": {m, m},
+		"file":   {openFileStore(t, path), openFileStore(t, path)},
+	}
+}
+
+// passwordFor resolves the credentials a pull of host would use through cat's Keychain.
+func passwordFor(t *testing.T, cat *registry.Catalog, host string) string {
+	t.Helper()
+	kc, err := cat.Keychain(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := kc.Credentials(context.Background(), host+"/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Password.Reveal()
+}
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A second Catalog on the same Store (another replica, another process) sees a rotation
+// without Invalidate: its Keychain and its Provider serve the new password, and a deleted
+// registry is gone from it.
+func TestCatalogSeesOtherCatalogsRotation(t *testing.T) {
+	for name, stores := range sharedStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			a := registry.NewCatalog(stores[0])
+			b := registry.NewCatalog(stores[1])
+			t.Cleanup(func() { a.Close(); b.Close() })
+			added, err := a.Add(ctx, catHarbor("h", "h.example.com", "pw-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "b sees the new registry", func() bool {
+				kc, _ := b.Keychain(ctx)
+				_, ok := kc.Match("h.example.com/app")
+				return ok
+			})
+			if got := passwordFor(t, b, "h.example.com"); got != "pw-1" {
+				t.Fatalf("b resolves %q", got)
+			}
+			pb, err := b.Provider(ctx, added.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			form := mustUnredact(added)
+			form.Fields = map[string]string{"username": "robot$ci", "password": "pw-2"}
+			if _, err := a.Update(ctx, form); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "b's keychain serves the rotated password", func() bool { return passwordFor(t, b, "h.example.com") == "pw-2" })
+			eventually(t, "b's provider is the new version's", func() bool {
+				p, err := b.Provider(ctx, added.ID)
+				if err != nil || p == pb {
+					return false
+				}
+				c, err := p.Credentials(ctx)
+				return err == nil && c.Password.Reveal() == "pw-2"
+			})
+			if err := a.Delete(ctx, added.ID, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "b forgets the deleted registry", func() bool {
+				kc, _ := b.Keychain(ctx)
+				_, ok := kc.Match("h.example.com/app")
+				return !ok
+			})
+		})
+	}
+}
+
+type eventSeen struct {
+	Op      registry.EventOp
+	ID      string
+	Version int64
+}
+
+func nextEvents(t *testing.T, ch <-chan registry.Event, n int) []eventSeen {
+	t.Helper()
+	var out []eventSeen
+	timeout := time.After(10 * time.Second)
+	for len(out) < n {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatalf("the subscription closed after %v", out)
+			}
+			if e.Op != registry.EventDelete && e.Op != registry.EventResync {
+				if !e.Registry.IsRedacted() || e.Registry.ID != e.ID {
+					t.Fatalf("event %+v carries a record that is not the redacted view of %s", e.Op, e.ID)
+				}
+				if pw := e.Registry.Fields["password"]; pw != "" && pw != registry.Redacted {
+					t.Fatalf("an event carries a secret")
+				}
+			}
+			out = append(out, eventSeen{e.Op, e.ID, e.Version})
+		case <-timeout:
+			t.Fatalf("got %v, want %d events", out, n)
+		}
+	}
+	return out
+}
+
+// Subscribers hear every change, of this Catalog and of another on the same Store: add,
+// update, rotate, default, delete.
+func TestCatalogSubscribe(t *testing.T) {
+	stores := sharedStores(t)
+	stores["no feed"] = [2]registry.Store{plainStore{registry.NewMemoryStore()}, nil}
+	for name, st := range stores {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newCatFixture(t, st[0])
+			t.Cleanup(func() { f.cat.Close() })
+			ctxSub, cancel := context.WithCancel(ctx)
+			defer cancel()
+			events := f.cat.Subscribe(ctxSub)
+			a, _ := f.cat.Add(ctx, catHarbor("a", "a.example.com", "pw"))
+			b, _ := f.cat.Add(ctx, catHarbor("b", "b.example.com", "pw"))
+			form := a // the redacted view keeps the secret
+			form.Name = "a-renamed"
+			a, _ = f.cat.Update(ctx, form)
+			form = a
+			form.Fields["password"] = "pw-rotated"
+			a, _ = f.cat.Update(ctx, form)
+			if err := f.cat.SetDefault(ctx, b.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.cat.Delete(ctx, a.ID, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			want := []eventSeen{
+				{registry.EventAdd, "reg-001", 1},
+				{registry.EventAdd, "reg-002", 1},
+				{registry.EventUpdate, "reg-001", 2},
+				{registry.EventRotate, "reg-001", 3},
+				{registry.EventDefault, "reg-002", 2},
+				{registry.EventDefault, "reg-001", 4},
+				{registry.EventDelete, "reg-001", 4},
+			}
+			got := nextEvents(t, events, len(want))
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("events:\n got %v\nwant %v", got, want)
+				}
+			}
+			if st[1] == nil {
+				return
+			}
+			// Another Catalog's changes arrive too.
+			other := registry.NewCatalog(st[1], registry.WithIDs(func() string { return "other-1" }))
+			t.Cleanup(func() { other.Close() })
+			if _, err := other.Add(ctx, catHarbor("c", "c.example.com", "pw")); err != nil {
+				t.Fatal(err)
+			}
+			if got := nextEvents(t, events, 1); got[0] != (eventSeen{registry.EventAdd, "other-1", 1}) {
+				t.Fatalf("another catalog's add: %v", got)
+			}
+			// Close ends the subscription.
+			f.cat.Close()
+			select {
+			case _, open := <-events:
+				if open {
+					t.Fatal("an event after Close")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Close left the subscription open")
+			}
+		})
+	}
+}
+
+// One provider per registry per process: every consumer of a Catalog gets the same
+// Provider for a record version.
+func TestCatalogSharesProviders(t *testing.T) {
+	ctx := context.Background()
+	built := 0
+	f := newCatFixture(t, registry.NewMemoryStore(), registry.WithProviderFactory(func(r registry.Registry) (registry.Provider, error) {
+		built++
+		return kcFactory(r)
+	}))
+	t.Cleanup(func() { f.cat.Close() })
+	added, _ := f.cat.Add(ctx, catHarbor("h", "h.example.com", "pw"))
+	p1, err := f.cat.Provider(ctx, added.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, _ := f.cat.Keychain(ctx)
+	p2, _ := kc.Provider(added.ID)
+	p3, err := f.cat.ProviderFactory()(added) // the redacted view, as an adapter gets it from List
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1 != p2 || p1 != p3 || built != 1 {
+		t.Fatalf("consumers got different providers (built %d)", built)
+	}
+	if _, err := f.cat.ProviderFactory()(catHarbor("unsaved", "u.example.com", "pw").Redacted()); err == nil {
+		t.Fatal("the factory made a provider from an unsaved redacted record")
+	}
+}
