@@ -58,7 +58,6 @@ const (
 	maxManifestBody        = 16 << 20  // manifests, indexes, tag lists, catalog, referrers: 4x distribution's own 4 MiB limit
 	maxTokenBody           = 1 << 20   // token service answers
 	maxErrorBody           = 1 << 20   // any answer of 400 and up
-	readWholeTimeout       = 60 * time.Second
 	maxRealms              = 8
 	maxSentAuth            = 64
 	maxReasonRunes         = 64
@@ -284,8 +283,12 @@ func closeBody(req *http.Request) {
 	}
 }
 
+// readWholeTimeout bounds the time to read a response that is read whole (a variable for
+// tests only).
+var readWholeTimeout = 60 * time.Second
+
 // errReadTimeout is the cause when a response read whole takes too long.
-var errReadTimeout = fmt.Errorf("%w: the registry took longer than %s to send a response that is read whole", ErrTimeout, readWholeTimeout)
+var errReadTimeout = fmt.Errorf("%w: the server took too long to send a response that is read whole (a ping, manifest, token or error)", ErrTimeout)
 
 // boundedBody ends a body read whole at its limit or its deadline, with an error that
 // says so.

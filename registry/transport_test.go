@@ -369,6 +369,36 @@ func TestRedirectToStorageCarriesNoAuthorization(t *testing.T) {
 		}
 		check(t)
 	})
+
+	// The same with bearer auth: the token service on the registry's host, the bearer
+	// token must not follow the redirect either.
+	var realm string
+	tokens := tokenServer()
+	breg, _ := wireServer(t, "", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			tokens.ServeHTTP(w, r)
+			return
+		}
+		bearerRegistry(&realm, redirecting).ServeHTTP(w, r)
+	}), &cert)
+	realm = breg.URL + "/token"
+	bhost := connServerHost(breg)
+	brec := wireRecord(bhost, registry.TLS{Mode: registry.TLSCustomCA, CABundle: string(ca.CertPEM)})
+	t.Run("keychain bearer", func(t *testing.T) {
+		sw.reset()
+		if err := pullThroughKeychain(context.Background(), brec, bhost+"/team/app:v1"); err != nil {
+			t.Fatal(err)
+		}
+		check(t)
+	})
+	t.Run("connection test image step bearer", func(t *testing.T) {
+		sw.reset()
+		rep := registry.Test(context.Background(), brec, registry.WithImage(bhost+"/team/app:v1"))
+		if !rep.OK() {
+			t.Fatal(rep)
+		}
+		check(t)
+	})
 }
 
 func mustRef(t *testing.T, s string) name.Reference {
