@@ -351,6 +351,10 @@ func TestKubeletConfigEntryDecode(t *testing.T) {
 		{`{"auth": "pants", "email": "foo@example.com"}`, "", "", true},
 		{`{"auth": "cGFudHM="}`, "", "", true}, // no colon
 		{`{"email": false}`, "", "", true},
+		// divergence: the kubelet takes these; dockerconfig refuses a username basic auth
+		// cannot carry (RFC 7617) and an empty one (docker refuses it too).
+		{`{"username": "a:b", "password": "x"}`, "", "", true},
+		{`{"auth": "OnB3"}`, "", "", true}, // ":pw"
 	} {
 		s := corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s"},
@@ -371,6 +375,24 @@ func TestKubeletConfigEntryDecode(t *testing.T) {
 		if len(got) != 1 || got[0].Credentials.Username != tc.user || got[0].Credentials.Password.Reveal() != tc.pass {
 			t.Errorf("%s: got %+v", tc.entry, got)
 		}
+	}
+}
+
+// TestKubeletIdentityToken: divergence: the kubelet's DockerConfigEntry has no
+// identitytoken, so it tries such an entry as an anonymous pull; dockerconfig keeps the
+// token, and Resolve gives it (go-containerregistry exchanges it at the registry).
+func TestKubeletIdentityToken(t *testing.T) {
+	k := mustKeychain(t, corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "tok"},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: []byte(`{"auths":{"registry.example.com":{"identitytoken":"refresh-token"}}}`)},
+	})
+	auth, _ := k.resolve("registry.example.com", "app", true)
+	if auth == nil {
+		t.Fatal("no credentials")
+	}
+	if cfg, err := auth.Authorization(); err != nil || cfg.IdentityToken != "refresh-token" {
+		t.Fatalf("got %v", err)
 	}
 }
 
