@@ -15,7 +15,7 @@ import (
 // Secrets, runs beside it in the nested module kube/internal/k8schainbench:
 //
 //	go test -run '^$' -bench KeychainResolve -benchmem ./kube/
-//	cd kube/internal/k8schainbench && go test -run '^$' -bench . -benchmem
+//	cd kube/internal/k8schainbench && GOFLAGS=-mod=mod go test -run '^$' -bench . -benchmem
 func BenchmarkKeychainResolve(b *testing.B) {
 	k, err := kube.NewKeychain(benchsecrets.Secrets())
 	if err != nil {

@@ -4,7 +4,8 @@
 //
 // It is its own module: k8schain needs newer k8s.io modules than regcred does, and keeping
 // it here means importers of regcred never inherit that bump. The main module's
-// "go test ./..." does not enter it; run it from this directory:
+// "go test ./..." does not enter it; run it from this directory (-mod=mod lets go add the
+// go.sum lines that a newer main go.mod needs):
 //
-//	cd kube/internal/k8schainbench && go test -run '^$' -bench . -benchmem
+//	cd kube/internal/k8schainbench && GOFLAGS=-mod=mod go test -run '^$' -bench . -benchmem
 package k8schainbench
