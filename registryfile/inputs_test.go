@@ -234,7 +234,7 @@ func TestEveryProblemOfAnEntryAtOnce(t *testing.T) {
 	}
 	want := map[int][]string{
 		1: {
-			`r.yaml:4: registry "team" (entry 1): field defualt: is not a field of a registry entry (did you mean "default"? known fields: name, type, kind, id, url, server, default, owner, credentials, tls)`,
+			`r.yaml:4: registry "team" (entry 1): field defualt: is not a field of a registry entry (did you mean "default"? known fields: name, type, kind, id, url, server, default, owner, credentials, tls, mirror)`,
 			`r.yaml:7: registry "team" (entry 1): field credentials.passwrod: is not a field of Docker Hub (did you mean "password"? known fields: username, password, url)`,
 		},
 		2: {

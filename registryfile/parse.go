@@ -16,9 +16,10 @@ import (
 
 // The keys the file knows, in the order errors list them.
 var (
-	topKeys   = []string{"registries"}
-	entryKeys = []string{"name", "type", "kind", "id", "url", "server", "default", "owner", "credentials", "tls"}
-	tlsKeys   = []string{"mode", "ca", "caFile", "systemRoots"}
+	topKeys    = []string{"registries"}
+	entryKeys  = []string{"name", "type", "kind", "id", "url", "server", "default", "owner", "credentials", "tls", "mirror"}
+	tlsKeys    = []string{"mode", "ca", "caFile", "systemRoots"}
+	mirrorKeys = []string{"of", "order", "fallback"}
 	// credential keys that set the server instead of a field (registry: for all kinds but ECR,
 	// whose registry field is the account's registry ID).
 	serverKeys = []string{"url", "server", "registry"}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -185,6 +186,9 @@ func (d *decoder) decode(data []byte) ([]registry.Registry, error) {
 	if err := join(errs); err != nil {
 		return nil, err
 	}
+	if err := registry.ValidateMirrors(out); err != nil { // loops and unknown upstreams span entries
+		return nil, &Error{File: d.file, Err: err}
+	}
 	return out, nil
 }
 
@@ -267,7 +271,7 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 		return v
 	}
 	var typ, typeKey, url, urlKey string
-	var creds, tls *pair
+	var creds, tls, mirror *pair
 	for i := range pairs {
 		p := pairs[i]
 		switch p.key {
@@ -302,6 +306,8 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 			creds = &pairs[i]
 		case "tls":
 			tls = &pairs[i]
+		case "mirror":
+			mirror = &pairs[i]
 		default:
 			fe := unknownKey("", p, "a registry entry", entryKeys)
 			if fe.Hint == "" || !strings.HasPrefix(fe.Hint, "did you mean") {
@@ -338,6 +344,9 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 	}
 	if tls != nil {
 		d.tls(w, &reg, *tls, lines, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
+	}
+	if mirror != nil {
+		d.mirror(w, &reg, *mirror, lines, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
 	}
 	if kindOK {
 		for _, e := range leaves(reg.Validate()) {
@@ -499,6 +508,55 @@ func (d *decoder) tls(w *walker, reg *registry.Registry, p pair, lines map[strin
 			reg.TLS.Mode = registry.TLSCustomCA
 		}
 	}
+}
+
+// mirror reads "mirror: {of: docker.io, order: 0, fallback: false}" (or "mirror: docker.io")
+// into reg.Mirror; nodeconfig turns it into each runtime's mirror configuration.
+func (d *decoder) mirror(w *walker, reg *registry.Registry, p pair, lines map[string]int, structural, values func(int, error)) {
+	lines["mirror.of"] = p.line
+	if v, ok := scalar(p.val); ok {
+		if v != "" {
+			reg.Mirror = &registry.Mirror{Of: v}
+		}
+		return
+	}
+	if p.val.Kind != yaml.MappingNode {
+		values(p.line, &registry.FieldError{Field: "mirror", Reason: "must be a mapping (of, order, fallback) or an upstream, not " + describe(p.val)})
+		return
+	}
+	pairs, err := w.mapping(p.val, "mirror.", false, structural)
+	if err != nil {
+		structural(p.line, err)
+		return
+	}
+	m := &registry.Mirror{}
+	for _, t := range pairs {
+		lines["mirror."+t.key] = t.line
+		switch t.key {
+		case "of":
+			v, ok := scalar(t.val)
+			if !ok {
+				values(t.line, &registry.FieldError{Field: "mirror.of", Reason: "must be a single value, not " + describe(t.val)})
+			}
+			m.Of = v
+		case "order":
+			v, _ := scalar(t.val)
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				values(t.line, &registry.FieldError{Field: "mirror.order", Reason: "must be a whole number", Hint: "0 is tried first"})
+			}
+			m.Order = n
+		case "fallback":
+			b, ok := boolean(t.val)
+			if !ok {
+				values(t.line, &registry.FieldError{Field: "mirror.fallback", Reason: "must be true or false"})
+			}
+			m.Fallback = b
+		default:
+			structural(t.line, unknownKey("mirror.", t, "mirror", mirrorKeys))
+		}
+	}
+	reg.Mirror = m
 }
 
 func fieldByFold(k registry.Kind, name string) (string, bool) {
