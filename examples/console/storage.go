@@ -52,16 +52,26 @@ func openStorage(ctx context.Context, cfg config) (_ *storage, err error) {
 			s.Close()
 		}
 	}()
-	var inner store.Store
-	var db *sql.DB
-	switch {
-	case cfg.store == "":
+	isPostgres := strings.HasPrefix(cfg.store, "postgres://") || strings.HasPrefix(cfg.store, "postgresql://")
+	if cfg.store != "" && !isPostgres {
+		return nil, fmt.Errorf("--store %q: only postgres://... is supported (leave it out for the embedded SQLite database in --data)", registry.RedactServer(cfg.store))
+	}
+	if cfg.store == "" {
 		if cfg.data == "" {
 			return nil, errors.New("--data is empty: give the directory the console keeps its database in")
 		}
 		if err := os.MkdirAll(cfg.data, 0o700); err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
+	}
+	keys, err := loadKeys(cfg) // first: a replica without the shared key never touches the database
+	if err != nil {
+		return nil, err
+	}
+	var inner store.Store
+	var db *sql.DB
+	switch {
+	case cfg.store == "":
 		st, err := sqlite.Open(ctx, filepath.Join(cfg.data, "regcred.db"))
 		if err != nil {
 			return nil, err
@@ -69,7 +79,7 @@ func openStorage(ctx context.Context, cfg config) (_ *storage, err error) {
 		s.closers = append(s.closers, st)
 		inner, db = st, st.DB()
 		s.desc = "sqlite:" + filepath.Join(cfg.data, "regcred.db")
-	case strings.HasPrefix(cfg.store, "postgres://") || strings.HasPrefix(cfg.store, "postgresql://"):
+	default:
 		st, err := postgres.Open(ctx, cfg.store)
 		if err != nil {
 			return nil, err
@@ -79,12 +89,6 @@ func openStorage(ctx context.Context, cfg config) (_ *storage, err error) {
 		s.closers = append(s.closers, db)
 		inner = st
 		s.desc = "postgres: " + registry.RedactServer(cfg.store)
-	default:
-		return nil, fmt.Errorf("--store %q: only postgres://... is supported (leave it out for the embedded SQLite database in --data)", registry.RedactServer(cfg.store))
-	}
-	keys, err := loadKeys(cfg)
-	if err != nil {
-		return nil, err
 	}
 	sl, err := sealed.New(ctx, inner, keys)
 	if err != nil {

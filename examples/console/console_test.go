@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/regcred/regcred/registry"
+)
+
+func init() { bcryptCost = bcrypt.MinCost } // tests log in often; the policy is tested apart
+
+const adminPassword = "correct-horse-battery-staple"
+
+type testConsole struct {
+	t   *testing.T
+	app *app
+	st  *storage
+	srv *httptest.Server
+	dir string
+}
+
+func newTestConsole(t *testing.T, opts ...appOption) *testConsole {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := openStorage(ctx, config{data: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	a, err := newApp(ctx, st, slog.New(slog.DiscardHandler), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gen, err := a.ensureAdmin(ctx, adminPassword); err != nil || gen != "" {
+		t.Fatalf("ensureAdmin: %q, %v", gen, err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(srv.Close)
+	return &testConsole{t: t, app: a, st: st, srv: srv, dir: dir}
+}
+
+// api calls the JSON API as user; it returns the status, headers and body.
+func (c *testConsole) api(user, pass, method, path string, body any, hdr ...string) (int, http.Header, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.srv.URL+path, rd)
+	req.SetBasicAuth(user, pass)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+// browserless is a cookie-keeping client of the HTML pages.
+type browserless struct {
+	c    *testConsole
+	http *http.Client
+	csrf string
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func (c *testConsole) login(user, pass string) *browserless {
+	c.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	b := &browserless{c: c, http: &http.Client{Jar: jar}}
+	status, body := b.post("/login", url.Values{"username": {user}, "password": {pass}})
+	if status != http.StatusOK || !strings.Contains(body, "Container registries") {
+		c.t.Fatalf("login as %s: %d\n%s", user, status, body)
+	}
+	return b
+}
+
+func (b *browserless) get(path string) (int, string) {
+	b.c.t.Helper()
+	resp, err := b.http.Get(b.c.srv.URL + path)
+	if err != nil {
+		b.c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(body)
+}
+
+func (b *browserless) post(path string, form url.Values) (int, string) {
+	b.c.t.Helper()
+	if b.csrf != "" && form.Get("csrf") == "" {
+		form.Set("csrf", b.csrf)
+	}
+	resp, err := b.http.PostForm(b.c.srv.URL+path, form)
+	if err != nil {
+		b.c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if m := csrfRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestAPIOptimisticUpdates(t *testing.T) {
+	c := newTestConsole(t)
+	const secret = "ghp_api-secret-value-1"
+	status, hdr, body := c.api("admin", adminPassword, "POST", "/api/v1/registries",
+		map[string]any{"name": "My GHCR", "type": "GHCR", "credentials": map[string]string{"username": "myorg", "token": secret}})
+	if status != http.StatusCreated {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	var created apiRegistry
+	json.Unmarshal(body, &created)
+	if hdr.Get("ETag") != `"v1"` || created.Type != "GHCR" || created.Credentials["username"] != "myorg" || strings.Join(created.StoredSecrets, ",") != "token" {
+		t.Fatalf("create answered ETag %q, %+v", hdr.Get("ETag"), created)
+	}
+	path := "/api/v1/registries/" + created.ID
+	status, hdr, body = c.api("admin", adminPassword, "GET", path, nil)
+	if status != 200 || hdr.Get("ETag") != `"v1"` {
+		t.Fatalf("get: %d %q %s", status, hdr.Get("ETag"), body)
+	}
+	edit := map[string]any{"name": "My GHCR", "type": "GHCR", "credentials": map[string]string{"username": "other"}}
+	if status, _, body = c.api("admin", adminPassword, "PUT", path, edit); status != http.StatusPreconditionRequired {
+		t.Errorf("PUT without If-Match: %d %s, want 428", status, body)
+	}
+	status, hdr, body = c.api("admin", adminPassword, "PUT", path, edit, "If-Match", `"v1"`)
+	if status != 200 || hdr.Get("ETag") != `"v2"` {
+		t.Fatalf("PUT with the current ETag: %d %q %s", status, hdr.Get("ETag"), body)
+	}
+	var updated apiRegistry
+	json.Unmarshal(body, &updated)
+	if updated.Credentials["username"] != "other" || strings.Join(updated.StoredSecrets, ",") != "token" {
+		t.Errorf("a PUT without the token must keep it: %+v", updated)
+	}
+	if status, _, body = c.api("admin", adminPassword, "PUT", path, edit, "If-Match", `"v1"`); status != http.StatusPreconditionFailed {
+		t.Errorf("PUT with a stale ETag: %d %s, want 412", status, body)
+	}
+	if status, _, _ = c.api("admin", adminPassword, "DELETE", path, nil, "If-Match", `"v1"`); status != http.StatusPreconditionFailed {
+		t.Errorf("DELETE with a stale ETag: %d, want 412", status)
+	}
+	// The stored token is the original one: the PUT kept it.
+	full, err := c.app.cat.Reveal(context.Background(), created.ID)
+	if err != nil || full.Fields["token"] != secret {
+		t.Errorf("stored token after the PUT: changed (%v)", err)
+	}
+	status, _, body = c.api("admin", adminPassword, "GET", "/api/v1/registries", nil)
+	if status != 200 || bytes.Contains(body, []byte(secret)) || !bytes.Contains(body, []byte(created.ID)) {
+		t.Errorf("list: %d, secret present %v\n%s", status, bytes.Contains(body, []byte(secret)), body)
+	}
+	if status, _, _ = c.api("admin", "wrong-password", "GET", "/api/v1/registries", nil); status != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d, want 401", status)
+	}
+	if status, _, _ = c.api("admin", adminPassword, "DELETE", path, nil); status != http.StatusNoContent {
+		t.Errorf("DELETE: %d", status)
+	}
+	if status, _, _ = c.api("admin", adminPassword, "GET", path, nil); status != http.StatusNotFound {
+		t.Errorf("GET after DELETE: %d, want 404", status)
+	}
+}
+
+func TestAPIValidationNamesEveryField(t *testing.T) {
+	c := newTestConsole(t)
+	status, _, body := c.api("admin", adminPassword, "POST", "/api/v1/registries",
+		map[string]any{"name": "", "type": "ECR", "credentials": map[string]string{"region": "nowhere", "secretAccessKey": "wJalr-not-shown"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d %s", status, body)
+	}
+	var e apiError
+	json.Unmarshal(body, &e)
+	got := map[string]bool{}
+	for _, f := range e.Fields {
+		got[f.Field] = true
+	}
+	if !got["name"] || !got["region"] || bytes.Contains(body, []byte("wJalr-not-shown")) {
+		t.Errorf("problems %+v (want name and region; never the secret)\n%s", e.Fields, body)
+	}
+	if status, _, body = c.api("admin", adminPassword, "POST", "/api/v1/registries", map[string]any{"name": "x", "type": "Nope"}); status != 422 || !bytes.Contains(body, []byte(`"type"`)) {
+		t.Errorf("unknown type: %d %s", status, body)
+	}
+}
+
+// TestOnlyTheCreatorDeletes: two users; the admin creates bob, bob saves a registry, the
+// admin may not delete it, bob may; the audit log names each user's change.
+func TestOnlyTheCreatorDeletes(t *testing.T) {
+	c := newTestConsole(t)
+	admin := c.login("admin", adminPassword)
+	admin.get("/users")
+	if status, body := admin.post("/users", url.Values{"username": {"bob"}, "password": {"bob-password-123"}}); status != 200 || !strings.Contains(body, "User created") {
+		t.Fatalf("create bob: %d\n%s", status, body)
+	}
+	bob := c.login("bob", "bob-password-123")
+	bob.get("/users")
+	if status, _ := bob.post("/users", url.Values{"username": {"eve"}, "password": {"eve-password-123"}}); status != http.StatusForbidden {
+		t.Errorf("bob creating a user: %d, want 403", status)
+	}
+	bob.get("/registries/new")
+	status, body := bob.post("/registries/new", url.Values{"action": {"save"}, "type": {"custom"}, "name": {"bob's registry"},
+		"url": {"registry.example.com"}, "username": {"bob"}, "password": {"bob-registry-pass"}})
+	if status != 200 || !strings.Contains(body, "Registry saved") {
+		t.Fatalf("bob saves: %d\n%s", status, body)
+	}
+	all, _ := c.app.cat.List(context.Background())
+	if len(all) != 1 || all[0].Owner != "bob" {
+		t.Fatalf("records %v", all)
+	}
+	id := all[0].ID
+	admin.get("/registries")
+	if status, body = admin.post("/registries/"+id+"/delete", url.Values{}); status != http.StatusForbidden || !strings.Contains(body, "Only bob") {
+		t.Errorf("admin deletes bob's registry: %d\n%s", status, body)
+	}
+	if strings.Contains(body, `/registries/`+id+`/delete`) {
+		t.Error("the admin's table offers Delete on bob's registry")
+	}
+	if status, _, _ := c.api("admin", adminPassword, "DELETE", "/api/v1/registries/"+id, nil); status != http.StatusForbidden {
+		t.Errorf("admin deletes bob's registry through the API: %d, want 403", status)
+	}
+	bob.get("/registries")
+	if status, body = bob.post("/registries/"+id+"/delete", url.Values{}); status != 200 || !strings.Contains(body, "Registry deleted") {
+		t.Errorf("bob deletes his registry: %d\n%s", status, body)
+	}
+	entries, err := c.st.accounts.auditLog(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log []string
+	for _, e := range entries {
+		log = append(log, e.Actor+" "+e.Action+" "+e.Target+" "+e.Detail)
+	}
+	text := strings.Join(log, "\n")
+	for _, want := range []string{"admin user.create bob", "bob registry.add bob's registry", "bob registry.delete bob's registry"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("audit log lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "bob-registry-pass") || strings.Contains(text, "bob-password-123") {
+		t.Errorf("audit log holds a secret:\n%s", text)
+	}
+}
+
+func TestFormsNeedTheirCSRFToken(t *testing.T) {
+	c := newTestConsole(t)
+	b := c.login("admin", adminPassword)
+	b.get("/registries")
+	if status, _ := b.post("/registries/new", url.Values{"csrf": {"forged"}, "action": {"save"}, "type": {"public"}, "name": {"x"}}); status != http.StatusForbidden {
+		t.Errorf("forged token: %d, want 403", status)
+	}
+	// A cross-site request is refused by http.CrossOriginProtection even with the token.
+	req, _ := http.NewRequest("POST", c.srv.URL+"/registries/new", strings.NewReader(url.Values{"csrf": {b.csrf}, "type": {"public"}, "name": {"x"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := b.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
+	}
+	if all, _ := c.app.cat.List(context.Background()); len(all) != 0 {
+		t.Errorf("a refused form saved %d records", len(all))
+	}
+}
+
+func TestLoginSecurity(t *testing.T) {
+	c := newTestConsole(t)
+	form := url.Values{"username": {"admin"}, "password": {adminPassword}}
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).PostForm(c.srv.URL+"/login", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var cookie *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			cookie = ck
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("session cookie %+v: want HttpOnly, SameSite=Strict", cookie)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q", csp)
+	}
+	// Only the hash of the session token is stored.
+	var n int
+	c.st.accounts.db.QueryRow(`SELECT COUNT(*) FROM console_sessions WHERE token_hash = $1`, cookie.Value).Scan(&n)
+	if n != 0 {
+		t.Error("the session token is stored as is")
+	}
+	// Rate limit: after 5 failures even the right password waits.
+	for i := range 5 {
+		r, _ := http.PostForm(c.srv.URL+"/login", url.Values{"username": {"admin"}, "password": {fmt.Sprint("guess", i)}})
+		r.Body.Close()
+		if r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i, r.StatusCode)
+		}
+	}
+	r, _ := http.PostForm(c.srv.URL+"/login", form)
+	r.Body.Close()
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Errorf("after 5 failures: %d (Retry-After %q), want 429", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+}
+
+// TestFirstStart: the key and the admin password are made once; the key file is 0600;
+// the password is printed on the first start only; /healthz answers.
+func TestFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	start := func() string {
+		ctx, cancel := context.WithCancel(context.Background())
+		var out bytes.Buffer
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, &out, io.Discard, ready)
+		}()
+		var addr string
+		select {
+		case addr = <-ready:
+		case err := <-done:
+			t.Fatalf("run: %v", err)
+		}
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("healthz: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+		return out.String()
+	}
+	first := start()
+	m := regexp.MustCompile(`(?m)^    (\S+)$`).FindStringSubmatch(first)
+	if m == nil {
+		t.Fatalf("first start printed no password:\n%s", first)
+	}
+	fi, err := os.Stat(filepath.Join(dir, keyFileName))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v", fi, err)
+	}
+	key1, _ := os.ReadFile(filepath.Join(dir, keyFileName))
+	second := start()
+	if strings.Contains(second, m[1]) || strings.Contains(second, "password") {
+		t.Errorf("second start printed the password again:\n%s", second)
+	}
+	key2, _ := os.ReadFile(filepath.Join(dir, keyFileName))
+	if !bytes.Equal(key1, key2) {
+		t.Error("the second start replaced the key")
+	}
+	// The generated password logs in.
+	st, err := openStorage(context.Background(), config{data: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.accounts.verify(context.Background(), "admin", m[1]); err != nil {
+		t.Errorf("the printed password does not log in: %v", err)
+	}
+}
+
+func TestPostgresNeedsTheSharedKey(t *testing.T) {
+	t.Setenv("REGCRED_MASTER_KEYS", "")
+	_, err := openStorage(context.Background(), config{store: "postgres://console:pw@127.0.0.1:1/regcred"})
+	if err == nil || !strings.Contains(err.Error(), "--key-file") || strings.Contains(err.Error(), "pw@") {
+		t.Errorf("err = %v: want the shared-key rule, without the DSN's password", err)
+	}
+	_, err = openStorage(context.Background(), config{store: "mysql://u:pw@h/db"})
+	if err == nil || strings.Contains(err.Error(), "pw@") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestSealedAtRest: a saved secret is not in the database file in clear.
+func TestSealedAtRest(t *testing.T) {
+	c := newTestConsole(t)
+	const secret = "sealed-secret-value-42"
+	if status, _, body := c.api("admin", adminPassword, "POST", "/api/v1/registries",
+		map[string]any{"name": "c", "type": "Custom", "url": "registry.example.com", "credentials": map[string]string{"username": "u", "password": secret}}); status != 201 {
+		t.Fatalf("%d %s", status, body)
+	}
+	c.st.Close()
+	for _, name := range []string{"regcred.db", "regcred.db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(c.dir, name))
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("%s holds the secret in clear", name)
+		}
+	}
+}
+
+func TestEditFormNeverSendsTheStoredSecret(t *testing.T) {
+	c := newTestConsole(t)
+	const secret = "edit-form-secret-77"
+	_, _, body := c.api("admin", adminPassword, "POST", "/api/v1/registries",
+		map[string]any{"name": "c", "type": "Custom", "url": "registry.example.com", "credentials": map[string]string{"username": "u", "password": secret}})
+	var rec apiRegistry
+	json.Unmarshal(body, &rec)
+	b := c.login("admin", adminPassword)
+	status, page := b.get("/registries/" + rec.ID + "/edit")
+	if status != 200 || strings.Contains(page, secret) || strings.Contains(page, registry.Redacted) || !strings.Contains(page, "leave blank to keep") {
+		t.Errorf("edit page: %d, secret %v, REDACTED %v, hint %v", status, strings.Contains(page, secret), strings.Contains(page, registry.Redacted), strings.Contains(page, "leave blank to keep"))
+	}
+	// Saving with the password blank keeps it; a stale version is a conflict.
+	status, page = b.post("/registries/"+rec.ID+"/edit", url.Values{"action": {"save"}, "version": {"1"}, "type": {"custom"}, "name": {"renamed"}, "url": {"registry.example.com"}, "username": {"u"}})
+	if status != 200 || !strings.Contains(page, "Changes saved") {
+		t.Fatalf("save: %d\n%s", status, page)
+	}
+	full, _ := c.app.cat.Reveal(context.Background(), rec.ID)
+	if full.Name != "renamed" || full.Fields["password"] != secret {
+		t.Errorf("after a save with the password blank: name %q, password kept %v", full.Name, full.Fields["password"] == secret)
+	}
+	status, page = b.post("/registries/"+rec.ID+"/edit", url.Values{"action": {"save"}, "version": {"1"}, "type": {"custom"}, "name": {"again"}, "url": {"registry.example.com"}, "username": {"u"}})
+	if status != http.StatusConflict || !strings.Contains(page, "someone changed this registry") {
+		t.Errorf("stale save: %d", status)
+	}
+}
+
+func TestLimiterWindow(t *testing.T) {
+	l := newLoginLimiter(2, time.Minute)
+	now := time.Unix(1000, 0)
+	l.fail(now, "a", "u")
+	l.fail(now, "a", "u")
+	if l.blocked(now, "a", "u") == 0 {
+		t.Fatal("not blocked after 2 failures")
+	}
+	if l.blocked(now.Add(time.Minute), "a", "u") != 0 {
+		t.Error("still blocked after the window")
+	}
+}
