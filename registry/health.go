@@ -99,4 +99,4 @@ type HealthStore interface {
 }
 
 // credentialsExpire is the record's own expiry of its static credential.
-func credentialsExpire(r Registry) time.Time { return time.Time{} }
+func credentialsExpire(r Registry) time.Time { return r.CredentialsExpire }

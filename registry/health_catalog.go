@@ -242,3 +242,27 @@ func (o *observedProvider) Format(f fmt.State, _ rune) { io.WriteString(f, o.Str
 
 // LogValue keeps slog from encoding the provider.
 func (o *observedProvider) LogValue() slog.Value { return slog.StringValue(o.String()) }
+
+// Expiring returns the registries whose static credential (Registry.CredentialsExpire)
+// ends within d of now, or has ended, redacted, soonest first: what a platform reminds its
+// users of.
+func (c *Catalog) Expiring(ctx context.Context, d time.Duration) ([]Registry, error) {
+	all, err := c.store.List(ctx)
+	if err != nil {
+		return nil, &Error{Op: "expiring", Err: err}
+	}
+	limit := c.clk.Now().Add(d)
+	var out []Registry
+	for _, r := range all {
+		if !r.CredentialsExpire.IsZero() && !r.CredentialsExpire.After(limit) {
+			out = append(out, r.Redacted())
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Registry) int {
+		if c := a.CredentialsExpire.Compare(b.CredentialsExpire); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}

@@ -26,8 +26,13 @@ type Registry struct {
 	Owner   string            `json:"owner,omitempty"`  // who created it; only they may delete it
 	Version int64             `json:"version"`          // bumped by every update; 0 before the first save
 	Mirror  *Mirror           `json:"mirror,omitempty"` // set when this registry mirrors another
-	Created time.Time         `json:"created,omitzero"`
-	Updated time.Time         `json:"updated,omitzero"`
+	// Scope limits who may use the registry (teams, projects, namespaces); zero: everyone.
+	Scope Scope `json:"scope,omitzero"`
+	// CredentialsExpire is the known end of life of the static credential (a PAT, a robot
+	// account), for reminders; zero: unknown or never.
+	CredentialsExpire time.Time `json:"credentialsExpire,omitzero"`
+	Created           time.Time `json:"created,omitzero"`
+	Updated           time.Time `json:"updated,omitzero"`
 
 	redacted bool // set by Redacted: secret fields read Redacted, not their values
 }
@@ -103,6 +108,7 @@ func (r Registry) Clone() Registry {
 			out.Fields[k] = v
 		}
 	}
+	out.Scope = r.Scope.Clone()
 	return out
 }
 

@@ -122,9 +122,11 @@ func Record(id string, version int64) registry.Registry {
 		Fields: map[string]string{"username": "robot$" + id, "password": "s3cr3t-" + id + "-v" + strconv.FormatInt(version, 10)},
 		TLS:    registry.TLS{Mode: registry.TLSCustomCA, CABundle: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", SystemRoots: true},
 		Owner:  "alice", Version: version,
-		Mirror:  &registry.Mirror{Of: "docker.io", Order: 2, Fallback: true},
-		Created: time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC),
-		Updated: time.Date(2026, 3, 2, 13, 4, 5, 987654321, time.FixedZone("CET", 3600)).Add(time.Duration(version) * time.Second),
+		Mirror:            &registry.Mirror{Of: "docker.io", Order: 2, Fallback: true},
+		Scope:             registry.Scope{Teams: []string{"payments"}, Namespaces: []string{"prod-*", "staging"}},
+		CredentialsExpire: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC),
+		Created:           time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC),
+		Updated:           time.Date(2026, 3, 2, 13, 4, 5, 987654321, time.FixedZone("CET", 3600)).Add(time.Duration(version) * time.Second),
 	}
 }
 
@@ -213,11 +215,12 @@ func (s *suite) testCopies(t *testing.T) {
 	mustPut(t, st, in)
 	in.Fields["password"] = "changed-after-put"
 	in.Mirror.Of = "changed.example.com"
+	in.Scope.Teams[0] = "changed"
 	got, err := st.Get(ctx, "a")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Fields["password"] != "s3cr3t-a-v1" || got.Mirror.Of != "docker.io" {
+	if got.Fields["password"] != "s3cr3t-a-v1" || got.Mirror.Of != "docker.io" || got.Scope.Teams[0] != "payments" {
 		t.Fatalf("the store kept the caller's maps or pointers: %v %v", got.Fields["password"], got.Mirror.Of)
 	}
 	got.Fields["password"] = "changed-after-get"
