@@ -115,7 +115,10 @@ func newTestConfig(opts []TestOption) *testConfig {
 //
 // HTTP goes through the registry's one transport (TransportCache, from TLS.Transport) and
 // go-containerregistry's auth transports, and takes 2 round trips with basic auth, 3 with
-// a bearer token exchange, plus one for the image and two for the push check.
+// a bearer token exchange, plus one for the image and two for the push check. The image's
+// manifest HEAD also reads a pull rate limit (Report.RateLimit) when the registry sends
+// one, as Docker Hub does; for Docker Hub without an image, the test reads it with a HEAD
+// of ratelimitpreview/test, which Docker Hub does not count as a pull.
 func Test(ctx context.Context, r Registry, opts ...TestOption) *Report {
 	return newTestConfig(opts).run(ctx, r)
 }
@@ -176,6 +179,7 @@ type tester struct {
 	authed    http.RoundTripper
 	bearer    string // the bearer token in use, if any
 	secrets   []string
+	rate      *RateLimit
 }
 
 func (c *testConfig) run(ctx context.Context, r Registry) *Report {
@@ -225,6 +229,7 @@ func (c *testConfig) run(ctx context.Context, r Registry) *Report {
 	}
 	rep.Duration = time.Since(start)
 	rep.RoundTrips = int(t.rounds.Load())
+	rep.RateLimit = t.rate
 	if rep.Server == "" {
 		rep.Server = t.host
 	}
@@ -596,6 +601,9 @@ func (t *tester) scopes() []string {
 			s = append(s, repo.Scope(transport.PushScope))
 		}
 	}
+	if t.cfg.image == "" && isDockerHubHost(t.host) {
+		s = append(s, "repository:"+hubRateLimitRepo+":pull")
+	}
 	return s
 }
 
@@ -616,6 +624,9 @@ var manifestAccept = strings.Join([]string{
 
 func (t *tester) image(ctx context.Context) outcome {
 	if t.cfg.image == "" {
+		if isDockerHubHost(t.host) && t.authed != nil {
+			return t.hubRateLimit(ctx)
+		}
 		return stepSkipped("no image given")
 	}
 	ref, err := t.parseRef(t.cfg.image)
@@ -633,10 +644,17 @@ func (t *tester) image(ctx context.Context) outcome {
 	if err != nil {
 		return stepFailed(t.d.network(StepImage, err))
 	}
+	t.rate = parseRateLimit(resp.Header)
 	if resp.StatusCode == http.StatusOK {
 		d := ref.Name() + " exists"
 		if dg := resp.Header.Get("Docker-Content-Digest"); dg != "" {
-			d += " (" + dg + ")"
+			d += " (" + untrusted.Text(dg) + ")"
+		}
+		if t.rate != nil {
+			d += "; " + t.rate.String()
+			if t.rate.Low() {
+				return stepWarning(d, "only "+t.rate.String()+"; pulls past the limit fail with 429 Too Many Requests", rateLimitFix(t.host))
+			}
 		}
 		return stepOK(d)
 	}
@@ -647,6 +665,34 @@ func (t *tester) image(ctx context.Context) outcome {
 		ce.Fix = "check the repository name and tag (or digest), and that the image was pushed"
 	}
 	return stepFailed(ce)
+}
+
+// hubRateLimitRepo is the repository Docker Hub documents for reading the rate limit: a
+// HEAD of its manifest returns the ratelimit headers and does not count as a pull.
+const hubRateLimitRepo = "ratelimitpreview/test"
+
+// hubRateLimit reads Docker Hub's pull allowance for the tested credentials when no image
+// was given; it never fails the test (the step stays skipped, with what it learned).
+func (t *tester) hubRateLimit(ctx context.Context) outcome {
+	resp, err := t.do(ctx, t.authed, http.MethodHead, "/v2/"+hubRateLimitRepo+"/manifests/latest")
+	if err != nil {
+		return stepSkipped("no image given; the rate limit could not be read")
+	}
+	if t.rate = parseRateLimit(resp.Header); t.rate == nil {
+		return stepSkipped("no image given; Docker Hub sent no rate limit")
+	}
+	if t.rate.Low() {
+		return stepWarning("no image given; Docker Hub: "+t.rate.String(),
+			"only "+t.rate.String()+"; pulls past the limit fail with 429 Too Many Requests", rateLimitFix(t.host))
+	}
+	return stepSkipped("no image given; Docker Hub: " + t.rate.String())
+}
+
+func rateLimitFix(host string) string {
+	if isDockerHubHost(host) {
+		return "wait for the window to pass, use an account with a higher limit (authenticated pulls count per account, anonymous ones per IP address), or pull through a mirror"
+	}
+	return "wait for the window to pass, or ask the registry's operator for a higher limit"
 }
 
 // accessDenied refines a 401/403 on a repository: with valid credentials (the auth step

@@ -122,6 +122,9 @@ type Report struct {
 	// RoundTrips is how many HTTP requests the test made (the registry and its token
 	// service): 2 for basic auth, 3 for bearer, one more for the image check.
 	RoundTrips int
+	// RateLimit is the pull allowance the registry reported on a manifest HEAD (Docker
+	// Hub's ratelimit headers); nil when it sent none.
+	RateLimit *RateLimit
 }
 
 // Step returns the step of that name (nil if the report has none).
@@ -175,17 +178,18 @@ func (r *Report) Err() error {
 // MarshalJSON encodes the report with "ok" and, on failure, the error text.
 func (r *Report) MarshalJSON() ([]byte, error) {
 	type plain struct {
-		Registry   string  `json:"registry"`
-		ID         string  `json:"id,omitempty"`
-		Server     string  `json:"server"`
-		OK         bool    `json:"ok"`
-		Error      string  `json:"error,omitempty"`
-		DurationMS float64 `json:"durationMs"`
-		RoundTrips int     `json:"roundTrips"`
-		Steps      []Step  `json:"steps"`
+		Registry   string     `json:"registry"`
+		ID         string     `json:"id,omitempty"`
+		Server     string     `json:"server"`
+		OK         bool       `json:"ok"`
+		Error      string     `json:"error,omitempty"`
+		DurationMS float64    `json:"durationMs"`
+		RoundTrips int        `json:"roundTrips"`
+		RateLimit  *RateLimit `json:"rateLimit,omitempty"`
+		Steps      []Step     `json:"steps"`
 	}
 	p := plain{Registry: r.Registry, ID: r.ID, Server: r.Server, OK: r.OK(), DurationMS: float64(r.Duration.Microseconds()) / 1000,
-		RoundTrips: r.RoundTrips, Steps: r.Steps}
+		RoundTrips: r.RoundTrips, RateLimit: r.RateLimit, Steps: r.Steps}
 	if err := r.Err(); err != nil {
 		p.Error = err.Error()
 	}
