@@ -110,11 +110,16 @@ func TestECR(t *testing.T) {
 		name, server string
 		fields       map[string]string
 		wantHost     string
+		wantServer   string // Credentials.Server: the concrete host learnt from the token
 	}{
-		{"wildcard server from region", "", nil, "api.ecr.eu-west-3.amazonaws.com"},
-		{"concrete host", "123456789012.dkr.ecr.eu-west-3.amazonaws.com", nil, "api.ecr.eu-west-3.amazonaws.com"},
-		{"fips host", "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", map[string]string{"region": "us-east-1"}, "ecr-fips.us-east-1.amazonaws.com"},
-		{"public", "public.ecr.aws", nil, "api.ecr-public.us-east-1.amazonaws.com"},
+		{"wildcard server from region", "", nil, "api.ecr.eu-west-3.amazonaws.com", "123456789012.dkr.ecr.eu-west-3.amazonaws.com"},
+		{"concrete host", "123456789012.dkr.ecr.eu-west-3.amazonaws.com", nil, "api.ecr.eu-west-3.amazonaws.com", "123456789012.dkr.ecr.eu-west-3.amazonaws.com"},
+		// aws-sdk-go-v2/service/ecr >= 1.55 resolves the FIPS API as api.ecr-fips.
+		{"fips host", "123456789012.dkr.ecr-fips.us-east-1.amazonaws.com", map[string]string{"region": "us-east-1"}, "api.ecr-fips.us-east-1.amazonaws.com", "123456789012.dkr.ecr.us-east-1.amazonaws.com"},
+		{"sovereign cloud wildcard from region", "", map[string]string{"region": "eusc-de-east-1"}, "api.ecr.eusc-de-east-1.amazonaws.eu", "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu"},
+		{"dual-stack host", "123456789012.dkr-ecr.eu-west-3.on.aws", nil, "api.ecr.eu-west-3.amazonaws.com", "123456789012.dkr.ecr.eu-west-3.amazonaws.com"},
+		{"public", "public.ecr.aws", nil, "api.ecr-public.us-east-1.amazonaws.com", ""},
+		{"public dual-stack", "ecr-public.aws.com", nil, "api.ecr-public.us-east-1.amazonaws.com", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +136,9 @@ func TestECR(t *testing.T) {
 				c, err := p.Credentials(context.Background())
 				if err != nil || c.Username != "AWS" || c.Password.Reveal() != fakecloud.Password(1) {
 					t.Fatalf("got %v, %v", c, err)
+				}
+				if c.Server != tt.wantServer {
+					t.Fatalf("Server = %q, want %q", c.Server, tt.wantServer)
 				}
 			}
 			reqs := fake.Requests()

@@ -31,7 +31,8 @@ var awsPartitions = []struct {
 // AWSPartition returns the AWS partition of region: "aws" (commercial), "aws-cn" (China),
 // "aws-us-gov" (GovCloud), "aws-eusc" (the European Sovereign Cloud), or one of the
 // isolated "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f". ok is false when region is
-// not an AWS region name (lower case, PREFIX-NAME-N as the SDKs define it). A region the
+// not an AWS region name (lower case, PREFIX-DIRECTION-N as the SDKs define it, the
+// direction one of east, west, north, south, central and their combinations). A region the
 // table does not list yet is placed by its shape, as the AWS SDKs do.
 func AWSPartition(region string) (partition string, ok bool) {
 	if i := awsPartitionIndex(region); i >= 0 {
@@ -69,16 +70,18 @@ func awsPartitionIndex(region string) int {
 	return -1
 }
 
-// awsRegionTail reports whether s is NAME-N: a lower-case word, a dash, a number.
+// awsRegionTail reports whether s is DIRECTION-N, the tail of every AWS region name
+// ("east-1", "southeast-7"). The SDKs' patterns accept any word there; the directions
+// catch a typo ("eu-paris-1") before it becomes a DNS failure at the first refresh.
 func awsRegionTail(s string) bool {
 	name, num, ok := strings.Cut(s, "-")
-	if !ok || name == "" || num == "" || len(num) > 3 {
+	if !ok || num == "" || len(num) > 3 {
 		return false
 	}
-	for _, c := range name {
-		if c < 'a' || c > 'z' {
-			return false
-		}
+	switch name {
+	case "east", "west", "north", "south", "central", "northeast", "northwest", "southeast", "southwest":
+	default:
+		return false
 	}
 	for _, c := range num {
 		if c < '0' || c > '9' {

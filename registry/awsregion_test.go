@@ -32,6 +32,7 @@ func TestAWSPartition(t *testing.T) {
 		"us-east-1 ":      "",
 		"us-ea$t-1":       "",
 		"aws-global":      "",
+		"eu-paris-1":      "", // not a direction: a typo, not a new region
 	} {
 		got, ok := registry.AWSPartition(region)
 		if got != want || ok != (want != "") {

@@ -20,6 +20,7 @@ type Credentials struct {
 	IdentityToken Secret    `json:"identityToken,omitempty"` // OAuth2 refresh token (ACR's AAD flow); docker config "identitytoken"
 	RegistryToken Secret    `json:"registryToken,omitempty"` // a bearer token sent as is; docker config "registrytoken"
 	ExpiresAt     time.Time `json:"expiresAt,omitzero"`
+	Server        string    `json:"server,omitempty"` // the concrete host these are for when the provider learns it (ECR: the token's proxy endpoint); "" = the record's server. Adapters use it in place of a wildcard server.
 }
 
 // Anonymous reports whether c carries no credential at all.

@@ -87,7 +87,7 @@ func WithName(name string) Option { return func(o *options) { o.name = name } }
 
 // Token is one ECR authorization token, decoded.
 type Token struct {
-	registry.Credentials        // Username "AWS", Password the token, ExpiresAt as AWS returns it
+	registry.Credentials        // Username "AWS", Password the token, ExpiresAt as AWS returns it, Server the host of ProxyEndpoint
 	ProxyEndpoint        string // the registry URL the token was issued for ("https://ACCOUNT.dkr.ecr.REGION.amazonaws.com"); empty for ECR Public
 }
 
@@ -203,6 +203,15 @@ func (p *Provider) Token(ctx context.Context) (Token, error) {
 		return Token{}, p.fail(err)
 	}
 	t := Token{Credentials: registry.Credentials{Username: user, Password: registry.Secret(pass)}, ProxyEndpoint: proxy}
+	if proxy != "" {
+		// The concrete registry host, for records saved with the wildcard server of their
+		// region (keys and region, no URL): adapters write it in place of the wildcard.
+		h, err := Parse(proxy)
+		if err != nil {
+			return Token{}, p.fail(fmt.Errorf("GetAuthorizationToken: the proxy endpoint in the answer is not an ECR registry host: %w", registry.ErrUnavailable))
+		}
+		t.Server = h.Name
+	}
 	if exp != nil {
 		t.ExpiresAt = exp.UTC()
 	}

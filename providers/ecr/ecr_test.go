@@ -56,6 +56,12 @@ func TestParseHost(t *testing.T) {
 		{"123456789012.DKR.ECR.AP-SOUTHEAST-2.AMAZONAWS.COM", parsed{"123456789012", "ap-southeast-2", false, false}},
 		{"public.ecr.aws", parsed{"", "us-east-1", false, true}},
 		{"https://public.ecr.aws/nginx", parsed{"", "us-east-1", false, true}},
+		{"ecr-public.aws.com", parsed{"", "us-east-1", false, true}}, // ECR Public's dual-stack host
+		{"https://ecr-public.aws.com/amazonlinux", parsed{"", "us-east-1", false, true}},
+		{"123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn", parsed{"123456789012", "cn-north-1", false, false}},
+		{"123456789012.dkr-ecr.eu-west-1.on.aws:443", parsed{"123456789012", "eu-west-1", false, false}},
+		{"123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu", parsed{"123456789012", "eusc-de-east-1", false, false}},
+		{"https://user:pw@123456789012.dkr.ecr.us-east-1.amazonaws.com", parsed{"123456789012", "us-east-1", false, false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
@@ -69,7 +75,12 @@ func TestParseHost(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{"", "ghcr.io", "12345.dkr.ecr.us-east-1.amazonaws.com", "123456789012.dkr.ecr.amazonaws.com",
-		"123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io", "123456789012.dkr.ecr.us-east-1.example.com", "ecr.aws"} {
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com.evil.io", "123456789012.dkr.ecr.us-east-1.example.com", "ecr.aws",
+		// Beyond the helper: the region must be an AWS region of the suffix's partition.
+		"123456789012.dkr.ecr.moon.amazonaws.com", "123456789012.dkr.ecr.eu-paris-1.amazonaws.com",
+		"123456789012.dkr.ecr.cn-north-1.amazonaws.com", "123456789012.dkr.ecr.us-east-1.amazonaws.com.cn",
+		"123456789012.dkr.ecr.eu-west-1.amazonaws.eu", "123456789012.dkr.ecr.eusc-de-east-1.amazonaws.com",
+		"123456789012.dkr-ecr.cn-north-1.on.aws", "ecr-public.aws.com.evil.io", "123456789012.dkr.ecr.us east-1.amazonaws.com"} {
 		t.Run("bad "+bad, func(t *testing.T) {
 			_, _, _, _, err := ParseHost(bad)
 			var fe *registry.FieldError
@@ -94,12 +105,15 @@ func TestToken(t *testing.T) {
 	}{
 		{"private", "eu-west-3", nil, "api.ecr.eu-west-3.amazonaws.com", "ecr",
 			"AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "https://123456789012.dkr.ecr.eu-west-3.amazonaws.com"},
-		{"fips", "us-east-1", []Option{WithFIPS()}, "ecr-fips.us-east-1.amazonaws.com", "ecr",
+		// The SDK's endpoint rules (aws-sdk-go-v2/service/ecr >= 1.55) name the FIPS API api.ecr-fips.
+		{"fips", "us-east-1", []Option{WithFIPS()}, "api.ecr-fips.us-east-1.amazonaws.com", "ecr",
 			"AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "https://123456789012.dkr.ecr.us-east-1.amazonaws.com"},
 		{"china", "cn-north-1", nil, "api.ecr.cn-north-1.amazonaws.com.cn", "ecr",
 			"AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "https://123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn"},
 		{"govcloud", "us-gov-west-1", nil, "api.ecr.us-gov-west-1.amazonaws.com", "ecr",
 			"AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "https://123456789012.dkr.ecr.us-gov-west-1.amazonaws.com"},
+		{"european sovereign cloud", "eusc-de-east-1", nil, "api.ecr.eusc-de-east-1.amazonaws.eu", "ecr",
+			"AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken", "https://123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu"},
 		{"public (region forced to us-east-1)", "eu-west-1", []Option{WithPublic()}, "api.ecr-public.us-east-1.amazonaws.com", "ecr-public",
 			"SpencerFrontendService.GetAuthorizationToken", ""},
 	}
@@ -119,6 +133,10 @@ func TestToken(t *testing.T) {
 			if tok.Username != "AWS" || tok.Password.Reveal() != fakecloud.Password(1) || tok.ProxyEndpoint != tt.wantProxy {
 				t.Fatalf("token = %+v %q, want AWS/%s proxy %q", tok.Credentials, tok.ProxyEndpoint, fakecloud.Password(1), tt.wantProxy)
 			}
+			// The concrete host learnt from the proxy endpoint, for records with a wildcard server.
+			if want := strings.TrimPrefix(tt.wantProxy, "https://"); tok.Server != want {
+				t.Fatalf("Server = %q, want %q", tok.Server, want)
+			}
 			if life := tok.ExpiresAt.Sub(before); life < 12*time.Hour-time.Minute || life > 12*time.Hour+time.Minute {
 				t.Fatalf("expires in %v, want about 12h", life)
 			}
@@ -133,6 +151,9 @@ func TestToken(t *testing.T) {
 			}
 			if got.Host != tt.wantHost || got.Sig.Service != tt.wantSvc || got.Sig.Region != wantRegion || got.Target != tt.wantTarget || got.Sig.AccessKeyID != keyID {
 				t.Fatalf("request = %+v; want host %s service %s region %s target %s", got, tt.wantHost, tt.wantSvc, wantRegion, tt.wantTarget)
+			}
+			if c, _ := p.Credentials(context.Background()); c.Server != strings.TrimPrefix(tt.wantProxy, "https://") {
+				t.Fatalf("Credentials().Server = %q", c.Server)
 			}
 		})
 	}
@@ -374,4 +395,77 @@ func FuzzParseHost(f *testing.F) {
 			t.Fatalf("ParseHost(%q) = %q, %q without error", host, id, region)
 		}
 	})
+}
+
+// The case table of amazon-ecr-credential-helper's ExtractRegistry (ecr-login/api
+// client_test.go, v0.12.0), ported: Parse agrees on every case. (Parse refuses more: hosts
+// whose region is no AWS region of the suffix's partition, see TestParseHost.)
+func TestParseHostHelperTable(t *testing.T) {
+	type want struct {
+		ID, Region   string
+		FIPS, Public bool
+	}
+	ok := []struct {
+		host string
+		want want
+	}{
+		{"https://123456789012.dkr.ecr.us-east-1.amazonaws.com/v2/blah/blah", want{"123456789012", "us-east-1", false, false}},
+		{"123456789012.dkr.ecr.us-west-2.amazonaws.com", want{"123456789012", "us-west-2", false, false}},
+		{"123456789012.dkr-ecr.us-west-2.on.aws", want{"123456789012", "us-west-2", false, false}},
+		{"123456789012.dkr-ecr-fips.us-west-2.on.aws", want{"123456789012", "us-west-2", true, false}},
+		{"210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn/foo", want{"210987654321", "cn-north-1", false, false}},
+		{"210987654321.dkr.ecr.cn-north-1.on.amazonwebservices.com.cn", want{"210987654321", "cn-north-1", false, false}},
+		{"210987654321.dkr.ecr.us-iso-east-1.c2s.ic.gov", want{"210987654321", "us-iso-east-1", false, false}},
+		{"123456789012.dkr.ecr.us-isob-east-1.sc2s.sgov.gov", want{"123456789012", "us-isob-east-1", false, false}},
+		{"123456789012.dkr.ecr.eu-isoe-west-1.cloud.adc-e.uk", want{"123456789012", "eu-isoe-west-1", false, false}},
+		{"123456789012.dkr.ecr.us-isof-east-1.csp.hci.ic.gov", want{"123456789012", "us-isof-east-1", false, false}},
+		{"123456789012.dkr-ecr.us-gov-east-1.on.aws", want{"123456789012", "us-gov-east-1", false, false}},
+		{"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", want{"123456789012", "us-gov-west-1", true, false}},
+		{"123456789012.dkr-ecr-fips.us-gov-east-1.on.aws", want{"123456789012", "us-gov-east-1", true, false}},
+		{"123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu", want{"123456789012", "eusc-de-east-1", false, false}},
+		{"https://public.ecr.aws", want{"", PublicRegion, false, true}},
+		{"https://ecr-public.aws.com", want{"", PublicRegion, false, true}},
+		{"public.ecr.aws", want{"", PublicRegion, false, true}},
+		{"ecr-public.aws.com", want{"", PublicRegion, false, true}},
+		{"https://public.ecr.aws/amazonlinux", want{"", PublicRegion, false, true}},
+		{"https://ecr-public.aws.com/amazonlinux", want{"", PublicRegion, false, true}},
+	}
+	for _, tt := range ok {
+		h, err := Parse(tt.host)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.host, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, want{h.RegistryID, h.Region, h.FIPS, h.Public}); diff != "" {
+			t.Errorf("Parse(%q) (-want +got):\n%s", tt.host, diff)
+		}
+	}
+	for _, bad := range []string{
+		".dkr.ecr.not-real.amazonaws.com", "not.ecr.io",
+		"https://123456789012.dkr.ecr.us-west-2.amazonaws.com.fake.example.com/image:latest",
+		"123456789012.dkr.ecr.us-west-2.amazonaws.com.fake.example.com",
+		"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com.fake.example.com",
+		"210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn.fake.example.com.cn",
+		"210987654321.dkr.ecr.cn-north-1.on.aws.com.cn",
+		"https://public.ecr.aws.fake.example.com", "public.ecr.aws.fake.example.com",
+	} {
+		if h, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", bad, h)
+		}
+	}
+}
+
+func TestParseHostDualStack(t *testing.T) {
+	for host, want := range map[string]bool{
+		"123456789012.dkr-ecr.us-west-2.on.aws":                       true,
+		"123456789012.dkr.ecr.us-west-2.amazonaws.com":                false,
+		"ecr-public.aws.com":                                          true,
+		"public.ecr.aws":                                              false,
+		"123456789012.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn": true,
+	} {
+		h, err := Parse(host)
+		if err != nil || h.DualStack != want {
+			t.Errorf("Parse(%q) = %+v, %v; want DualStack %v", host, h, err, want)
+		}
+	}
 }

@@ -12,6 +12,8 @@ func ExampleParseHost() {
 		"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com",
 		"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn",
 		"public.ecr.aws",
+		"ecr-public.aws.com",
+		"123456789012.dkr.ecr.eusc-de-east-1.amazonaws.eu",
 		"ghcr.io",
 	} {
 		id, region, fips, public, err := ecr.ParseHost(host)
@@ -26,7 +28,9 @@ func ExampleParseHost() {
 	// id="123456789012" region=us-gov-west-1 fips=true public=false
 	// id="123456789012" region=cn-north-1 fips=false public=false
 	// id="" region=us-east-1 fips=false public=true
-	// field url: "ghcr.io" is not an Amazon ECR registry host (ACCOUNT.dkr.ecr.REGION.amazonaws.com (or .amazonaws.com.cn, ecr-fips), or public.ecr.aws)
+	// id="" region=us-east-1 fips=false public=true
+	// id="123456789012" region=eusc-de-east-1 fips=false public=false
+	// field url: is not an Amazon ECR registry host (ACCOUNT.dkr.ecr.REGION.amazonaws.com (or .amazonaws.com.cn, .amazonaws.eu, ecr-fips, the dual-stack ACCOUNT.dkr-ecr.REGION.on.aws), or public.ecr.aws / ecr-public.aws.com)
 }
 
 func ExampleNew() {
@@ -35,6 +39,6 @@ func ExampleNew() {
 	p, _ := ecr.New("eu-west-3", ecr.WithStaticKeys("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""))
 	fmt.Println(p)
 	// Output:
-	// field region: "eu-paris-1" is not an AWS region (e.g. us-east-1, eu-west-3, cn-north-1, us-gov-west-1)
+	// field region: is not an AWS region (e.g. us-east-1, eu-west-3, cn-north-1, us-gov-west-1, eusc-de-east-1)
 	// ecr eu-west-3 (access key AKIAIOSFODNN7EXAMPLE)
 }

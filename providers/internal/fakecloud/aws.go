@@ -241,6 +241,9 @@ func (a *AWS) serve(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(region, "cn-") {
 			suffix = "amazonaws.com.cn"
 		}
+		if strings.HasPrefix(region, "eusc-") { // the European Sovereign Cloud
+			suffix = "amazonaws.eu"
+		}
 		data["proxyEndpoint"] = "https://" + AWSAccount + ".dkr.ecr." + region + "." + suffix
 		body = map[string]any{"authorizationData": []any{data}}
 	}
