@@ -15,7 +15,6 @@ import (
 // The field checks. Each returns a *FieldError naming the field and never echoing a secret.
 
 var (
-	awsRegionRE  = regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx|cn|us-gov|us-iso|us-isob|eu-isoe|us-isof|eusc-de)-(east|west|north|south|central|northeast|northwest|southeast|southwest)-[1-9]$`)
 	accessKeyRE  = regexp.MustCompile(`^(AKIA|ASIA|AIDA|AROA|ANPA|ANVA|APKA)[A-Z2-7]{16}$`)
 	secretKeyRE  = regexp.MustCompile(`^[A-Za-z0-9/+=]{40}$`)
 	roleARNRE    = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]{1,512}$`)
@@ -36,8 +35,10 @@ func checkUsername(v string) error {
 	return nil
 }
 
+// checkAWSRegion checks the region against the one AWS region table (AWSPartition), the
+// one the ECR provider uses too.
 func checkAWSRegion(v string) error {
-	if !awsRegionRE.MatchString(v) {
+	if _, ok := AWSPartition(v); !ok {
 		return &FieldError{Field: "region", Reason: "is not an AWS region", Hint: "e.g. us-east-1, eu-west-3, cn-north-1"}
 	}
 	return nil

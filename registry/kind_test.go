@@ -180,7 +180,7 @@ func TestValidateRefuses(t *testing.T) {
 		{"username newline", with(v["quay"], setField("username", "org+bot\nx")), "username", "control character"},
 		{"aws region", with(v["ecr chain"], setField("region", "europe-west1")), "region", "is not an AWS region"},
 		{"aws region case", with(v["ecr chain"], setField("region", "EU-WEST-1")), "region", "is not an AWS region"},
-		{"aws region zero", with(v["ecr chain"], setField("region", "us-east-0")), "region", "is not an AWS region"},
+		{"aws availability zone", with(v["ecr chain"], setField("region", "us-east-1a")), "region", "is not an AWS region"},
 		{"access key shape", with(v["ecr keys"], setField("accessKeyId", "AKIA123")), "accessKeyId", "is not an AWS access key ID"},
 		{"access key swapped", with(v["ecr keys"], setField("accessKeyId", testSecretKey)), "accessKeyId", "is not an AWS access key ID"},
 		{"secret key shape", with(v["ecr keys"], setField("secretAccessKey", "short")), "secretAccessKey", "is not an AWS secret access key"},
