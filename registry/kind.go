@@ -134,13 +134,11 @@ func (k Kind) DefaultServer(fields map[string]string) string {
 		}
 	case KindECR:
 		if r := fields["region"]; r != "" {
-			switch {
-			case strings.HasPrefix(r, "cn-"):
-				return "*.dkr.ecr." + r + ".amazonaws.com.cn"
-			case strings.HasPrefix(r, "eusc-"): // the AWS European Sovereign Cloud
-				return "*.dkr.ecr." + r + ".amazonaws.eu"
+			suffix := "amazonaws.com"
+			if p, ok := AWSPartition(r); ok { // China, the European Sovereign Cloud, isolated regions
+				suffix = AWSDNSSuffix(p)
 			}
-			return "*.dkr.ecr." + r + ".amazonaws.com"
+			return "*.dkr.ecr." + r + "." + suffix
 		}
 	case KindACR:
 		return strings.ToLower(fields["loginServer"])

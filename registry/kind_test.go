@@ -376,6 +376,10 @@ func TestKindDefaults(t *testing.T) {
 		{registry.KindGAR, map[string]string{"region": "europe-west1"}, "europe-west1-docker.pkg.dev", false, true},
 		{registry.KindGAR, nil, "", false, true},
 		{registry.KindECR, map[string]string{"region": "eu-west-1"}, "*.dkr.ecr.eu-west-1.amazonaws.com", false, true},
+		{registry.KindECR, map[string]string{"region": "cn-north-1"}, "*.dkr.ecr.cn-north-1.amazonaws.com.cn", false, true},
+		{registry.KindECR, map[string]string{"region": "eusc-de-east-1"}, "*.dkr.ecr.eusc-de-east-1.amazonaws.eu", false, true},
+		{registry.KindECR, map[string]string{"region": "us-iso-east-1"}, "*.dkr.ecr.us-iso-east-1.c2s.ic.gov", false, true},
+		{registry.KindECR, map[string]string{"region": "us-gov-west-1"}, "*.dkr.ecr.us-gov-west-1.amazonaws.com", false, true},
 		{registry.KindACR, map[string]string{"loginServer": "My.azurecr.io"}, "my.azurecr.io", false, true},
 	}
 	for _, tt := range tests {
