@@ -13,8 +13,9 @@
 //     store keeps the same version numbers (store/postgres/migrations).
 //   - The change feed (registry.Watcher) sees what any process writes: writes append to a
 //     change table (by trigger, so even a platform's own SQL on regcred_registries is
-//     seen) whose sequence is the commit order; a poller per watched Store reads what is
-//     new every 100 ms (WithPollInterval). The table keeps the last 10,000 changes; a
+//     seen) whose sequence is the commit order; a poller per watched Store checks PRAGMA
+//     data_version every 25 ms (WithPollInterval; it reads no table) and reads what is
+//     new when another connection committed. The table keeps the last 10,000 changes; a
 //     watcher further behind gets a ChangeResync. Rewrite (same version) and health
 //     writes are not changes.
 //   - The file holds credentials: it is created 0600 (its WAL and shared-memory files take

@@ -67,7 +67,7 @@ var (
 // Defaults.
 const (
 	DefaultBusyTimeout  = 10 * time.Second
-	DefaultPollInterval = 100 * time.Millisecond
+	DefaultPollInterval = 25 * time.Millisecond
 	// changeRetention is how many changes the change table keeps; a watcher further behind
 	// gets a resync.
 	changeRetention = 10000
@@ -88,7 +88,8 @@ type Option func(*config)
 func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
 
 // WithPollInterval is how often a watched store looks for changes made by other handles
-// (default 100 ms): the change feed's latency. Polling reads one indexed row range.
+// (default 25 ms): the change feed's latency. A look is PRAGMA data_version on a
+// connection of its own (no table read); the change table is read only when it moved.
 func WithPollInterval(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

@@ -217,3 +217,39 @@ func TestFeedPrunedGivesResync(t *testing.T) {
 		t.Fatalf("got %+v; want a resync, then the put of version 3", got)
 	}
 }
+
+// A platform's handle limited to one connection (common with SQLite) still serves the
+// change feed: the poller pins no connection of it.
+func TestFeedOnOneConnectionHandle(t *testing.T) {
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "app.db")+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := sqlite.New(ctx, db, sqlite.WithPollInterval(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ch, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := int64(1); v <= 3; v++ {
+		time.Sleep(30 * time.Millisecond) // let the poller run between writes
+		if err := s.Put(ctx, storetest.Record("a", v)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case c := <-ch:
+			if c != (registry.Change{Op: registry.ChangePut, ID: "a", Version: v}) {
+				t.Fatalf("change %+v; want the put of version %d", c, v)
+			}
+		case <-ctx.Done():
+			t.Fatalf("no change for version %d", v)
+		}
+	}
+}

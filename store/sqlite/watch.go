@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/regcred/regcred/registry"
@@ -9,7 +10,8 @@ import (
 
 // Watch implements registry.Watcher: the changes committed by any handle on the database
 // (this Store, another Store, another process), read from the change table by one poller
-// per Store every poll interval (WithPollInterval) while anyone watches. A watcher that
+// per Store when PRAGMA data_version, checked every poll interval (WithPollInterval,
+// 25 ms), says another connection committed. A watcher that
 // falls more than the table's retention behind, or whose buffer fills, gets a
 // ChangeResync.
 func (s *Store) Watch(ctx context.Context) (<-chan registry.Change, error) {
@@ -25,7 +27,11 @@ func (s *Store) Watch(ctx context.Context) (<-chan registry.Change, error) {
 	return ch, nil
 }
 
-// poll publishes the changes after seq until Close.
+// poll publishes the changes after seq until Close. Each tick asks SQLite, on a
+// connection of its own, for PRAGMA data_version: it moves when any other connection (in
+// this process or another) committed, and reading it touches no table. Only then is the
+// change table read; and once a second anyway, in case the pinned connection was lost.
+// On a platform's handle (New) nothing is pinned: the change table is read every tick.
 func (s *Store) poll(seq int64) {
 	defer close(s.stopped)
 	t := time.NewTicker(s.cfg.poll)
@@ -36,6 +42,14 @@ func (s *Store) poll(seq int64) {
 		<-s.stop
 		cancel()
 	}()
+	var conn *sql.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	var version int64 = -1
+	lastRead := time.Now()
 	for {
 		select {
 		case <-s.stop:
@@ -45,14 +59,34 @@ func (s *Store) poll(seq int64) {
 		if s.hub.Len() == 0 {
 			continue
 		}
+		changed := true
+		if conn == nil && s.own {
+			// Only on a handle Open made: a platform's *sql.DB may allow one connection
+			// (SetMaxOpenConns(1)), which a pinned connection would take for good.
+			conn, _ = s.db.Conn(ctx)
+		}
+		if conn != nil {
+			var v int64
+			if err := conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+				conn.Close()
+				conn, version = nil, -1
+			} else {
+				changed = v != version
+				version = v
+			}
+		}
+		if !changed && time.Since(lastRead) < time.Second {
+			continue
+		}
 		next, err := s.readChanges(ctx, seq)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.cfg.log.Warn("sqlite store: reading the change table failed; retrying", "err", err)
 			}
+			version = -1 // read again next tick
 			continue
 		}
-		seq = next
+		seq, lastRead = next, time.Now()
 	}
 }
 
