@@ -210,3 +210,35 @@ func TestKeychainNeverPrintsSecrets(t *testing.T) {
 		t.Fatalf("a secret was printed: %s", s)
 	}
 }
+
+// TestKeychainResolveRegistry: a registry (no repository) gets the host key's credentials,
+// never a path key's; Docker Hub's registry gets the index.docker.io fallback.
+func TestKeychainResolveRegistry(t *testing.T) {
+	k, err := kube.NewKeychain(pullSecrets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ registry, want string }{
+		{"registry.example.com:5000", "host"},
+		{"ghcr.io", ""}, // only "ghcr.io/org" is saved
+		{"index.docker.io", "hub"},
+		{"quay.io", "robot"},
+		{"localhost:5000", ""},
+	} {
+		reg, err := name.NewRegistry(tc.registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := k.Resolve(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := a.Authorization()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Username != tc.want {
+			t.Errorf("%s: user %q, want %q", tc.registry, cfg.Username, tc.want)
+		}
+	}
+}
