@@ -46,7 +46,9 @@ func WithLogger(l *slog.Logger) Option { return func(o *buildOptions) { o.logger
 // The key is Key of the registry's server, so a path-scoped registry ("ghcr.io/myorg")
 // keeps its path and Docker Hub is HubKey. Left out, without error: public registries,
 // registries whose provider returns anonymous credentials, and wildcard registries without
-// WithHost. Two registries that land on the same key are an error wrapping
+// WithHost whose provider names no concrete host either (Credentials.Server: an ECR record
+// saved as keys and region gets the host of its token's proxy endpoint, within the
+// wildcard). Two registries that land on the same key are an error wrapping
 // registry.ErrConflict: docker would use only one of them. Every error names the registry
 // and the config is not returned, so a caller keeps what it deployed before. A redacted
 // view among regs (r.IsRedacted(): what Catalog.Get and List hand out) is refused before
@@ -82,10 +84,6 @@ func FromRegistries(ctx context.Context, regs []registry.Registry, f registry.Pr
 		if err != nil {
 			return nil, time.Time{}, &registry.Error{Op: "dockerconfig", Registry: r.Name, Err: err}
 		}
-		if len(keys) == 0 {
-			o.skip(ctx, r, "wildcard server "+s.Host+" cannot be a docker config key; give its hosts with WithHost")
-			continue
-		}
 		p, err := f(r)
 		if err != nil {
 			return nil, time.Time{}, named(r, "provider", err)
@@ -97,6 +95,15 @@ func FromRegistries(ctx context.Context, regs []registry.Registry, f registry.Pr
 		if c.Anonymous() {
 			o.skip(ctx, r, "anonymous credentials")
 			continue
+		}
+		if len(keys) == 0 { // a wildcard without WithHost: the provider may have learnt its host
+			if keys, err = learntKeys(s, c); err != nil {
+				return nil, time.Time{}, &registry.Error{Op: "dockerconfig", Registry: r.Name, Err: err}
+			}
+			if len(keys) == 0 {
+				o.skip(ctx, r, "wildcard server "+s.Host+" cannot be a docker config key; give its hosts with WithHost")
+				continue
+			}
 		}
 		for _, k := range keys {
 			if prev, dup := owner[k]; dup {
@@ -143,6 +150,21 @@ func (o *buildOptions) keysFor(r registry.Registry, s registry.Server) ([]string
 		keys = append(keys, Key(hs.Host))
 	}
 	return keys, nil
+}
+
+// learntKeys is the key of the concrete host a provider reported for a wildcard registry
+// (Credentials.Server: ECR's token proxy endpoint), nil when it reported none. A host the
+// wildcard does not cover is an error: credentials never go to another host.
+func learntKeys(s registry.Server, c registry.Credentials) ([]string, error) {
+	if c.Server == "" {
+		return nil, nil
+	}
+	hs, err := registry.ParseServer(c.Server)
+	if err != nil || hs.Wildcard || hs.Path != "" || !MatchWildcard(s.Host, hs.Host) {
+		return nil, &registry.FieldError{Field: "url", Reason: "the provider's credentials are for a host the registry's server " + s.Host + " does not cover",
+			Hint: "check the region (or give the registry its concrete host)"}
+	}
+	return []string{Key(hs.Host)}, nil
 }
 
 func (o *buildOptions) skip(ctx context.Context, r registry.Registry, why string) {

@@ -125,7 +125,11 @@ func TestFromRegistriesLogsSkips(t *testing.T) {
 		{Name: "ecr", Kind: registry.KindECR, Fields: map[string]string{"region": "eu-west-1", "secretAccessKey": "SECRETKEY"}},
 		{Name: "pub", Kind: registry.KindPublic},
 	}
-	if _, _, err := FromRegistries(context.Background(), regs, nil, WithLogger(l)); err != nil {
+	// A token provider that does not report its concrete host (Credentials.Server).
+	noHost := func(registry.Registry) (registry.Provider, error) {
+		return registry.Static(registry.Credentials{Username: "AWS", Password: "token"}), nil
+	}
+	if _, _, err := FromRegistries(context.Background(), regs, noHost, WithLogger(l)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -160,5 +164,39 @@ func TestFromRegistriesRefusesRedacted(t *testing.T) {
 	cfg, _, err := FromRegistries(ctx, []registry.Registry{literal}, nil)
 	if err != nil || cfg.Auths[HubKey].Password.Reveal() != registry.Redacted {
 		t.Fatalf("a password that reads REDACTED: %v %v", cfg, err)
+	}
+}
+
+// An ECR record saved as keys and region (wildcard server) gets the concrete host its
+// provider learnt from the token's proxy endpoint (Credentials.Server), without WithHost; a
+// host outside the wildcard is refused.
+func TestFromRegistriesUsesLearntHost(t *testing.T) {
+	ctx := context.Background()
+	ecr := registry.Registry{ID: "e", Name: "ecr", Kind: registry.KindECR, Fields: map[string]string{"region": "eu-west-1"}}
+	reporting := func(server string) registry.ProviderFactory {
+		return func(registry.Registry) (registry.Provider, error) {
+			return registry.Static(registry.Credentials{Username: "AWS", Password: "token", Server: server}), nil
+		}
+	}
+	cfg, _, err := FromRegistries(ctx, []registry.Registry{ecr}, reporting("123456789012.dkr.ecr.eu-west-1.amazonaws.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := cfg.Auths["123456789012.dkr.ecr.eu-west-1.amazonaws.com"]; !ok || e.Password != "token" || len(cfg.Auths) != 1 {
+		t.Fatalf("auths = %v, want the learnt host", cfg.Auths)
+	}
+	for _, bad := range []string{"123456789012.dkr.ecr.us-east-1.amazonaws.com", "evil.example.com", "*.dkr.ecr.eu-west-1.amazonaws.com"} {
+		if _, _, err := FromRegistries(ctx, []registry.Registry{ecr}, reporting(bad)); err == nil {
+			t.Errorf("credentials for %s were written for a registry covering *.dkr.ecr.eu-west-1.amazonaws.com", bad)
+		}
+	}
+	// WithHost still wins over the learnt host.
+	cfg, _, err = FromRegistries(ctx, []registry.Registry{ecr}, reporting("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+		WithHost("ecr", "999999999999.dkr.ecr.eu-west-1.amazonaws.com"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg.Auths["999999999999.dkr.ecr.eu-west-1.amazonaws.com"]; !ok || len(cfg.Auths) != 1 {
+		t.Fatalf("auths = %v, want the WithHost host only", cfg.Auths)
 	}
 }
