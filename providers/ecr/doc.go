@@ -8,12 +8,22 @@
 //     keys) with WithStaticKeys; without keys the default AWS credential chain
 //     (environment, shared files, web identity, ECS/EC2 roles); WithRole assumes an IAM
 //     role through sts:AssumeRole on top of either ("role-based" access).
-//   - The region is positional and checked before any network call (a *registry.FieldError
-//     for "region"); ECR Public always calls us-east-1. WithFIPS uses the FIPS endpoint;
-//     China and GovCloud regions resolve to their partitions' endpoints through the SDK.
-//   - ParseHost reads private hosts (commercial, FIPS, China, dual-stack, isolated
-//     partitions) and public.ecr.aws; providers.For uses it to check that a record's
-//     server and region agree.
+//   - The region is positional and checked before any network call against
+//     registry.AWSPartition, the one region table of regcred (commercial, China, GovCloud,
+//     the European Sovereign Cloud's eusc- regions, isolated partitions): a
+//     *registry.FieldError for "region". ECR Public always calls us-east-1. WithFIPS uses
+//     the FIPS endpoint; every partition's endpoints resolve through the SDK.
+//   - Parse (and ParseHost) reads registry hosts with amazon-ecr-credential-helper's
+//     ecr-login/api.ExtractRegistry, the host table docker-credential-ecr-login uses
+//     (private hosts: commercial, FIPS, China, European Sovereign Cloud, dual-stack
+//     dkr-ecr...on.aws, isolated partitions; ECR Public: public.ecr.aws and its dual-stack
+//     ecr-public.aws.com), then checks what the helper leaves open: the region is an AWS
+//     region of the partition the host's domain serves. providers.For uses it to check
+//     that a record's server and region agree.
+//   - The token's proxy endpoint names the concrete registry host; Credentials.Server
+//     carries it, so a record saved as keys and region (the wildcard server
+//     *.dkr.ecr.REGION.amazonaws.com) gets a docker config or Kubernetes Secret for that
+//     host without extra options.
 //   - The provider does not cache and makes one attempt per call (the SDK retryer is off):
 //     wrap it with providers/cache, which owns refresh timing and back-off.
 //   - Errors are *registry.Error{Op: "refresh"} wrapping ErrUnauthorized (keys rejected),
