@@ -116,6 +116,9 @@ func (s *Syncer) invalidateDue(now time.Time) int {
 		if e.expires.IsZero() || now.Before(refreshAt(e.seen, e.expires)) {
 			continue
 		}
+		if ex, ok := e.p.(registry.Expirer); ok && ex.ExpiresAt().After(e.expires) {
+			continue // a shared provider another consumer refreshed already: this pass writes it
+		}
 		if inv, ok := e.p.(registry.Invalidator); ok {
 			inv.Invalidate()
 			n++

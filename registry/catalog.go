@@ -350,6 +350,40 @@ func (c *Catalog) Reveal(ctx context.Context, id string) (Registry, error) {
 	return r, nil
 }
 
+// RevealAll returns every full record, secrets included, sorted as List: the explicit
+// full-list read for adapters that build deployments from records and refuse redacted
+// views (kube, dockerconfig). Pair it with ProviderFactory so they share the Catalog's
+// providers. Never send its result to a browser or a log.
+func (c *Catalog) RevealAll(ctx context.Context) ([]Registry, error) {
+	all, err := c.store.List(ctx)
+	if err != nil {
+		return nil, &Error{Op: "reveal", Err: err}
+	}
+	sortByName(all)
+	return all, nil
+}
+
+// SyncSource returns a source for a Kubernetes Refresher (kube.NewRefresher) that reads,
+// before every pass, the Catalog's full records (RevealAll) and the target namespaces
+// from namespaces (nil: none). The platform passes it on without touching a record; build
+// the Syncer with kube.WithProviderFactory(c.ProviderFactory()) so its Secrets come from
+// the Catalog's one provider of each registry.
+func (c *Catalog) SyncSource(namespaces func(ctx context.Context) ([]string, error)) func(ctx context.Context) ([]Registry, []string, error) {
+	return func(ctx context.Context) ([]Registry, []string, error) {
+		regs, err := c.RevealAll(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		var ns []string
+		if namespaces != nil {
+			if ns, err = namespaces(ctx); err != nil {
+				return nil, nil, &Error{Op: "sync source", Err: fmt.Errorf("namespaces: %w", err)}
+			}
+		}
+		return regs, ns, nil
+	}
+}
+
 // List returns every record, redacted, sorted by name and then ID.
 func (c *Catalog) List(ctx context.Context) ([]Registry, error) {
 	all, err := c.store.List(ctx)
