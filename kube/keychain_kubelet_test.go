@@ -17,10 +17,10 @@ import (
 
 // The tables in this file are ported from the kubelet's own tests, as data we wrote:
 //
-//   - kubernetes/kubernetes pkg/credentialprovider/keyring_test.go (the version with
-//     providersDockerKeyring and Add(cfg), v1.31 to v1.32; its cases are unchanged in
-//     later versions), checked against keyring.go of v1.33+ (TrackedAuthConfig,
-//     Add(src, cfg)), whose matching is the same;
+//   - kubernetes/kubernetes pkg/credentialprovider/keyring_test.go, the last version
+//     before v1.33 changed Add to Add(src, cfg) (it has providersDockerKeyring), read
+//     beside keyring.go of v1.33+ (TrackedAuthConfig, Add(src, cfg)), whose Add, URLsMatch
+//     and Lookup match exactly as before;
 //   - pkg/credentialprovider/config_test.go (DockerConfigEntry decoding);
 //   - pkg/credentialprovider/secrets/secrets.go (MakeDockerKeyring: every pull Secret into
 //     one BasicDockerKeyring).
