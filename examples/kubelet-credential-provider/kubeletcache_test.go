@@ -20,7 +20,7 @@ import (
 // kubeletCache models how the kubelet caches a credential provider plugin's responses and
 // turns them into the credentials of a pull. Ported, as our own code, from kubernetes/
 // kubernetes pkg/credentialprovider/plugin/plugin.go (the version with service account
-// tokens and perPodPluginProvider, v1.33/v1.34: pluginProvider.provide,
+// tokens and perPodPluginProvider, v1.33 or later: pluginProvider.provide,
 // getCachedCredentials, cacheExpirationPolicy, parseRegistry), without service account
 // tokens, which this plugin does not use:
 //
