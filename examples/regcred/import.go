@@ -44,7 +44,7 @@ func openStore(ctx context.Context, e *env, dsn string, f storeFlags) (registry.
 	switch {
 	case f.keys != "":
 		keys, err = sealed.KeysFromFile(f.keys)
-	case os.Getenv(sealed.EnvKeys) != "":
+	case hasEnvKeys():
 		keys, err = sealed.KeysFromEnv("")
 	default:
 		if _, err := s.Get(ctx, sealed.KeyCheckID); err == nil {
@@ -64,6 +64,8 @@ func openStore(ctx context.Context, e *env, dsn string, f storeFlags) (registry.
 	}
 	return ss, closer, nil
 }
+
+func hasEnvKeys() bool { return os.Getenv(sealed.EnvKeys) != "" }
 
 // sameContent reports whether two records hold the same settings (versions and times
 // aside).

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registryfile"
 	"github.com/regcred/regcred/store/sealed"
@@ -96,5 +97,45 @@ func TestImportSealed(t *testing.T) {
 	code, out, errOut := runCLI(t, "export", "--from", "sqlite:"+db, "--out", "-", "--keys", keys)
 	if code != 0 || !strings.Contains(out, "ghp_canary_0123456789") {
 		t.Fatalf("export with keys: %d\n%s", code, errOut)
+	}
+	// Rotation: a new first key, the old one kept; reseal moves both records.
+	old, _ := os.ReadFile(keys)
+	os.WriteFile(keys, []byte(sealed.GenerateKey("next")+"\n"+string(old)), 0o600)
+	code, out, errOut = runCLI(t, "reseal", "--store", "sqlite:"+db, "--keys", keys)
+	if code != 0 || !strings.Contains(out, "resealed 2 records") {
+		t.Fatalf("reseal: %d\n%s%s", code, out, errOut)
+	}
+	s, err = sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = s.Get(context.Background(), "my-ghcr")
+	s.Close()
+	if id, _ := sealed.KeyIDOf(raw.Fields["token"]); id != "next" || raw.Version != 1 {
+		t.Fatalf("after reseal: key %q, version %d; want key next, version 1", id, raw.Version)
+	}
+}
+
+// Migrating a platform to PostgreSQL: import from the file, export back the same.
+func TestImportExportPostgres(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	dsn := pg.DSN(pg.Database(t, "cli"))
+	dir := t.TempDir()
+	in := filepath.Join(dir, "registries.yaml")
+	os.WriteFile(in, []byte(importFile), 0o600)
+	if code, out, errOut := runCLI(t, "-f", in, "import", "--to", dsn); code != 0 || !strings.Contains(out, "2 created") {
+		t.Fatalf("import: %d\n%s%s", code, out, errOut)
+	}
+	exported := filepath.Join(dir, "exported.yaml")
+	if code, out, errOut := runCLI(t, "export", "--from", dsn, "--out", exported); code != 0 {
+		t.Fatalf("export: %d\n%s%s", code, out, errOut)
+	}
+	want, _ := registryfile.Load(in)
+	got, err := registryfile.Load(exported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got, cmpopts.IgnoreUnexported(registry.Registry{}), cmpopts.SortSlices(func(a, b registry.Registry) bool { return a.ID < b.ID })); d != "" {
+		t.Fatalf("(-file +exported):\n%s", d)
 	}
 }

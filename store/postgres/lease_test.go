@@ -186,3 +186,22 @@ func TestLeaseLostAndFenced(t *testing.T) {
 		t.Fatalf("fences %d, %d, %d; want consecutive", la.Fence(), lb.Fence(), lc.Fence())
 	}
 }
+
+// The fenced view is a Store like the others while its lease is current.
+func TestFencedConformance(t *testing.T) {
+	dsns := map[registry.Store]string{}
+	storetest.Run(t, func(t *testing.T) registry.Store {
+		_, _, dsn := newDB(t)
+		s := open(t, dsn)
+		l, err := s.Acquire(context.Background(), "conformance")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Release(context.Background()) })
+		f := s.Fenced(l)
+		dsns[f] = dsn
+		return f
+	}, storetest.WithReopen(func(t *testing.T, s registry.Store) registry.Store {
+		return open(t, dsns[s])
+	}))
+}
