@@ -180,6 +180,8 @@ const (
 	InputSelect   InputType = "select"   // one of Options
 	InputCheckbox InputType = "checkbox" // "true" or "" (false)
 	InputNumber   InputType = "number"
+	InputDate     InputType = "date" // YYYY-MM-DD
+	InputList     InputType = "list" // several values: a tag input, or one per line (FromForm also splits on commas)
 )
 
 // Choice is one option of a select.

@@ -3,6 +3,7 @@ package registry
 import (
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The form schema: every input of the "add registry" form of every kind, as JSON-ready
@@ -11,9 +12,10 @@ import (
 // each problem under its input; FromForm reads the values a form posts back into a
 // Registry, and FormValues fills a form from one.
 //
-// Names: "type", "name", "url", "default", "tls.mode", "tls.caBundle", "tls.systemRoots",
-// "mirror.of", "mirror.order", "mirror.fallback", and each credential field by its own name
-// (the keys of Registry.Fields, as in the seeds: "username", "token", "accessKeyId", ...).
+// Names: "type", "name", "url", "credentialsExpire", "default", "tls.mode", "tls.caBundle",
+// "tls.systemRoots", "scope.teams", "scope.projects", "scope.namespaces", "mirror.of",
+// "mirror.order", "mirror.fallback", and each credential field by its own name (the keys of
+// Registry.Fields, as in the seeds: "username", "token", "accessKeyId", ...).
 
 // SchemaVersion is the version of the schema's JSON shape; it changes only incompatibly.
 const SchemaVersion = 1
@@ -52,6 +54,7 @@ const (
 	GroupRegistry    = "registry"
 	GroupCredentials = groupCredentials
 	GroupTLS         = "tls"
+	GroupScope       = "scope"
 	GroupMirror      = "mirror"
 )
 
@@ -59,6 +62,8 @@ var groups = []Group{
 	{Name: GroupRegistry, Label: "Registry", Help: "what the registry is called and where it is"},
 	{Name: GroupCredentials, Label: "Credentials", Help: "what regcred logs in with; secrets are never shown back"},
 	{Name: GroupTLS, Label: "Connection", Help: "how regcred talks TLS to the registry"},
+	{Name: GroupScope, Label: "Who may use it", Optional: true,
+		Help: "limit the registry to some teams, projects or namespaces; empty: everyone"},
 	{Name: GroupMirror, Label: "Mirror of another registry", Optional: true,
 		Help: "make this registry a pull-through cache of another one: nodes pull that registry's images from here first"},
 }
@@ -114,6 +119,9 @@ func (k Kind) Schema() KindSchema {
 		f.Group = GroupCredentials
 		ks.Fields = append(ks.Fields, f)
 	}
+	if len(kindFields[k]) > 0 && k != KindKubernetes { // a saved credential's own end of life
+		ks.Fields = append(ks.Fields, credentialsExpireField)
+	}
 	ks.Fields = append(ks.Fields, commonTail...)
 	return ks
 }
@@ -164,6 +172,10 @@ func (k Kind) urlField() Field {
 	return f
 }
 
+var credentialsExpireField = Field{Name: "credentialsExpire", Label: "Credentials expire on", Type: InputDate, Group: GroupCredentials,
+	Help:        "when the token or robot account stops working, for a reminder before it does; empty when it does not expire",
+	Placeholder: "YYYY-MM-DD", Example: "2026-12-31"}
+
 var commonTail = []Field{
 	{Name: "default", Label: "Set as default registry", Type: InputCheckbox, Group: GroupRegistry,
 		Help: "preselect this registry where a registry is picked; only one registry is the default"},
@@ -182,6 +194,12 @@ var commonTail = []Field{
 	{Name: "tls.systemRoots", Label: "Trust the system CAs too", Type: InputCheckbox, Group: GroupTLS,
 		ShowWhen: []Condition{{Field: "tls.mode", Equals: string(TLSCustomCA)}},
 		Help:     "accept certificates from the system's trusted CAs as well as the one above"},
+	{Name: "scope.teams", Label: "Teams", Type: InputList, Group: GroupScope,
+		Help: "only members of these teams may use the registry; names or patterns such as team-*", Example: "payments, platform-*"},
+	{Name: "scope.projects", Label: "Projects", Type: InputList, Group: GroupScope,
+		Help: "only deployments of these projects may use it; names or patterns", Example: "shop"},
+	{Name: "scope.namespaces", Label: "Namespaces", Type: InputList, Group: GroupScope,
+		Help: "only these Kubernetes namespaces get its pull secret; names or patterns", Example: "prod-*"},
 	{Name: "mirror.of", Label: "Mirror of", Type: InputText, Group: GroupMirror,
 		RequiredWhen: []Condition{set("mirror.order"), set("mirror.fallback")},
 		Help:         "the registry this one mirrors: a saved registry's ID, or a host such as docker.io",
@@ -223,6 +241,14 @@ func FromForm(values map[string]string) (Registry, error) {
 	r.Name = values["name"]
 	r.Server = strings.TrimSpace(values["url"])
 	r.Default = checkbox("default")
+	if d := strings.TrimSpace(values["credentialsExpire"]); d != "" {
+		t, err := parseDate(d)
+		if err != nil {
+			v.add(&FieldError{Field: "credentialsExpire", Reason: "is not a date", Hint: "YYYY-MM-DD, or an RFC 3339 time"})
+		}
+		r.CredentialsExpire = t
+	}
+	r.Scope = Scope{Teams: list(values["scope.teams"]), Projects: list(values["scope.projects"]), Namespaces: list(values["scope.namespaces"])}
 	r.TLS = TLS{Mode: TLSMode(values["tls.mode"]), CABundle: values["tls.caBundle"], SystemRoots: checkbox("tls.systemRoots")}
 	if values["mirror.of"] != "" || values["mirror.order"] != "" || checkbox("mirror.fallback") {
 		m := &Mirror{Of: values["mirror.of"], Fallback: checkbox("mirror.fallback")}
@@ -260,6 +286,12 @@ func (r Registry) FormValues() map[string]string {
 	if r.Default {
 		out["default"] = "true"
 	}
+	if !r.CredentialsExpire.IsZero() {
+		out["credentialsExpire"] = r.CredentialsExpire.UTC().Format(time.RFC3339)
+	}
+	put("scope.teams", strings.Join(r.Scope.Teams, ", "))
+	put("scope.projects", strings.Join(r.Scope.Projects, ", "))
+	put("scope.namespaces", strings.Join(r.Scope.Namespaces, ", "))
 	put("tls.mode", string(r.TLS.Mode))
 	put("tls.caBundle", r.TLS.CABundle)
 	if r.TLS.SystemRoots {
@@ -285,9 +317,29 @@ func (r Registry) FormValues() map[string]string {
 // commonInput reports whether name is one of the inputs every kind has.
 func commonInput(name string) bool {
 	switch name {
-	case "type", "name", "url", "default", "tls.mode", "tls.caBundle", "tls.systemRoots",
-		"mirror.of", "mirror.order", "mirror.fallback":
+	case "type", "name", "url", "default", "credentialsExpire", "tls.mode", "tls.caBundle", "tls.systemRoots",
+		"scope.teams", "scope.projects", "scope.namespaces", "mirror.of", "mirror.order", "mirror.fallback":
 		return true
 	}
 	return false
+}
+
+// list reads a list input: entries separated by commas or new lines, trimmed, empty ones
+// dropped; nil when there is none.
+func list(v string) []string {
+	var out []string
+	for _, e := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// parseDate reads a date input: YYYY-MM-DD (the end of that day, UTC) or an RFC 3339 time.
+func parseDate(s string) (time.Time, error) {
+	if d, err := time.Parse(time.DateOnly, s); err == nil {
+		return d.Add(24*time.Hour - time.Second), nil
+	}
+	return time.Parse(time.RFC3339, s)
 }

@@ -32,10 +32,14 @@ func ExampleKind_Schema() {
 	//   secretAccessKey  password  Secret access key (required with accessKeyId)
 	//   sessionToken     password  Session token
 	//   roleArn          text      Role to assume
+	//   credentialsExpire date      Credentials expire on
 	//   default          checkbox  Set as default registry
 	//   tls.mode         select    TLS
 	//   tls.caBundle     textarea  CA certificate (required with tls.mode)
 	//   tls.systemRoots  checkbox  Trust the system CAs too
+	//   scope.teams      list      Teams
+	//   scope.projects   list      Projects
+	//   scope.namespaces list      Namespaces
 	//   mirror.of        text      Mirror of (required with mirror.order)
 	//   mirror.order     number    Order
 	//   mirror.fallback  checkbox  Fall back to the upstream

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -141,6 +142,10 @@ func TestSchemaRendersAndRoundTrips(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r.Default = true
 			r.Mirror = nil
+			r.Scope = registry.Scope{Teams: []string{"payments", "platform-*"}, Namespaces: []string{"prod-*"}}
+			if hasField(forms[r.Kind], "credentialsExpire") {
+				r.CredentialsExpire = time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC)
+			}
 			values := r.FormValues()
 			for k, v := range values {
 				if f, ok := r.Kind.Field(k); ok && f.Secret {
@@ -168,6 +173,7 @@ func TestSchemaRendersAndRoundTrips(t *testing.T) {
 			}
 		})
 	}
+	var ve *registry.ValidationError
 	// A mirror and the seeds' type key.
 	got, err := registry.FromForm(map[string]string{"type": "Harbor", "name": "cache", "url": "harbor.example.com",
 		"username": "robot$p+c", "password": "pw", "mirror.of": "docker.io", "mirror.order": "2", "mirror.fallback": "on"})
@@ -177,10 +183,20 @@ func TestSchemaRendersAndRoundTrips(t *testing.T) {
 	if err := got.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// A scope and an expiry as a form posts them; a bad scope entry is a problem of its input.
+	got, err = registry.FromForm(map[string]string{"type": "GHCR", "name": "gh", "username": "u", "token": "t",
+		"scope.teams": "payments,\n platform-* ,", "credentialsExpire": "2026-12-31"})
+	if err != nil || !cmp.Equal(got.Scope.Teams, []string{"payments", "platform-*"}) ||
+		!got.CredentialsExpire.Equal(time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC)) {
+		t.Fatalf("FromForm scope and expiry: %+v %v %v", got.Scope, got.CredentialsExpire, err)
+	}
+	got.Scope.Namespaces = []string{"prod-["}
+	if !asValidation(got.Validate(), &ve) || len(ve.For("scope.namespaces")) != 1 {
+		t.Fatalf("a bad scope pattern: %v", got.Validate())
+	}
 	// Values that cannot be read at all are named.
-	_, err = registry.FromForm(map[string]string{"type": "gitlab", "default": "maybe", "mirror.order": "first"})
-	var ve *registry.ValidationError
-	if !asValidation(err, &ve) || len(ve.For("type")) != 1 || len(ve.For("default")) != 1 || len(ve.For("mirror.order")) != 1 {
+	_, err = registry.FromForm(map[string]string{"type": "gitlab", "default": "maybe", "mirror.order": "first", "credentialsExpire": "soon"})
+	if !asValidation(err, &ve) || len(ve.For("type")) != 1 || len(ve.For("default")) != 1 || len(ve.For("mirror.order")) != 1 || len(ve.For("credentialsExpire")) != 1 {
 		t.Fatalf("FromForm of unreadable values: %v", err)
 	}
 }

@@ -51,7 +51,7 @@ func (e *ValidationError) For(field string) []*FieldError {
 // Validate checks the record against its kind's schema: a known kind, a name, a server that
 // parses (or a kind that implies one), every required field present (and every field
 // required by another one's value, Field.RequiredWhen), every field known and passing its
-// check, a coherent TLS mode and, for a mirror, a well-formed upstream. It returns nil or a
+// check, a coherent TLS mode, a well-formed scope and, for a mirror, a well-formed upstream. It returns nil or a
 // *ValidationError with every problem at once (see there for the order).
 //
 // No message quotes the value of a credential field: a secret pasted into the wrong input
@@ -117,6 +117,7 @@ func (r Registry) Validate() error {
 	}
 
 	v.add(r.TLS.validate(srv)) // srv is zero when the url failed: the TLS inputs are still checked
+	v.add(r.Scope.Validate())
 	if r.Mirror != nil && srvOK {
 		v.add(r.Mirror.validate(srv))
 	}
