@@ -8,11 +8,16 @@
 //   - It imports the standard library and go-containerregistry only: no Kubernetes, Docker
 //     Engine or cloud SDK (a test guards that). Token providers live under providers/.
 //   - Secrets never print. Secret, Credentials and Registry redact under String, every fmt
-//     verb (%v, %+v, %#v), slog (LogValue) and in error texts. Registry.Redacted is the
-//     view to send anywhere.
-//   - Validation returns a *FieldError that names the field and says what to do;
-//     errors.Is(err, ErrInvalid) holds. Other failures are *Error{Op, Registry, Err}
-//     wrapping one of the sentinels.
+//     verb (%v, %+v, %#v), slog (LogValue), encoding/json (MarshalJSON: nested values stay
+//     redacted) and in error texts; a server URL's user info reads REDACTED wherever a
+//     record is shown. Registry.Redacted is the view to send anywhere; it is marked
+//     (IsRedacted) and every adapter refuses it with ErrRedacted. Stores use
+//     MarshalStored/UnmarshalStored, the one codec that reveals.
+//   - Validation (Registry.Validate) returns every problem at once as a *ValidationError
+//     of *FieldError, each naming its input as the form schema does (FormSchema,
+//     Kind.Schema), saying what is wrong and what to do, and never quoting the value of a
+//     credential field; errors.Is(err, ErrInvalid) holds. Other failures are
+//     *Error{Op, Registry, Err} wrapping one of the sentinels.
 //   - Zero Credentials.ExpiresAt means the credentials never expire.
 //   - One Transport per registry and TLS mode (DefaultTransports.For): the connection
 //     test, Keychain.Transport for pulls and the CLI all use it, so "custom CA" or
