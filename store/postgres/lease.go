@@ -45,7 +45,8 @@ const (
 //   - the holder hangs (a stopped process, a stuck runtime) or its connection dies
 //     silently (a partition, a dead host): the server ends the session TTL after the
 //     last heartbeat, so a contender gets it within TTL + retry interval (measured by
-//     TestLeaseTakeoverWhenTheHolderHangs: 2 s TTL, 200 ms retry → about 2.1 s);
+//     TestLeaseTakeoverWhenTheHolderHangs and TestLeaseTakeoverAfterAPartition: 2 s TTL,
+//     100 ms retry → 2.1 s);
 //   - the holder notices: a failed heartbeat closes Lost, and Valid is false once TTL
 //     passed without a good heartbeat. A process that resumes after a hang may still
 //     act before it notices; writes through Fenced cannot land, because the new
