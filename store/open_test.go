@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/storetest"
 	"github.com/regcred/regcred/store"
 )
 
@@ -62,6 +63,50 @@ func TestOpenErrors(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("Open(%q) quotes the password: %v", tc.dsn, err)
+		}
+	}
+}
+
+// The built-in stores keep their optional interfaces through Open, and pass the suite.
+func TestBuiltinsConformance(t *testing.T) {
+	t.Run("file", func(t *testing.T) {
+		paths := map[registry.Store]string{}
+		open := func(t *testing.T, p string) registry.Store {
+			s, err := store.Open(context.Background(), "file:"+p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+		storetest.Run(t, func(t *testing.T) registry.Store {
+			p := filepath.Join(t.TempDir(), "registries.json")
+			s := open(t, p)
+			paths[s] = p
+			return s
+		}, storetest.WithReopen(func(t *testing.T, s registry.Store) registry.Store { return open(t, paths[s]) }))
+	})
+	t.Run("memory", func(t *testing.T) {
+		storetest.Run(t, func(t *testing.T) registry.Store {
+			s, err := store.Open(context.Background(), "memory:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		})
+	})
+	for _, dsn := range []string{"memory:", "file:" + filepath.Join(t.TempDir(), "r.json")} {
+		s, err := store.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		_, w := s.(registry.Watcher)
+		_, rw := s.(registry.Rewriter)
+		_, hs := s.(registry.HealthStore)
+		if !w || !rw || !hs {
+			t.Errorf("%s: Watcher %v, Rewriter %v, HealthStore %v; want all", dsn, w, rw, hs)
 		}
 	}
 }
