@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 )
@@ -72,6 +74,38 @@ func TestHostileEndlessPingBody(t *testing.T) {
 	if s := rep.Step(registry.StepPing); s.Verdict != registry.VerdictOK {
 		t.Fatalf("ping: %s %s", s.Verdict, s.Cause)
 	}
+	// No saved registry matches: an anonymous pull through Keychain.Transport is bounded
+	// the same way.
+	other := wireRecord("other.example", registry.TLS{})
+	err = withinTime(t, 20*time.Second, func() error { return pullThroughKeychain(context.Background(), other, host+"/team/app:v1") })
+	if err == nil {
+		t.Fatal("pulled an image from a server that has none")
+	}
+}
+
+// An image no saved registry matches, on a local plain-HTTP registry: the anonymous pull
+// through Keychain.Transport still works (go-containerregistry's fallback to http for
+// loopback; there are no credentials to protect).
+func TestAnonymousPullFromLocalPlainHTTP(t *testing.T) {
+	srv, w := wireServer(t, "", quietRegistry(), nil)
+	host := connServerHost(srv)
+	pushRandom(t, mustRefInsecure(t, host+"/team/app:v1"), http.DefaultTransport)
+	w.reset()
+	if err := pullThroughKeychain(context.Background(), wireRecord("other.example", registry.TLS{}), host+"/team/app:v1"); err != nil {
+		t.Fatal(err)
+	}
+	if w.requests.Load() == 0 || w.authed.Load() != 0 {
+		t.Fatalf("requests: %s", w.log())
+	}
+}
+
+func mustRefInsecure(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func TestHostileHugeHeaders(t *testing.T) {

@@ -511,8 +511,10 @@ func (a *registryAuthenticator) LogValue() slog.Value { return slog.StringValue(
 
 // Transport returns the HTTP transport to pull ref with: the Transport of the matching
 // registry (shared through DefaultTransports, so the connection test, the Keychain and the
-// CLI all talk to a registry the same way), or http.DefaultTransport when no saved
-// registry matches (the pull is anonymous then). Pass it to remote.WithTransport next to
+// CLI all talk to a registry the same way), or, when no saved registry matches (the pull
+// is anonymous), a Transport that verifies TLS against the system roots, allows
+// go-containerregistry's plain-http fallback (no credentials to protect) and bounds what
+// the server sends all the same. Pass it to remote.WithTransport next to
 // remote.WithAuthFromKeychain: it is what keeps the credentials on TLS and on their own
 // host (no plain-http fallback unless the record's TLS mode is insecure, the realm
 // policy for token exchanges, no Authorization on redirects to other hosts) and bounds
@@ -524,7 +526,11 @@ func (k *Keychain) Transport(ref string) (http.RoundTripper, error) {
 		return nil, &Error{Op: "transport", Registry: ref, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
 	}
 	if e == nil {
-		return http.DefaultTransport, nil
+		host := ref
+		if r, err := parseImageRef(ref); err == nil {
+			host = r.host
+		}
+		return anonymousTransport(host), nil
 	}
 	tr, err := DefaultTransports.For(e.view)
 	if err != nil {

@@ -110,7 +110,16 @@ func (t TLS) Transport() (*http.Transport, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &http.Transport{
+	tr := newHTTPTransport(cfg)
+	if mode := t.EffectiveMode(); mode != TLSInsecure {
+		tr.RegisterProtocol("http", httpRefuser{mode: mode})
+	}
+	return tr, nil
+}
+
+// newHTTPTransport is the *http.Transport every registry connection uses, with cfg.
+func newHTTPTransport(cfg *tls.Config) *http.Transport {
+	return &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		DialContext:            (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		TLSClientConfig:        cfg,
@@ -121,10 +130,6 @@ func (t TLS) Transport() (*http.Transport, error) {
 		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 		ForceAttemptHTTP2:      true,
 	}
-	if mode := t.EffectiveMode(); mode != TLSInsecure {
-		tr.RegisterProtocol("http", httpRefuser{mode: mode})
-	}
-	return tr, nil
 }
 
 // Handshake dials hostport (port 443 when it names none) and completes a TLS handshake

@@ -41,6 +41,7 @@ type Transport struct {
 	scheme string // "https", or "http" for a record written http://
 	wild   bool
 	mode   TLSMode
+	http   bool // plain http allowed: the insecure mode, or an anonymous pull (no record)
 	lookup lookupFunc
 
 	mu     sync.Mutex
@@ -74,7 +75,22 @@ func newTransport(base *http.Transport, r Registry, host string) *Transport {
 		host = s.Host
 	}
 	return &Transport{base: base, host: host, scheme: scheme, wild: strings.Contains(host, "*"),
-		mode: r.TLS.EffectiveMode(), lookup: resolverLookup(nil)}
+		mode: r.TLS.EffectiveMode(), http: r.TLS.EffectiveMode() == TLSInsecure, lookup: resolverLookup(nil)}
+}
+
+// anonymousBase is the connection pool of pulls no saved registry matches: system roots,
+// plain http allowed (go-containerregistry's fallback for local registries; there are no
+// credentials to protect), the same bounds as every registry's.
+var anonymousBase = sync.OnceValue(func() *http.Transport {
+	cfg, _ := TLS{}.Config()
+	return newHTTPTransport(cfg)
+})
+
+// anonymousTransport is the Transport of an image no saved registry matches: nothing to
+// keep on its host, but what the server sends is bounded all the same.
+func anonymousTransport(host string) *Transport {
+	return &Transport{base: anonymousBase(), host: host, scheme: "https", wild: false, mode: TLSSecure, http: true,
+		lookup: resolverLookup(nil)}
 }
 
 // Mode is the TLS mode the transport enforces.
@@ -85,7 +101,7 @@ func (t *Transport) CloseIdleConnections() { t.base.CloseIdleConnections() }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && t.mode != TLSInsecure {
+	if req.URL.Scheme == "http" && !t.http {
 		closeBody(req)
 		return nil, refuseHTTP(req.URL.Host, t.mode)
 	}
@@ -186,7 +202,7 @@ func (t *Transport) checkRealm(req *http.Request) error {
 			proxied = true
 		}
 	}
-	err := checkRealm(req.Context(), t.lookup, t.host, req.URL, t.mode == TLSInsecure, proxied)
+	err := checkRealm(req.Context(), t.lookup, t.host, req.URL, t.http, proxied)
 	if err == nil {
 		return nil
 	}
