@@ -13,7 +13,7 @@ import (
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
-	"github.com/regcred/regcred/providers/internal/fakecloud"
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/registry"
 )
 

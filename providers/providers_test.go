@@ -16,7 +16,7 @@ import (
 	"github.com/regcred/regcred/providers/acr"
 	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/providers/google"
-	"github.com/regcred/regcred/providers/internal/fakecloud"
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/providers/kubesa/kubesatest"
 	"github.com/regcred/regcred/registry"
 )

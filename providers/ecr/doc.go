@@ -31,6 +31,6 @@
 //     (5xx, throttling, timeouts, DNS, malformed answers) or ErrInvalid (unusable shared
 //     config). Messages carry the AWS error code and a hint, never AWS's message text or a
 //     secret.
-//   - Tests run against providers/internal/fakecloud, which speaks AWS JSON 1.1 and the
+//   - Tests run against internal/fakecloud, which speaks AWS JSON 1.1 and the
 //     STS query protocol and verifies every SigV4 signature with the secret key.
 package ecr

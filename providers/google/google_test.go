@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/regcred/regcred/providers/cache"
-	"github.com/regcred/regcred/providers/internal/fakecloud"
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/registry"
 )
 

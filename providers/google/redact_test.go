@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/regcred/regcred/providers/internal/fakecloud"
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/registry"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
-	"github.com/regcred/regcred/providers/internal/fakecloud"
+	"github.com/regcred/regcred/internal/fakecloud"
 )
 
 // A request signed by the AWS SDK's signer verifies; the same request checked with another
