@@ -25,6 +25,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -32,6 +33,10 @@ import (
 
 // EnvKubeAPIServer names the kube-apiserver binary to use instead of the cached build.
 const EnvKubeAPIServer = "REGCRED_KUBE_APISERVER"
+
+// EnvKubeControllerManager names the kube-controller-manager binary to use instead of the
+// cached build (.ci/kube-apiserver.sh kube-controller-manager prints its path).
+const EnvKubeControllerManager = "REGCRED_KUBE_CONTROLLER_MANAGER"
 
 // KubeVersion is the kube-apiserver version .ci/kube-apiserver.sh builds and caches.
 const KubeVersion = "1.31.4"
@@ -47,20 +52,28 @@ const (
 	KubeIssuer = "https://kubernetes.default.svc.cluster.local"
 )
 
-// Kube is the test binary's Kubernetes control plane: Debian's etcd 3.4 and a
-// kube-apiserver (built from k8s.io/kubernetes by .ci/kube-apiserver.sh), both on loopback,
-// under a temporary directory. The API server authenticates with a static token file (an
-// admin in system:masters and a limited user without any role binding), authorizes with
-// RBAC, signs ServiceAccount tokens with a key pair generated here (TokenRequest and
-// TokenReview work), and serves TLS with a certificate from its own CA.
+// Kube is the test binary's Kubernetes control plane: Debian's etcd 3.4, a kube-apiserver
+// and a kube-controller-manager (both built from k8s.io/kubernetes by .ci/kube-apiserver.sh),
+// on loopback, under a temporary directory. The API server authenticates with a static
+// token file (an admin in system:masters and a limited user without any role binding),
+// authorizes with RBAC, signs ServiceAccount tokens with a key pair generated here
+// (TokenRequest and TokenReview work), and serves TLS with a certificate from its own CA.
 //
-// There is no controller-manager: nothing creates default ServiceAccounts, service-account
-// token Secrets or namespaces' finalizers run. Tests create the ServiceAccounts they use.
-// The ServiceAccount admission plugin is disabled so pods need no token controller.
+// It behaves like a cluster where namespaces are concerned: the NamespaceLifecycle
+// admission plugin is on (writes into a terminating or missing namespace are refused), and
+// the controller-manager runs the serviceaccount, serviceaccount-token and namespace
+// controllers, so a new namespace gets its "default" ServiceAccount (within a second) and a
+// deleted one empties and goes away. Without a kube-controller-manager binary the control
+// plane still starts (ControllerManager is false) and tests that need one call
+// RequireControllerManager. Tests that want a ServiceAccount with content use
+// PutServiceAccount, which tolerates the one the controller made. The ServiceAccount
+// admission plugin stays disabled so pods need no token.
 //
 // One control plane serves every test of a test binary (it takes seconds to start); TestMain
 // must hand control to KubeMain, which stops it. Tests share it: each creates its own
-// namespaces (Namespace gives a unique one) and never assumes an empty cluster.
+// namespaces (Namespace gives a unique one; Selector and LabeledNamespaces give a test its
+// own label selector, so namespaces another test left terminating never match it) and never
+// assumes an empty cluster.
 type Kube struct {
 	// Config is the admin's client config (QPS and Burst high: the harness does not
 	// throttle). Copy it (rest.CopyConfig) before changing it.
@@ -75,14 +88,19 @@ type Kube struct {
 	AdminToken, LimitedToken string
 	// ServiceAccountKey is the public key tokens are signed with (PEM).
 	ServiceAccountKey []byte
+	// ControllerManager reports whether a kube-controller-manager runs.
+	ControllerManager bool
 
 	dir       string
 	etcd      *exec.Cmd
 	apiserver *exec.Cmd
+	kcm       *exec.Cmd
 	etcdDone  chan error
 	apiDone   chan error
+	kcmDone   chan error
 	etcdLog   *syncBuffer
 	apiLog    *syncBuffer
+	kcmLog    *syncBuffer
 
 	nsMu  sync.Mutex
 	nsSeq int
@@ -99,8 +117,17 @@ func KubeMain(m *testing.M) { kubeShared.main(m) }
 // KubeAPIServerPath returns the kube-apiserver binary: $REGCRED_KUBE_APISERVER, else the
 // cache .ci/kube-apiserver.sh fills ($REGCRED_CACHE, else $XDG_CACHE_HOME/regcred, else
 // ~/.cache/regcred). It returns "" when there is none.
-func KubeAPIServerPath() string {
-	if p := os.Getenv(EnvKubeAPIServer); p != "" {
+func KubeAPIServerPath() string { return kubeBinary(EnvKubeAPIServer, "kube-apiserver") }
+
+// KubeControllerManagerPath returns the kube-controller-manager binary:
+// $REGCRED_KUBE_CONTROLLER_MANAGER, else the cache beside kube-apiserver's. It returns ""
+// when there is none.
+func KubeControllerManagerPath() string {
+	return kubeBinary(EnvKubeControllerManager, "kube-controller-manager")
+}
+
+func kubeBinary(env, name string) string {
+	if p := os.Getenv(env); p != "" {
 		if isExecutable(p) {
 			return p
 		}
@@ -118,7 +145,7 @@ func KubeAPIServerPath() string {
 		}
 		cache = filepath.Join(base, "regcred")
 	}
-	p := filepath.Join(cache, "kube-apiserver-v"+KubeVersion)
+	p := filepath.Join(cache, name+"-v"+KubeVersion)
 	if isExecutable(p) {
 		return p
 	}
@@ -142,15 +169,26 @@ func StartKube(t testing.TB) *Kube {
 	if apiserver == "" {
 		Unavailable(t, "kube-apiserver", "run .ci/kube-apiserver.sh, or set "+EnvKubeAPIServer)
 	}
-	return kubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver) })
+	kcm := KubeControllerManagerPath()
+	return kubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver, kcm) })
 }
 
-func startKube(etcdBin, apiBin string) (_ *Kube, err error) {
+// RequireControllerManager reports a missing kube-controller-manager as Unavailable (a
+// skip on a laptop, a failure in CI): the test needs default ServiceAccounts or namespace
+// deletion that finishes.
+func (k *Kube) RequireControllerManager(t testing.TB) {
+	t.Helper()
+	if !k.ControllerManager {
+		Unavailable(t, "kube-controller-manager", "run .ci/kube-apiserver.sh kube-controller-manager, or set "+EnvKubeControllerManager)
+	}
+}
+
+func startKube(etcdBin, apiBin, kcmBin string) (_ *Kube, err error) {
 	dir, err := os.MkdirTemp("", "regcred-kube-")
 	if err != nil {
 		return nil, err
 	}
-	k := &Kube{dir: dir, etcdLog: &syncBuffer{}, apiLog: &syncBuffer{}}
+	k := &Kube{dir: dir, etcdLog: &syncBuffer{}, apiLog: &syncBuffer{}, kcmLog: &syncBuffer{}}
 	defer func() {
 		if err != nil {
 			k.stop()
@@ -199,6 +237,10 @@ func startKube(etcdBin, apiBin string) (_ *Kube, err error) {
 		return nil, err
 	}
 	k.CAPEM = caPEM
+	caFile := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(caFile, caPEM, 0o600); err != nil {
+		return nil, err
+	}
 	saPub, saKey, err := kubeServiceAccountKeys(dir)
 	if err != nil {
 		return nil, err
@@ -233,8 +275,10 @@ func startKube(etcdBin, apiBin string) (_ *Kube, err error) {
 		"--service-account-issuer="+KubeIssuer,
 		"--api-audiences="+KubeIssuer,
 		"--service-cluster-ip-range=10.96.0.0/16",
-		// No controller-manager: plugins that wait for controllers would block creates.
-		"--disable-admission-plugins=ServiceAccount,NamespaceLifecycle,DefaultStorageClass,"+
+		// NamespaceLifecycle is on (the default); plugins that need controllers this
+		// harness does not run (or pods to carry tokens) are off.
+		"--enable-admission-plugins=NamespaceLifecycle",
+		"--disable-admission-plugins=ServiceAccount,DefaultStorageClass,"+
 			"DefaultTolerationSeconds,StorageObjectInUseProtection,PersistentVolumeClaimResize,"+
 			"RuntimeClass,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,"+
 			"DefaultIngressClass,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,"+
@@ -263,7 +307,79 @@ func startKube(etcdBin, apiBin string) (_ *Kube, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if kcmBin != "" {
+		if err := k.startControllerManager(kcmBin, caFile, saKey); err != nil {
+			return nil, err
+		}
+	}
 	return k, nil
+}
+
+// startControllerManager runs kube-controller-manager's serviceaccount,
+// serviceaccount-token and namespace controllers as the admin, and waits until a new
+// namespace gets its default ServiceAccount.
+func (k *Kube) startControllerManager(bin, caFile, saKey string) error {
+	kubeconfig := filepath.Join(k.dir, "kcm.kubeconfig")
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster: {server: %q, certificate-authority: %q}
+users:
+- name: admin
+  user: {token: %q}
+contexts:
+- name: test
+  context: {cluster: test, user: admin}
+current-context: test
+`, k.URL, caFile, k.AdminToken)
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		return err
+	}
+	k.kcm = exec.Command(bin,
+		"--kubeconfig="+kubeconfig,
+		"--controllers=serviceaccount,serviceaccount-token,namespace",
+		"--leader-elect=false",
+		"--secure-port=0",
+		"--use-service-account-credentials=false",
+		"--service-account-private-key-file="+saKey,
+		"--root-ca-file="+caFile,
+		"--concurrent-namespace-syncs=20",
+		"--concurrent-serviceaccount-token-syncs=10",
+		"--kube-api-qps=500",
+		"--kube-api-burst=1000",
+		"--v=0",
+	)
+	k.kcm.Stdout, k.kcm.Stderr = k.kcmLog, k.kcmLog
+	dieWithParent(k.kcm)
+	if err := k.kcm.Start(); err != nil {
+		return fmt.Errorf("start kube-controller-manager: %w", err)
+	}
+	k.kcmDone = make(chan error, 1)
+	go func() { k.kcmDone <- k.kcm.Wait() }()
+	// Ready when a namespace gets its default ServiceAccount.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	probe := "testenv-kcm-probe"
+	if err := createNamespace(ctx, k.Client, probe); err != nil {
+		return fmt.Errorf("kube-controller-manager probe namespace: %w", err)
+	}
+	for {
+		if _, err := k.Client.CoreV1().ServiceAccounts(probe).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+			break
+		}
+		select {
+		case err := <-k.kcmDone:
+			k.kcmDone <- err
+			return fmt.Errorf("kube-controller-manager exited: %v\n--- kube-controller-manager log ---\n%s", err, tail(k.kcmLog.String(), 8000))
+		case <-ctx.Done():
+			return fmt.Errorf("kube-controller-manager made no default ServiceAccount in 90s\n--- kube-controller-manager log ---\n%s", tail(k.kcmLog.String(), 8000))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	_ = k.Client.CoreV1().Namespaces().Delete(ctx, probe, metav1.DeleteOptions{})
+	k.ControllerManager = true
+	return nil
 }
 
 func (k *Kube) configFor(token string) *rest.Config {
@@ -296,9 +412,7 @@ func (k *Kube) LimitedClient(t testing.TB) kubernetes.Interface {
 }
 
 // Namespace creates a namespace with a name unique within the test binary, starting with
-// prefix (a DNS label), and deletes it when the test ends. Without a controller-manager,
-// deleting a namespace does not delete what is inside; names are never reused, so that
-// does not matter.
+// prefix (a DNS label). It is left in place when the test ends (names are never reused).
 func (k *Kube) Namespace(t testing.TB, prefix string) string {
 	t.Helper()
 	names := k.Namespaces(t, prefix, 1)
@@ -307,6 +421,25 @@ func (k *Kube) Namespace(t testing.TB, prefix string) string {
 
 // Namespaces creates n namespaces named prefix-SEQ-i, unique within the test binary.
 func (k *Kube) Namespaces(t testing.TB, prefix string, n int) []string {
+	t.Helper()
+	return k.LabeledNamespaces(t, prefix, n, nil)
+}
+
+// Selector returns a label (key and value) unique within the test binary, for a test's
+// own namespaces (LabeledNamespaces) and the selector "key=value" of the code under test:
+// namespaces of other tests, terminating or not, never match it.
+func (k *Kube) Selector(t testing.TB) (key, value string) {
+	t.Helper()
+	k.nsMu.Lock()
+	k.nsSeq++
+	seq := k.nsSeq
+	k.nsMu.Unlock()
+	return "regcred-test.io/selector", fmt.Sprintf("s%d-%s", seq, randomHex(4))
+}
+
+// LabeledNamespaces creates n namespaces named prefix-SEQ-i carrying labels, created
+// 32 at a time.
+func (k *Kube) LabeledNamespaces(t testing.TB, prefix string, n int, labels map[string]string) []string {
 	t.Helper()
 	k.nsMu.Lock()
 	k.nsSeq++
@@ -323,7 +456,7 @@ func (k *Kube) Namespaces(t testing.TB, prefix string, n int) []string {
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			errs[i] = createNamespace(context.Background(), k.Client, names[i])
+			errs[i] = createLabeledNamespace(context.Background(), k.Client, names[i], labels)
 		}(i)
 	}
 	wg.Wait()
@@ -333,14 +466,43 @@ func (k *Kube) Namespaces(t testing.TB, prefix string, n int) []string {
 	return names
 }
 
+// PutServiceAccount creates sa in its namespace or, when it exists (the controller-manager
+// makes "default" in every new namespace), sets its imagePullSecrets to sa's. Tests use it
+// for ServiceAccounts with content, whatever the controller-manager did first.
+func (k *Kube) PutServiceAccount(ctx context.Context, namespace string, sa *corev1.ServiceAccount) (*corev1.ServiceAccount, error) {
+	sas := k.Client.CoreV1().ServiceAccounts(namespace)
+	for {
+		got, err := sas.Create(ctx, sa, metav1.CreateOptions{})
+		if err == nil || !apierrors.IsAlreadyExists(err) {
+			return got, err
+		}
+		cur, err := sas.Get(ctx, sa.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		cur.ImagePullSecrets = sa.ImagePullSecrets
+		got, err = sas.Update(ctx, cur, metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) {
+			continue
+		}
+		return got, err
+	}
+}
+
 // Logs returns the kube-apiserver's output so far, for a failing test's message.
 func (k *Kube) Logs() string { return k.apiLog.String() }
+
+// ControllerManagerLogs returns the kube-controller-manager's output so far.
+func (k *Kube) ControllerManagerLogs() string { return k.kcmLog.String() }
 
 func (k *Kube) stop() {
 	for _, c := range []struct {
 		cmd  *exec.Cmd
 		done chan error
-	}{{k.apiserver, k.apiDone}, {k.etcd, k.etcdDone}} {
+	}{{k.kcm, k.kcmDone}, {k.apiserver, k.apiDone}, {k.etcd, k.etcdDone}} {
 		if c.cmd == nil || c.cmd.Process == nil || c.done == nil {
 			continue
 		}
@@ -467,6 +629,10 @@ func kubeServiceAccountKeys(dir string) (pubFile, keyFile string, err error) {
 }
 
 func createNamespace(ctx context.Context, c kubernetes.Interface, name string) error {
-	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	return createLabeledNamespace(ctx, c, name, nil)
+}
+
+func createLabeledNamespace(ctx context.Context, c kubernetes.Interface, name string, labels map[string]string) error {
+	_, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{})
 	return err
 }
