@@ -394,3 +394,14 @@ func TestJSONIsRedacted(t *testing.T) {
 		t.Fatal("decoding a Secret lost its value")
 	}
 }
+
+// TestPrintingEscapesTypedText: %+v, %v and String of a record whose name and server hold
+// terminal escapes print them escaped, never raw.
+func TestPrintingEscapesTypedText(t *testing.T) {
+	r := registry.Registry{Name: "x\x1b]0;owned\x07", Kind: registry.KindCustom, Server: "reg\x1b[2J.example.com"}
+	for _, out := range []string{fmt.Sprintf("%+v", r), fmt.Sprintf("%v", r), fmt.Sprintf("%#v", r), r.String()} {
+		if strings.ContainsAny(out, "\x1b\x07") {
+			t.Errorf("raw escape in %q", out)
+		}
+	}
+}

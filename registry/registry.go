@@ -156,7 +156,9 @@ func (r Registry) Format(f fmt.State, verb rune) {
 	case verb == 'v' && f.Flag('#'):
 		io.WriteString(f, r.GoString())
 	case verb == 'v' && f.Flag('+'):
-		fmt.Fprintf(f, "%+v", plain(r.Redacted()))
+		red := r.Redacted() // %+v prints strings raw: escape the user-typed ones
+		red.Name, red.Server = untrusted.Text(red.Name), untrusted.Text(red.Server)
+		fmt.Fprintf(f, "%+v", plain(red))
 	default:
 		io.WriteString(f, r.String())
 	}
