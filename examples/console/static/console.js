@@ -31,8 +31,17 @@ function setUp(form) {
   const retype = form.querySelector("[data-retype]");
   const retypeButton = form.querySelector("button.retype");
   if (retype && retypeButton) {
-    retypeButton.hidden = true;
-    retype.addEventListener("change", function () { form.requestSubmit(retypeButton); });
+    // With the script, the type select re-renders the form by itself; the button (the
+    // form's first, so Enter would press it) goes, and Enter saves.
+    retypeButton.remove();
+    retype.addEventListener("change", function () {
+      const action = document.createElement("input");
+      action.type = "hidden";
+      action.name = "action";
+      action.value = "retype";
+      form.appendChild(action);
+      form.submit();
+    });
   }
 
   const result = document.getElementById("test-result");
@@ -44,7 +53,8 @@ function setUp(form) {
     ev.submitter.disabled = true;
     result.setAttribute("aria-busy", "true");
     result.textContent = "Testing the connection…";
-    fetch(form.action, {
+    // form.action would be the buttons named "action": read the attribute.
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: new URLSearchParams(body),
       credentials: "same-origin",
