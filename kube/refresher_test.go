@@ -13,7 +13,10 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/dockerconfig"
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -191,5 +194,62 @@ func TestRefresherRunWaitsOnItsClock(t *testing.T) {
 	}
 	if clk.Waiters() != 0 {
 		t.Fatalf("Run left %d timers armed", clk.Waiters())
+	}
+}
+
+// An ECR record saved the way the seeds' form saves it (keys and region, no URL: the
+// wildcard server *.dkr.ecr.REGION.amazonaws.com) gets a pull Secret for the concrete host
+// of its token's proxy endpoint without extra options, and the Refresher renews it before
+// the 12-hour token expires.
+func TestRefresherECRRecordWithoutURL(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC))
+	aws := fakecloud.NewAWS(t)
+	aws.AddKey("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "")
+	aws.Now = clk.Now
+	reg := registry.Registry{ID: "ecr", Name: "prod-ecr", Kind: registry.KindECR, Fields: map[string]string{
+		"region": "eu-west-3", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}
+	client := fake.NewSimpleClientset()
+	s := kube.NewSyncer(client, kube.WithClock(clk),
+		kube.WithProviderFactory(providers.Factory(providers.WithHTTPClient(aws.Client()), providers.WithClock(clk))))
+	r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
+		return []registry.Registry{reg}, []string{"ns"}, nil
+	}, kube.WithRefresherClock(clk), kube.WithJitter(func() float64 { return 0.5 }), kube.WithResync(24*time.Hour))
+	host := fakecloud.AWSAccount + ".dkr.ecr.eu-west-3.amazonaws.com"
+	password := func() string {
+		t.Helper()
+		sec, err := client.CoreV1().Secrets("ns").Get(ctx, "registry-secret-ecr", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := dockerconfig.Parse(sec.Data[corev1.DockerConfigJsonKey])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cfg.Auths) != 1 {
+			t.Fatalf("auths %v, want one entry for %s", cfg.Auths, host)
+		}
+		c, err := cfg.Get(ctx, host)
+		if err != nil {
+			t.Fatalf("no entry for the token's host %s: %v", host, err)
+		}
+		return c.Password.Reveal()
+	}
+	res, wait, err := r.Step(ctx)
+	if err != nil || res.Count(kube.Created) != 1 {
+		t.Fatalf("first pass: %v\n%s", err, res)
+	}
+	if got := password(); got != fakecloud.Password(1) {
+		t.Fatalf("password %q, want the first token", got)
+	}
+	if wait < 8*time.Hour || wait > 10*time.Hour {
+		t.Fatalf("next pass in %v, want about 9h (3/4 of a 12-hour token)", wait)
+	}
+	clk.Advance(wait)
+	if res, _, err := r.Step(ctx); err != nil || res.Count(kube.Updated) != 1 {
+		t.Fatalf("due pass: %v\n%s", err, res)
+	}
+	if got := password(); got != fakecloud.Password(2) {
+		t.Fatalf("password %q after the refresh, want the second token", got)
 	}
 }
