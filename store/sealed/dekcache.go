@@ -29,7 +29,7 @@ func (c *dekCache) put(k string, a cipher.AEAD) {
 		c.m = make(map[string]cipher.AEAD)
 	}
 	if _, ok := c.m[k]; ok {
-		return
+		return // the caller's key string is not kept
 	}
 	if len(c.m) >= dekCacheSize {
 		for old := range c.m {

@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/regcred/regcred/registry"
 )
@@ -193,31 +195,33 @@ func (s *Store) open(ctx context.Context, id, field, v string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("field %s is not sealed: %w", field, ErrDecrypt)
 	}
-	parts := strings.SplitN(rest, ":", 3)
-	if len(parts) != 3 {
+	// rest is KEYID:WRAPPED:CIPHERTEXT; KEYID:WRAPPED names the data key (cache key).
+	i := strings.IndexByte(rest, ':')
+	j := -1
+	if i >= 0 {
+		j = strings.IndexByte(rest[i+1:], ':')
+	}
+	if i <= 0 || j <= 0 {
 		return "", fmt.Errorf("field %s: the sealed value is malformed: %w", field, ErrDecrypt)
 	}
+	keyID, wrappedB64, ctB64 := rest[:i], rest[i+1:i+1+j], rest[i+2+j:]
+	cacheKey := rest[:i+1+j]
 	enc := base64.RawURLEncoding
-	ct, err := enc.DecodeString(parts[2])
-	var wrapped []byte
-	var err2 error
-	if s.deks.get(parts[0]+":"+parts[1]) == nil {
-		wrapped, err2 = enc.DecodeString(parts[1])
-	}
-	if err != nil || err2 != nil {
-		return "", fmt.Errorf("field %s: the sealed value is malformed: %w", field, ErrDecrypt)
-	}
 	ad := aad(id, field)
 	// The wrapped data key is unique to this value: its opened cipher is cached, so a
 	// record read again costs one AES-GCM open, and a KMS is not asked on every read.
-	cacheKey := parts[0] + ":" + parts[1]
 	gcm := s.deks.get(cacheKey)
-	if gcm == nil {
-		dek, err := s.keys.UnwrapKey(ctx, parts[0], wrapped, ad)
+	cached := gcm != nil
+	if !cached {
+		wrapped, err := enc.DecodeString(wrappedB64)
+		if err != nil {
+			return "", fmt.Errorf("field %s: the sealed value is malformed: %w", field, ErrDecrypt)
+		}
+		dek, err := s.keys.UnwrapKey(ctx, keyID, wrapped, ad)
 		if err != nil {
 			if errors.Is(err, ErrUnknownKey) {
 				return "", fmt.Errorf("field %s is sealed with key %q, which this process does not have (it has %s): give every replica the same key file: %w",
-					field, parts[0], strings.Join(s.keys.KeyIDs(), ", "), err)
+					field, keyID, strings.Join(s.keys.KeyIDs(), ", "), err)
 			}
 			return "", fmt.Errorf("field %s: %w", field, err)
 		}
@@ -225,18 +229,31 @@ func (s *Store) open(ctx context.Context, id, field, v string) (string, error) {
 			return "", err
 		}
 	}
-	if len(ct) < gcm.NonceSize() {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	ct := slices.Grow((*bp)[:0], enc.DecodedLen(len(ctB64)))[:enc.DecodedLen(len(ctB64))]
+	n, err := enc.Decode(ct, []byte(ctB64))
+	*bp = ct
+	if err != nil || n < gcm.NonceSize() {
 		return "", fmt.Errorf("field %s: %w", field, ErrDecrypt)
 	}
-	pt, err := gcm.Open(nil, ct[:gcm.NonceSize()], ct[gcm.NonceSize():], ad)
+	ct = ct[:n]
+	pt, err := gcm.Open(ct[gcm.NonceSize():gcm.NonceSize()], ct[:gcm.NonceSize()], ct[gcm.NonceSize():], ad)
 	if err != nil {
 		return "", fmt.Errorf("field %s: %w", field, ErrDecrypt)
 	}
 	// Only a data key that opened its value (so it is bound to this record and field) is
 	// cached: a value copied from elsewhere never gets a cached cipher.
-	s.deks.put(cacheKey, gcm)
-	return string(pt), nil
+	if !cached {
+		s.deks.put(strings.Clone(cacheKey), gcm)
+	}
+	out := string(pt)
+	clear(pt) // the pooled buffer does not keep the plaintext
+	return out, nil
 }
+
+// bufPool holds decode buffers for open.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // sealRecord returns a copy of r with every non-empty secret field sealed.
 func (s *Store) sealRecord(ctx context.Context, op string, r registry.Registry) (registry.Registry, error) {
