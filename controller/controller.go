@@ -1,0 +1,608 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	listerscorev1 "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+
+	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/registry"
+)
+
+// ErrLostLeadership is Run's error when another replica took the lease: the process
+// should exit and be restarted as a follower (kube-controller-manager does the same).
+var ErrLostLeadership = errors.New("controller: lost the leader lease")
+
+// EventComponent is the source of the Kubernetes Events the controller records.
+const EventComponent = "regcred-controller"
+
+// Reasons of the Events the controller records.
+const (
+	ReasonSyncFailed     = "PullSecretSyncFailed"
+	ReasonSecretConflict = "PullSecretConflict"
+)
+
+// Controller keeps the pull Secrets of a Catalog's registries in every selected namespace
+// and in the ServiceAccounts there. See the package documentation.
+type Controller struct {
+	cat     *registry.Catalog
+	client  kubernetes.Interface
+	o       *options
+	metrics *Metrics
+	st      state
+
+	nsInformer, secretInformer, saInformer cache.SharedIndexInformer
+	factories                              []informers.SharedInformerFactory
+	namespaces                             listerscorev1.NamespaceLister
+	secrets                                listerscorev1.SecretLister
+	serviceAccounts                        listerscorev1.ServiceAccountLister
+	saNames                                map[string]bool
+
+	queue       workqueue.TypedRateLimitingInterface[string]
+	broadcaster record.EventBroadcaster
+	recorder    record.EventRecorder
+
+	synced   atomic.Bool // the informers' caches are filled
+	leading  atomic.Bool
+	resolved atomic.Bool // the credentials were resolved at least once while leading
+	failed   atomic.Pointer[error]
+	started  atomic.Bool
+	kick     chan struct{} // a resolution is wanted (a Catalog event)
+	wg       sync.WaitGroup
+}
+
+// New returns a controller for the registries of cat writing through client. It does no
+// I/O; Run starts it.
+func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*Controller, error) {
+	if cat == nil || client == nil {
+		return nil, fmt.Errorf("controller: %w: a Catalog and a Kubernetes client are required", registry.ErrInvalid)
+	}
+	o := newOptions(opts)
+	c := &Controller{cat: cat, client: client, o: o, kick: make(chan struct{}, 1), saNames: map[string]bool{}}
+	c.metrics = o.metrics
+	if c.metrics == nil {
+		c.metrics = NewMetrics()
+	}
+	for _, n := range o.serviceAccounts {
+		c.saNames[n] = true
+	}
+	c.queue = workqueue.NewTypedRateLimitingQueueWithConfig(
+		workqueue.DefaultTypedControllerRateLimiter[string](),
+		workqueue.TypedRateLimitingQueueConfig[string]{Name: "regcred-namespaces"})
+	c.metrics.queue(c.queue)
+
+	all := informers.NewSharedInformerFactory(client, o.resync)
+	owned := informers.NewSharedInformerFactoryWithOptions(client, o.resync,
+		informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+			lo.LabelSelector = kube.LabelManagedBy + "=" + o.managedBy
+		}))
+	c.factories = []informers.SharedInformerFactory{all, owned}
+	c.nsInformer = all.Core().V1().Namespaces().Informer()
+	c.namespaces = all.Core().V1().Namespaces().Lister()
+	c.secretInformer = owned.Core().V1().Secrets().Informer()
+	c.secrets = owned.Core().V1().Secrets().Lister()
+	if len(o.serviceAccounts) > 0 {
+		c.saInformer = all.Core().V1().ServiceAccounts().Informer()
+		c.serviceAccounts = all.Core().V1().ServiceAccounts().Lister()
+	}
+
+	byName := func(obj any) {
+		if m, err := metaOf(obj); err == nil {
+			c.enqueue(m.GetName())
+		}
+	}
+	byNamespace := func(obj any) {
+		if m, err := metaOf(obj); err == nil {
+			c.enqueue(m.GetNamespace())
+		}
+	}
+	if _, err := c.nsInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: byName, DeleteFunc: byName,
+		UpdateFunc: func(_, obj any) { byName(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := c.secretInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: byNamespace, DeleteFunc: byNamespace,
+		UpdateFunc: func(_, obj any) { byNamespace(obj) },
+	}); err != nil {
+		return nil, err
+	}
+	if c.saInformer != nil {
+		ours := func(obj any) {
+			if m, err := metaOf(obj); err == nil && c.saNames[m.GetName()] {
+				c.enqueue(m.GetNamespace())
+			}
+		}
+		if _, err := c.saInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc: ours, DeleteFunc: ours,
+			UpdateFunc: func(_, obj any) { ours(obj) },
+		}); err != nil {
+			return nil, err
+		}
+	}
+	c.broadcaster = record.NewBroadcaster()
+	c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: EventComponent})
+	return c, nil
+}
+
+func metaOf(obj any) (metav1.Object, error) {
+	if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, fmt.Errorf("not an object: %T", obj)
+	}
+	return m, nil
+}
+
+// enqueue asks for namespace ns to be reconciled; only the leader's workers act on it.
+func (c *Controller) enqueue(ns string) {
+	if ns == "" || !c.leading.Load() {
+		return
+	}
+	c.queue.Add(ns)
+}
+
+// enqueueAll asks for every known namespace to be reconciled.
+func (c *Controller) enqueueAll() {
+	nss, err := c.namespaces.List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, ns := range nss {
+		c.queue.Add(ns.Name)
+	}
+}
+
+// Run starts the informers, waits for their caches and, when this replica leads (always,
+// without WithLeaderElection), reconciles until ctx is done. It returns nil when ctx ends,
+// ErrLostLeadership when the lease was lost, or what kept it from starting. Call it once.
+func (c *Controller) Run(ctx context.Context) error {
+	if !c.started.CompareAndSwap(false, true) {
+		return fmt.Errorf("controller: %w: Run was already called", registry.ErrInvalid)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.client.CoreV1().Events("")})
+	defer c.broadcaster.Shutdown()
+	defer c.queue.ShutDown()
+	for _, f := range c.factories {
+		f.Start(ctx.Done())
+	}
+	defer func() {
+		cancel()
+		for _, f := range c.factories {
+			f.Shutdown()
+		}
+	}()
+	syncs := []cache.InformerSynced{c.nsInformer.HasSynced, c.secretInformer.HasSynced}
+	if c.saInformer != nil {
+		syncs = append(syncs, c.saInformer.HasSynced)
+	}
+	if !cache.WaitForCacheSync(ctx.Done(), syncs...) {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return c.fail(fmt.Errorf("controller: informer caches did not sync"))
+	}
+	c.synced.Store(true)
+	if c.o.leader == nil {
+		return c.lead(ctx)
+	}
+	return c.elect(ctx)
+}
+
+func (c *Controller) fail(err error) error {
+	c.failed.Store(&err)
+	return err
+}
+
+// lead reconciles while ctx lasts: it resolves the registries, follows the Catalog's
+// events and the credentials' expiry, and runs the workers.
+func (c *Controller) lead(ctx context.Context) error {
+	events := c.cat.Subscribe(ctx) // before the first resolution: no change is missed
+	c.leading.Store(true)
+	c.metrics.leader.Set(1)
+	defer func() {
+		c.leading.Store(false)
+		c.metrics.leader.Set(0)
+	}()
+	c.resolveAndEnqueue(ctx, true)
+	c.resolved.Store(true)
+
+	var workers sync.WaitGroup
+	for range c.o.workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for c.processNext(ctx) {
+			}
+		}()
+	}
+	defer func() {
+		c.queue.ShutDown()
+		workers.Wait()
+	}()
+
+	timer := c.o.clk.NewTimer(c.untilRefresh())
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-events:
+			if !ok {
+				events = nil // the Catalog was closed: keep serving what is known
+				continue
+			}
+			// Drain what is queued: one resolution answers a burst of changes.
+			for drained := false; !drained; {
+				select {
+				case _, ok := <-events:
+					if !ok {
+						events, drained = nil, true
+					}
+				default:
+					drained = true
+				}
+			}
+			c.resolveAndEnqueue(ctx, false)
+		case <-timer.C():
+			c.invalidateDue(ctx, c.o.clk.Now())
+			c.resolveAndEnqueue(ctx, false)
+		}
+		timer.Reset(c.untilRefresh())
+	}
+}
+
+// untilRefresh is the wait before the next scheduled resolution: until the earliest
+// credentials are due, else the resync period.
+func (c *Controller) untilRefresh() time.Duration {
+	next := c.nextRefresh()
+	if next.IsZero() {
+		return c.o.resync
+	}
+	d := next.Sub(c.o.clk.Now())
+	if d < time.Second {
+		d = time.Second
+	}
+	if d > c.o.resync {
+		d = c.o.resync
+	}
+	return d
+}
+
+func (c *Controller) resolveAndEnqueue(ctx context.Context, all bool) {
+	start := time.Now()
+	changed, err := c.resolve(ctx)
+	c.metrics.resolveDuration.Observe(time.Since(start).Seconds())
+	if err != nil {
+		c.metrics.failures.WithLabelValues("catalog").Inc()
+		c.o.logger.Warn("controller: list registries", "error", err)
+		return
+	}
+	if changed || all {
+		c.enqueueAll()
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	ns, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(ns)
+	start := time.Now()
+	err := c.sync(ctx, ns)
+	c.metrics.syncDuration.Observe(time.Since(start).Seconds())
+	if err == nil {
+		c.metrics.syncs.WithLabelValues("success").Inc()
+		c.queue.Forget(ns)
+		return true
+	}
+	c.metrics.syncs.WithLabelValues("error").Inc()
+	if ctx.Err() != nil {
+		return true
+	}
+	c.o.logger.Warn("controller: namespace sync failed; retrying with back-off", "namespace", ns, "error", err, "retries", c.queue.NumRequeues(ns))
+	c.queue.AddRateLimited(ns)
+	return true
+}
+
+// failure is a namespace sync error that is worth an Event and a retry.
+type failure struct {
+	reason string
+	err    error
+}
+
+// sync converges one namespace: the Secrets of the registries that target it exist and
+// are current, owned Secrets nobody wants are pruned, and the ServiceAccounts list the
+// Secrets. It reads desired state from the resolved registries and the informers' caches
+// and writes only what differs.
+func (c *Controller) sync(ctx context.Context, name string) error {
+	ns, err := c.namespaces.Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil // gone: its content goes with it
+	}
+	if err != nil {
+		return err
+	}
+	if ns.DeletionTimestamp != nil || ns.Status.Phase == corev1.NamespaceTerminating {
+		return nil // terminating: writes are refused and everything in it is going away
+	}
+	selected := c.o.selector.Matches(labels.Set(ns.Labels))
+	owned, err := c.secrets.Secrets(name).List(labels.Everything())
+	if err != nil {
+		return err
+	}
+	if !selected && len(owned) == 0 {
+		return nil
+	}
+	cur := make(map[string]*corev1.Secret, len(owned))
+	for _, s := range owned {
+		cur[s.Name] = s
+	}
+
+	var fails []failure
+	present := map[string]bool{}
+	wanted := map[string]bool{}
+	if selected {
+		for _, d := range c.st.snapshot() {
+			if !c.o.target(d.reg, ns) {
+				continue
+			}
+			if d.err != nil && d.template == nil {
+				wanted[d.name] = true // keep what is there, untouched
+				if cur[d.name] != nil {
+					present[d.name] = true
+				}
+				continue
+			}
+			if d.template == nil {
+				continue // public: no Secret
+			}
+			wanted[d.name] = true
+			if err := c.applySecret(ctx, ns, d, cur[d.name]); err != nil {
+				fails = append(fails, failure{ReasonSyncFailed, err})
+				var ce *kube.ConflictError
+				if errors.As(err, &ce) {
+					fails[len(fails)-1].reason = ReasonSecretConflict
+				}
+				continue
+			}
+			present[d.name] = true
+		}
+	}
+	var pruned []string
+	if c.o.prune {
+		for _, s := range owned {
+			if wanted[s.Name] {
+				continue
+			}
+			if err := c.deleteSecret(ctx, s); err != nil {
+				fails = append(fails, failure{ReasonSyncFailed, err})
+				continue
+			}
+			pruned = append(pruned, s.Name)
+		}
+	}
+	if selected || len(pruned) > 0 {
+		for sa := range c.saNames {
+			if err := c.patchServiceAccount(ctx, name, sa, present, pruned); err != nil {
+				fails = append(fails, failure{ReasonSyncFailed, err})
+			}
+		}
+	}
+	if len(fails) == 0 {
+		return nil
+	}
+	errs := make([]error, 0, len(fails))
+	retry := false
+	for _, f := range fails {
+		c.metrics.failures.WithLabelValues(f.reason).Inc()
+		c.recorder.Event(ns, corev1.EventTypeWarning, f.reason, boundedMessage(f.err))
+		errs = append(errs, f.err)
+		if f.reason != ReasonSecretConflict {
+			retry = true
+		}
+	}
+	if !retry {
+		c.o.logger.Warn("controller: namespace left with a conflict", "namespace", name, "error", errors.Join(errs...))
+		return nil // someone else's Secret: retrying cannot help; a resync looks again
+	}
+	return errors.Join(errs...)
+}
+
+// boundedMessage is an Event message: Events carry at most 1 kB of text.
+func boundedMessage(err error) string {
+	s := err.Error()
+	if len(s) > 1000 {
+		s = s[:1000] + "..."
+	}
+	return s
+}
+
+// secretCurrent reports whether cur already holds want's content.
+func secretCurrent(cur, want *corev1.Secret) bool {
+	_, legacy := cur.Annotations[kube.LegacyAnnotationHash]
+	return cur.Type == want.Type && !legacy &&
+		len(cur.Data) == len(want.Data) &&
+		string(cur.Data[corev1.DockerConfigJsonKey]) == string(want.Data[corev1.DockerConfigJsonKey]) &&
+		cur.Labels[kube.LabelRegistryID] == want.Labels[kube.LabelRegistryID] &&
+		cur.Labels[kube.LabelManagedBy] == want.Labels[kube.LabelManagedBy] &&
+		cur.Annotations[kube.AnnotationExpiresAt] == want.Annotations[kube.AnnotationExpiresAt] &&
+		cur.Annotations[kube.AnnotationRegistry] == want.Annotations[kube.AnnotationRegistry]
+}
+
+// applySecret creates d's Secret in ns or updates the owned one in place.
+func (c *Controller) applySecret(ctx context.Context, ns *corev1.Namespace, d *desiredSecret, cur *corev1.Secret) error {
+	want := d.template.DeepCopy()
+	want.Namespace = ns.Name
+	secrets := c.client.CoreV1().Secrets(ns.Name)
+	if cur == nil {
+		c.metrics.writes.WithLabelValues("secret", "create").Inc()
+		_, err := secrets.Create(ctx, want, metav1.CreateOptions{})
+		if err == nil || !apierrors.IsAlreadyExists(err) {
+			return wrapAPI(err, "create", ns.Name, d.name)
+		}
+		// There already: ours, not yet in the cache (retry when it is), or someone else's.
+		got, gerr := secrets.Get(ctx, d.name, metav1.GetOptions{})
+		if gerr != nil {
+			return wrapAPI(gerr, "get", ns.Name, d.name)
+		}
+		if !kube.Owned(got, c.o.managedBy) {
+			return &kube.ConflictError{Namespace: ns.Name, Name: d.name, ManagedBy: got.Labels[kube.LabelManagedBy]}
+		}
+		cur = got
+	}
+	if secretCurrent(cur, want) {
+		return nil
+	}
+	if cur.Type != want.Type {
+		// The type is immutable: our own malformed Secret is replaced (delete now, create
+		// on the retry).
+		if err := c.deleteSecret(ctx, cur); err != nil {
+			return err
+		}
+		return fmt.Errorf("secret %s/%s had type %s: replaced", ns.Name, d.name, cur.Type)
+	}
+	next := cur.DeepCopy()
+	if next.Labels == nil {
+		next.Labels = map[string]string{}
+	}
+	if next.Annotations == nil {
+		next.Annotations = map[string]string{}
+	}
+	delete(next.Annotations, kube.AnnotationExpiresAt)
+	delete(next.Annotations, kube.LegacyAnnotationHash)
+	for k, v := range want.Labels {
+		next.Labels[k] = v
+	}
+	for k, v := range want.Annotations {
+		next.Annotations[k] = v
+	}
+	next.Data, next.StringData = want.Data, nil
+	c.metrics.writes.WithLabelValues("secret", "update").Inc()
+	_, err := secrets.Update(ctx, next, metav1.UpdateOptions{})
+	return wrapAPI(err, "update", ns.Name, d.name)
+}
+
+// deleteSecret deletes an owned Secret, only the one that was read (UID precondition).
+func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
+	uid := s.UID
+	c.metrics.writes.WithLabelValues("secret", "delete").Inc()
+	err := c.client.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return wrapAPI(err, "delete", s.Namespace, s.Name)
+}
+
+// patchServiceAccount makes the ServiceAccount list every present Secret and none of the
+// pruned ones (nor any other Secret name of a registry that does not target the
+// namespace), keeping everyone else's entries in their order. A ServiceAccount that does
+// not exist yet is pending: its creation is an event that brings the namespace back.
+func (c *Controller) patchServiceAccount(ctx context.Context, ns, name string, present map[string]bool, pruned []string) error {
+	sa, err := c.serviceAccounts.ServiceAccounts(ns).Get(name)
+	if apierrors.IsNotFound(err) {
+		c.metrics.pendingServiceAccounts.Inc()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	add := make([]string, 0, len(present))
+	for n := range present {
+		add = append(add, n)
+	}
+	sort.Strings(add)
+	remove := append([]string{}, pruned...)
+	for _, ref := range sa.ImagePullSecrets {
+		if !present[ref.Name] && c.st.isOurs(ref.Name) {
+			remove = append(remove, ref.Name)
+		}
+	}
+	refs, changed := kube.MergeImagePullSecrets(sa.ImagePullSecrets, add, remove)
+	if !changed {
+		return nil
+	}
+	next := sa.DeepCopy()
+	next.ImagePullSecrets = refs
+	c.metrics.writes.WithLabelValues("serviceaccount", "update").Inc()
+	_, err = c.client.CoreV1().ServiceAccounts(ns).Update(ctx, next, metav1.UpdateOptions{})
+	return wrapAPI(err, "update", ns, "serviceaccount "+name)
+}
+
+// wrapAPI names what failed; a conflict (a stale cache) is retried by the queue.
+func wrapAPI(err error, op, ns, name string) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%s %s/%s: %w by RBAC: grant the controller %s on it (%v)", op, ns, name, registry.ErrForbidden, op, err)
+	case apierrors.IsConflict(err):
+		return fmt.Errorf("%s %s/%s: %w: changed concurrently; retrying (%v)", op, ns, name, registry.ErrConflict, err)
+	}
+	return fmt.Errorf("%s %s/%s: %w", op, ns, name, err)
+}
+
+// elect runs the leader election; lead runs while this replica holds the lease.
+func (c *Controller) elect(ctx context.Context) error {
+	le := c.o.leader.withDefaults()
+	var lost atomic.Bool
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var leadErr error
+	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock:            le.Lock,
+		LeaseDuration:   le.LeaseDuration,
+		RenewDeadline:   le.RenewDeadline,
+		RetryPeriod:     le.RetryPeriod,
+		ReleaseOnCancel: le.ReleaseOnCancel,
+		Name:            EventComponent,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(lctx context.Context) {
+				c.o.logger.Info("controller: leading", "identity", le.Lock.Identity())
+				leadErr = c.lead(lctx)
+			},
+			OnStoppedLeading: func() {
+				if ctx.Err() == nil {
+					lost.Store(true)
+				}
+				cancel()
+			},
+			OnNewLeader: func(id string) {
+				c.o.logger.Info("controller: leader", "identity", id)
+			},
+		},
+	})
+	if err != nil {
+		return c.fail(fmt.Errorf("controller: leader election: %w", err))
+	}
+	elector.Run(ctx)
+	if lost.Load() {
+		return c.fail(ErrLostLeadership)
+	}
+	return leadErr
+}

@@ -1,0 +1,50 @@
+// Package controller runs one reconcile loop over a registry.Catalog and keeps every
+// Kubernetes consumer in step: each selected namespace holds a current pull Secret of each
+// registry that targets it, and its ServiceAccounts list them.
+//
+// It is built the way Kubernetes controllers are (k8s.io/sample-controller): shared
+// informers over Namespaces, the Secrets the controller owns (the managed-by label) and
+// ServiceAccounts; a rate-limited work queue of namespace names; and one sync(namespace)
+// that reads the desired state (the resolved registries, the caches) and converges,
+// idempotent and level-triggered. Every event (a namespace created or relabelled, a
+// managed Secret deleted or edited, a ServiceAccount changed, a Catalog change, a token
+// due for refresh) only queues namespaces; the sync decides what to write.
+//
+// # Rules
+//
+//   - A new selected namespace gets its Secrets at once. Its ServiceAccount (made by the
+//     kube-controller-manager) may come later: a missing one is pending, not a failure,
+//     and its creation brings the namespace back.
+//   - Terminating namespaces are skipped: the API server refuses writes there and their
+//     content is going away.
+//   - Drift is repaired: a deleted or edited managed Secret is restored, a removed
+//     imagePullSecrets entry is put back; others' labels, annotations and entries stay.
+//   - A rotation or a token refresh updates every Secret in place (Update with the
+//     resourceVersion read): never delete and create, so pods never see a missing Secret.
+//     Only an owned Secret of the wrong type (immutable) is replaced.
+//   - Pruning (on by default): the Secrets of a deleted registry, of a registry whose scope
+//     no longer targets the namespace, and every owned Secret in a namespace that stopped
+//     matching the selector are deleted (UID precondition) and dropped from the
+//     ServiceAccounts.
+//   - Ownership is the managed-by label (kube.LabelManagedBy, WithManagedBy): a Secret of
+//     the same name without it is never touched; the namespace gets a
+//     PullSecretConflict Event and is not retried until the next resync.
+//   - Credentials are resolved once per registry for all namespaces, through the
+//     Catalog's one provider of each (Catalog.ProviderFactory), and again on every Catalog
+//     change and at three quarters of the earliest token's lifetime (on WithClock's clock).
+//     A registry whose credentials fail keeps its Secrets exactly as they are.
+//   - A failed write becomes a Warning Event on the Namespace (client-go tools/record,
+//     which aggregates repeats) and the namespace is retried with exponential back-off
+//     (the work queue's rate limiter, 5 ms to 1000 s).
+//   - Which registry goes where: WithNamespaceSelector picks the namespaces; per registry,
+//     WithTargets decides (default ScopeTargets: the record's Scope.Namespaces patterns).
+//
+// # Replicas, health, metrics
+//
+// WithLeaderElection makes several replicas share one Lease (client-go
+// tools/leaderelection): all keep warm caches, only the leader resolves and writes, and a
+// follower takes over about LeaseDuration + RetryPeriod after the leader dies. Run returns
+// ErrLostLeadership when the lease is lost; the process should exit.
+//
+// Handler serves /healthz, /readyz and /metrics (Prometheus client_golang; see Metrics).
+package controller
