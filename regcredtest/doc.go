@@ -26,6 +26,7 @@
 //
 // Rules: every constructor takes the test's testing.TB and fails it when it cannot start;
 // the credentials the fakes accept are fixed test values, never real ones; counts are
-// exact (an upstream call is counted when the fake answers it, refused or not), so a test
-// can assert "one token per lifetime".
+// exact, so a test can assert "one token per lifetime": Registry counts every request it
+// answers, refused or not; ACR and Google count every token request; ECR counts the
+// requests whose SigV4 signature verified (a wrong key never reaches the count).
 package regcredtest
