@@ -33,6 +33,7 @@ const consumerDeployment = "deployment"
 // app is the console: the pages, the JSON API and what they share.
 type app struct {
 	cat      *registry.Catalog
+	records  registry.Store // the Catalog's store, for its HealthStore
 	acc      *accounts
 	log      *slog.Logger
 	pages    map[string]*template.Template
@@ -61,6 +62,7 @@ func newApp(ctx context.Context, st *storage, log *slog.Logger, opts ...appOptio
 	for _, o := range opts {
 		o(a)
 	}
+	a.records = st.records
 	a.cat = registry.NewCatalog(st.records,
 		registry.WithProviderFactory(providers.Factory()),
 		registry.WithUsage(a.usage))

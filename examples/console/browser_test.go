@@ -314,7 +314,7 @@ func TestBrowser(t *testing.T) {
 	teamID := b.eval(`document.querySelector('tr[data-name="Team registry"]').dataset.id`)
 
 	// Set the default.
-	b.do("set default", chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] form[action$="/default"] button`)),
+	b.do("set default", chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] button[formaction$="/default"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-name="Team registry"] .default .badge`)))
 	if n := b.eval(`String(document.querySelectorAll("td.default .badge").length)`); n != "1" {
 		t.Errorf("%s registries show as default", n)
@@ -326,7 +326,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#deployment-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.snapshot("deployments")
 	b.do("delete in use", chromedp.Navigate(u("/registries")), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="Team registry"]`)),
-		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] form[action$="/delete"] button`)),
+		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] button[formaction$="/delete"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#page-error")))
 	b.snapshot("delete refused")
 	b.screenshot("delete-refused")
@@ -356,7 +356,7 @@ func TestBrowser(t *testing.T) {
 	}
 	b.do("rotate to a wrong password", chromedp.SendKeys(chromedp.CSS("#f-password"), rotatedWrong), chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
-		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] form.test-saved button`)),
+		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] button[formaction$="/test"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#test-report li[data-step]")))
 	b.snapshot("test after rotation")
 	if v := b.eval(`document.querySelector('#test-report li[data-step="auth"]').dataset.verdict`); v != "failed" {
@@ -368,7 +368,7 @@ func TestBrowser(t *testing.T) {
 	edit("edit again")
 	b.do("rotate back", chromedp.SendKeys(chromedp.CSS("#f-password"), regPass), chromedp.Click(chromedp.CSS("#save")),
 		chromedp.WaitVisible(chromedp.CSS(".flash")),
-		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] form.test-saved button`)),
+		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] button[formaction$="/test"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#test-report li[data-step]")))
 	b.snapshot("test after rotating back")
 	// Plain http passes with a warning (the TLS step says so).

@@ -236,7 +236,7 @@ func TestOnlyTheCreatorDeletes(t *testing.T) {
 	if status, body = admin.post("/registries/"+id+"/delete", url.Values{}); status != http.StatusForbidden || !strings.Contains(body, "Only bob") {
 		t.Errorf("admin deletes bob's registry: %d\n%s", status, body)
 	}
-	if strings.Contains(body, `/registries/`+id+`/delete`) {
+	if strings.Contains(body, `formaction="/registries/`+id+`/delete"`) {
 		t.Error("the admin's table offers Delete on bob's registry")
 	}
 	if status, _, _ := c.api("admin", adminPassword, "DELETE", "/api/v1/registries/"+id, nil); status != http.StatusForbidden {
@@ -454,5 +454,30 @@ func TestLimiterWindow(t *testing.T) {
 	}
 	if l.blocked(now.Add(time.Minute), "a", "u") != 0 {
 		t.Error("still blocked after the window")
+	}
+}
+
+// TestTableEscapes: the hand-written table rows escape every value, in text and in
+// attributes; a hostile name saved through the API renders as text.
+func TestTableEscapes(t *testing.T) {
+	const hostile = `<script>alert(1)</script>" onmouseover="x`
+	out := string(tableRows([]rowView{{ID: `a"b/../c`, Name: hostile, Type: "Custom", Server: "<b>s</b>", Owner: `o"`,
+		Verdict: "failed", TestStep: "<i>", TestCause: "<img src=x>", TestedAt: "now", Consumers: []string{"<u>dep</u>"}, CanDelete: true}}))
+	for _, bad := range []string{"<script>", `" onmouseover="`, "<b>", "<i>", "<img", "<u>", `a"b`, `o"`} {
+		if strings.Contains(out, bad) {
+			t.Errorf("row holds %q unescaped:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, `formaction="/registries/a%22b%2F..%2Fc/delete"`) {
+		t.Errorf("the ID is not escaped as a path segment:\n%s", out)
+	}
+	c := newTestConsole(t)
+	if status, _, body := c.api("admin", adminPassword, "POST", "/api/v1/registries", map[string]any{"name": hostile, "type": "Public"}); status != 201 {
+		t.Fatalf("%d %s", status, body)
+	}
+	b := c.login("admin", adminPassword)
+	_, page := b.get("/registries")
+	if strings.Contains(page, "<script>alert") || !strings.Contains(page, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("the page shows the name unescaped or not at all")
 	}
 }

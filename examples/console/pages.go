@@ -28,6 +28,7 @@ type pageData struct {
 	Username string // the login form's name, kept after a failure
 
 	Rows        []rowView
+	Table       template.HTML // the rows of Rows (tableRows)
 	Form        *formView
 	Report      *reportView
 	Users       []user
@@ -39,12 +40,7 @@ type pageData struct {
 var pageNames = []string{"login", "registries", "form", "users", "audit", "deployments", "report"}
 
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
-	},
+	"when":  formatTime,
 	"limit": func(s string) string { return limitText(s, 300) },
 	"join":  strings.Join,
 }
@@ -100,16 +96,36 @@ func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, "the console failed: see its log", http.StatusInternalServerError)
 }
 
-// rowView is one line of the registries table.
+// rowView is one line of the registries table, every text bounded and formatted here:
+// the template only escapes (a function call per cell costs a reflect call per row).
 type rowView struct {
 	ID, Name, Type, Server, Owner string
 	Default                       bool
 	Verdict, TestStep, TestCause  string
-	TestedAt                      time.Time
+	TestedAt                      string
 	TestStale                     bool // the record changed since
-	Expires                       time.Time
+	Expires                       string
 	Consumers                     []string
 	CanDelete                     bool
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// listHealth is Catalog.ListHealth without its second pass over the records: the page
+// has listed them already, and with a sealed store every listing opens every secret. A
+// store without a HealthStore falls back to the Catalog (which then keeps health in
+// memory). Credential expiry comes from Catalog.ListHealth only; the console shows the
+// token's expiry, which the HealthStore holds.
+func (a *app) listHealth(ctx context.Context) (map[string]registry.Health, error) {
+	if hs, ok := a.records.(registry.HealthStore); ok {
+		return hs.ListHealth(ctx)
+	}
+	return a.cat.ListHealth(ctx)
 }
 
 func (a *app) rows(ctx context.Context, me string) ([]rowView, error) {
@@ -117,32 +133,32 @@ func (a *app) rows(ctx context.Context, me string) ([]rowView, error) {
 	if err != nil {
 		return nil, err
 	}
-	health, err := a.cat.ListHealth(ctx)
+	health, err := a.listHealth(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]rowView, 0, len(all))
 	for _, r := range all {
-		row := rowView{ID: r.ID, Name: r.Name, Type: r.Kind.Label(), Server: r.Server, Owner: r.Owner, Default: r.Default,
+		row := rowView{ID: r.ID, Name: limitText(r.Name, 200), Type: r.Kind.Label(), Server: limitText(r.Server, 300), Owner: r.Owner, Default: r.Default,
 			CanDelete: r.Owner == "" || r.Owner == me}
 		if row.Server == "" {
 			row.Server = r.Kind.DefaultServer(r.Fields)
 		}
 		h := health[r.ID]
 		if t := h.Test; t != nil {
-			row.Verdict, row.TestStep, row.TestCause, row.TestedAt = string(t.Verdict), t.Step.Title(), t.Cause, t.At
+			row.Verdict, row.TestStep, row.TestCause, row.TestedAt = string(t.Verdict), t.Step.Title(), limitText(t.Cause, 300), formatTime(t.At)
 			row.TestStale = t.Version != r.Version
 			if t.Step == "" {
 				row.TestStep = ""
 			}
 		}
 		if h.Token != nil && !h.Token.ExpiresAt.IsZero() {
-			row.Expires = h.Token.ExpiresAt
+			row.Expires = formatTime(h.Token.ExpiresAt)
 		} else {
-			row.Expires = h.CredentialsExpire
+			row.Expires = formatTime(h.CredentialsExpire)
 		}
 		for _, c := range h.Consumers {
-			row.Consumers = append(row.Consumers, c.Kind+" "+c.Name)
+			row.Consumers = append(row.Consumers, limitText(c.Kind+" "+c.Name, 200))
 		}
 		out = append(out, row)
 	}
@@ -169,7 +185,7 @@ func (a *app) renderList(w http.ResponseWriter, r *http.Request, status int, d p
 		a.serverError(w, r, err)
 		return
 	}
-	d.Title, d.Rows = "Container registries", rows
+	d.Title, d.Rows, d.Table = "Container registries", rows, tableRows(rows)
 	a.render(w, r, status, "registries", d)
 }
 

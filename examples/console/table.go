@@ -1,0 +1,73 @@
+package main
+
+import (
+	"html"
+	"html/template"
+	"net/url"
+	"strings"
+)
+
+// tableRows writes the body rows of the registries table. It is the one piece of HTML not
+// written by html/template: with 1,000 registries the template spent most of the page's
+// time in its per-action escaper calls (about 25 per row). Every value goes through
+// html.EscapeString (text and double-quoted attributes) and IDs in URLs through
+// url.PathEscape as well; TestTableEscapes checks hostile names.
+func tableRows(rows []rowView) template.HTML {
+	var b strings.Builder
+	b.Grow(len(rows) * 1400)
+	e := html.EscapeString
+	for _, r := range rows {
+		id, name := e(r.ID), e(r.Name)
+		path := "/registries/" + e(url.PathEscape(r.ID))
+		b.WriteString(`<tr data-id="` + id + `" data-name="` + name + `">`)
+		b.WriteString(`<td><a href="` + path + `/edit">` + name + `</a><div class="muted">owner ` + e(r.Owner) + `</div></td>`)
+		b.WriteString(`<td>` + e(r.Type) + `</td><td class="server">` + e(r.Server) + `</td><td class="default">`)
+		if r.Default {
+			b.WriteString(`<span class="badge">default</span>`)
+		}
+		b.WriteString(`</td><td class="health">`)
+		if r.Verdict != "" {
+			b.WriteString(`<span class="verdict ` + e(r.Verdict) + `">` + e(r.Verdict) + `</span>`)
+			if r.TestStep != "" {
+				b.WriteString(` at ` + e(r.TestStep))
+			}
+			b.WriteString(`<div class="muted">tested ` + e(r.TestedAt))
+			if r.TestStale {
+				b.WriteString(` (before the last edit)`)
+			}
+			b.WriteString(`</div>`)
+			if r.TestCause != "" {
+				b.WriteString(`<div class="muted">` + e(r.TestCause) + `</div>`)
+			}
+		} else {
+			b.WriteString(`<span class="muted">not tested</span>`)
+		}
+		b.WriteString(`</td><td>`)
+		if r.Expires != "" {
+			b.WriteString(e(r.Expires))
+		} else {
+			b.WriteString(`<span class="muted">never</span>`)
+		}
+		b.WriteString(`</td><td class="consumers">`)
+		if len(r.Consumers) > 0 {
+			b.WriteString(`<ul>`)
+			for _, c := range r.Consumers {
+				b.WriteString(`<li>` + e(c) + `</li>`)
+			}
+			b.WriteString(`</ul>`)
+		} else {
+			b.WriteString(`<span class="muted">nothing</span>`)
+		}
+		b.WriteString(`</td><td class="actions">`)
+		b.WriteString(`<button type="submit" formaction="` + path + `/test" aria-label="Test ` + name + `">Test</button> `)
+		b.WriteString(`<a class="button" href="` + path + `/edit" aria-label="Edit or rotate ` + name + `">Edit / rotate</a> `)
+		if !r.Default {
+			b.WriteString(`<button type="submit" formaction="` + path + `/default" aria-label="Make ` + name + ` the default">Set default</button> `)
+		}
+		if r.CanDelete {
+			b.WriteString(`<button type="submit" formaction="` + path + `/delete" class="danger" aria-label="Delete ` + name + `">Delete</button>`)
+		}
+		b.WriteString("</td></tr>\n")
+	}
+	return template.HTML(b.String()) // every value above is escaped
+}
