@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registry/storetest"
@@ -149,5 +151,28 @@ func TestFeedResyncAfterDroppedConnection(t *testing.T) {
 	}
 	if c := next(); c != (registry.Change{Op: registry.ChangePut, ID: "a", Version: 1}) {
 		t.Fatalf("after reconnecting: %+v; want the put", c)
+	}
+}
+
+// A platform's own pool: the store uses it and leaves it open on Close.
+func TestNewOnPlatformPool(t *testing.T) {
+	_, _, dsn := newDB(t)
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s, err := postgres.New(ctx, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, storetest.Record("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM regcred_registries").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("after Close the platform's pool reads %d records, %v", n, err)
 	}
 }

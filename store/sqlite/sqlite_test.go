@@ -253,3 +253,19 @@ func TestFeedOnOneConnectionHandle(t *testing.T) {
 		}
 	}
 }
+
+// A file that is not a SQLite database is refused, and left as it was.
+func TestNotADatabase(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "registries.json")
+	body := []byte(`{"registries": []}` + strings.Repeat(" ", 200))
+	if err := os.WriteFile(p, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := sqlite.Open(context.Background(), p)
+	if err == nil || !strings.Contains(err.Error(), "not a database") {
+		t.Fatalf("Open(a JSON file) = %v; want an error saying it is not a database", err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != string(body) {
+		t.Fatal("the file was changed")
+	}
+}
