@@ -72,24 +72,18 @@ func (g *Google) Claims() []map[string]any {
 	return append([]map[string]any(nil), g.claims...)
 }
 
+// The fake's RSA keys (2048 bits, as Google's), made once per test binary and each only
+// when first needed: a key takes a good part of a second to generate, and most tests need
+// only the first.
 var (
-	rsaOnce sync.Once
-	rsaKey  *rsa.PrivateKey
-	rsaKey2 *rsa.PrivateKey
+	knownKey   = sync.OnceValue(func() *rsa.PrivateKey { k, _ := rsa.GenerateKey(rand.Reader, 2048); return k })
+	unknownKey = sync.OnceValue(func() *rsa.PrivateKey { k, _ := rsa.GenerateKey(rand.Reader, 2048); return k })
 )
-
-func testKeys() (*rsa.PrivateKey, *rsa.PrivateKey) {
-	rsaOnce.Do(func() {
-		rsaKey, _ = rsa.GenerateKey(rand.Reader, 2048)
-		rsaKey2, _ = rsa.GenerateKey(rand.Reader, 2048)
-	})
-	return rsaKey, rsaKey2
-}
 
 // NewKey returns a service account key file (JSON, as the Cloud console downloads it) for
 // email whose public key the fake knows, with token_uri pointing at the fake.
 func (g *Google) NewKey(email string) string {
-	k, _ := testKeys()
+	k := knownKey()
 	g.mu.Lock()
 	id := fmt.Sprintf("%040x", len(g.keys)+1)
 	g.keys[id] = googleKey{email: email, pub: &k.PublicKey}
@@ -100,7 +94,7 @@ func (g *Google) NewKey(email string) string {
 // UnknownKey returns a well-formed key file whose private key the fake does not know (a
 // deleted key).
 func (g *Google) UnknownKey(email string) string {
-	_, k2 := testKeys()
+	k2 := unknownKey()
 	return keyJSON(k2, "deadbeef00000000000000000000000000000000", email, g.TokenURL())
 }
 
