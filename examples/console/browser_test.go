@@ -191,7 +191,7 @@ func TestBrowser(t *testing.T) {
 	saKey, saPEM := serviceAccountKeyJSON(t)
 	pemBody := strings.Split(saPEM, "\n")[1] // a line of the key's base64
 	const wrongPass, rotatedWrong = "Wrong-Registry-Pass-9", "Rotated-Wrong-Pass-7"
-	secrets := []string{regPass, wrongPass, rotatedWrong, adminPassword, "dckr_pat_SECRETdockerhub1", "ghp_SECRETghcr2", "quaySECRETrobot3",
+	secrets := []string{"UrlSecretPass8", regPass, wrongPass, rotatedWrong, adminPassword, "dckr_pat_SECRETdockerhub1", "ghp_SECRETghcr2", "quaySECRETrobot3",
 		"harborSECRETrobot4", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET5KEY", "acrSECRETpassword6", saKey, pemBody}
 
 	// Log in with the keyboard only: the name field has the focus, Tab, Enter.
@@ -209,7 +209,7 @@ func TestBrowser(t *testing.T) {
 
 	// Bad input: every problem under its own input; Enter in a field saves.
 	b.do("bad custom form", chromedp.Navigate(u("/registries/new?type=custom")), chromedp.WaitVisible(chromedp.CSS("#f-url")),
-		chromedp.SendKeys(chromedp.CSS("#f-url"), "https://deploy:pw@registry.example.com"),
+		chromedp.SendKeys(chromedp.CSS("#f-url"), "https://deploy:UrlSecretPass8@registry.example.com"),
 		chromedp.SendKeys(chromedp.CSS("#f-username"), "deploy"),
 		chromedp.Focus(chromedp.CSS("#f-url")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.CSS(".field-error")))

@@ -72,6 +72,9 @@ func buildForm(kind registry.Kind, values map[string]string, stored map[string]b
 			v.Stored = stored[fd.Name]
 		} else if val, ok := values[fd.Name]; ok {
 			v.Value = val
+			if fd.Name == "url" || fd.Name == "mirror.of" {
+				v.Value = registry.RedactServer(val) // a password typed into a URL never comes back
+			}
 		} else if values == nil || fd.Name == "tls.mode" {
 			v.Value = fd.Default
 		}

@@ -154,8 +154,10 @@ func (a *app) rows(ctx context.Context, me string) ([]rowView, error) {
 		}
 		if h.Token != nil && !h.Token.ExpiresAt.IsZero() {
 			row.Expires = formatTime(h.Token.ExpiresAt)
-		} else {
+		} else if !h.CredentialsExpire.IsZero() {
 			row.Expires = formatTime(h.CredentialsExpire)
+		} else {
+			row.Expires = formatTime(r.CredentialsExpire) // the HealthStore does not keep it
 		}
 		for _, c := range h.Consumers {
 			row.Consumers = append(row.Consumers, limitText(c.Kind+" "+c.Name, 200))
