@@ -2,11 +2,16 @@ package regcredtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/regcredtest"
 	"github.com/regcred/regcred/registry"
@@ -187,4 +192,46 @@ func ExampleGoogle() {
 	// gar oauth2accesstoken <nil>
 	// gar oauth2accesstoken <nil>
 	// token requests: 1
+}
+
+// A platform's pull Secrets survive the ECR token's refresh: the kube Refresher, run by the
+// fake clock on client-go's fake clientset, rewrites the Secret with the new token before
+// the old one expires, and the Secret, the Keychain and any other consumer share one token.
+func ExampleECR_refresher() {
+	ctx := context.Background()
+	clk := regcredtest.NewClock(time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC))
+	aws := regcredtest.NewECR(t, regcredtest.WithCloudClock(clk))
+	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithClock(clk),
+		registry.WithProviderFactory(providers.Factory(aws.ProviderOption(), providers.WithClock(clk))))
+	defer cat.Close()
+	saved, _ := cat.Add(ctx, aws.Record("prod-ecr"))
+
+	client := fake.NewSimpleClientset()
+	syncer := kube.NewSyncer(client, kube.WithClock(clk), kube.WithProviderFactory(cat.ProviderFactory()))
+	refresher := kube.NewRefresher(syncer, cat.SyncSource(func(context.Context) ([]string, error) { return []string{"shop"}, nil }),
+		kube.WithRefresherClock(clk), kube.WithJitter(func() float64 { return 0.5 }), kube.WithResync(24*time.Hour))
+
+	secretPassword := func() string {
+		s, err := client.CoreV1().Secrets("shop").Get(ctx, kube.DefaultSecretName(saved), metav1.GetOptions{})
+		if err != nil {
+			return err.Error()
+		}
+		var cfg struct {
+			Auths map[string]struct{ Password string } `json:"auths"`
+		}
+		json.Unmarshal(s.Data[".dockerconfigjson"], &cfg)
+		return cfg.Auths[aws.Host].Password
+	}
+	for range 3 {
+		_, wait, err := refresher.Step(ctx)
+		_, _, keychainPassword, _ := deployCredentials(ctx, cat, aws.Host+"/shop/api:v3")
+		fmt.Println(clk.Now().Format("15:04"), secretPassword(), keychainPassword == secretPassword(), "next pass in", wait, err)
+		clk.Advance(wait)
+	}
+	fmt.Println("token requests:", aws.TokenRequests())
+	// Output:
+	// 09:00 ECRSECRETPASSWORD0001 true next pass in 9h0m0s <nil>
+	// 18:00 ECRSECRETPASSWORD0002 true next pass in 9h0m0s <nil>
+	// 03:00 ECRSECRETPASSWORD0003 true next pass in 9h0m0s <nil>
+	// token requests: 3
 }

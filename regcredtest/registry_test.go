@@ -2,6 +2,7 @@ package regcredtest_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -273,5 +274,52 @@ func TestCloudsRefuse(t *testing.T) {
 	}
 	if aws.TokenRequests() != 1 || az.TokenRequests() != 1 || az.AADRequests() != 2 {
 		t.Errorf("counts: ecr %d, acr exchanges %d, aad %d", aws.TokenRequests(), az.TokenRequests(), az.AADRequests())
+	}
+}
+
+// The registry's certificate is its own: a record that trusts only the system roots cannot
+// pull (the credentials never leave over an unverified connection), the record from Record
+// (custom CA) can, and so can a client built on CertPool.
+func TestRegistryTLS(t *testing.T) {
+	ctx := context.Background()
+	r := regcredtest.NewRegistry(t)
+	for _, tc := range []struct {
+		name string
+		tls  registry.TLS
+		ok   bool
+	}{
+		{"system roots", registry.TLS{}, false},
+		{"the kit's CA", r.TLS(), true},
+	} {
+		rec := r.Record("team")
+		rec.TLS = tc.tls
+		cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(providers.Factory()))
+		if _, err := cat.Add(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		kc, err := cat.Keychain(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		digest, err := regcredtest.Pull(ctx, kc, r.Image)
+		if (err == nil) != tc.ok || (tc.ok && digest != r.Digest) {
+			t.Errorf("%s: pull %q, %v; want ok=%v", tc.name, digest, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("%s: refused for another reason than the certificate: %v", tc.name, err)
+		}
+		if got := r.Counts().Requests; !tc.ok && got != 0 {
+			t.Errorf("%s: %d requests reached the registry over an unverified connection", tc.name, got)
+		}
+		cat.Close()
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: r.CertPool}}
+	resp, err := (&http.Client{Transport: tr}).Get(r.URL + "/v2/")
+	if err != nil {
+		t.Fatalf("a client on CertPool: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("/v2/ without credentials: %d, want 401", resp.StatusCode)
 	}
 }
