@@ -481,3 +481,19 @@ func TestTableEscapes(t *testing.T) {
 		t.Errorf("the page shows the name unescaped or not at all")
 	}
 }
+
+func url2(kv ...string) url.Values {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	return v
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
