@@ -42,11 +42,11 @@ type platform struct {
 	uses map[string]map[string]bool // registry ID -> what deploys with it
 }
 
-func newPlatform() *platform {
+func newPlatform(opts ...registry.CatalogOption) *platform {
 	p := &platform{uses: map[string]map[string]bool{}}
-	p.cat = registry.NewCatalog(registry.NewMemoryStore(),
+	p.cat = registry.NewCatalog(registry.NewMemoryStore(), append([]registry.CatalogOption{
 		registry.WithProviderFactory(providers.Factory()),
-		registry.WithUsage(p.usage))
+		registry.WithUsage(p.usage)}, opts...)...)
 	return p
 }
 
