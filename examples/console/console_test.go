@@ -497,3 +497,41 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// TestTypeChangeWithoutScript: without the script, the type button re-renders the form
+// with the new type's inputs, keeping what every type has.
+func TestTypeChangeWithoutScript(t *testing.T) {
+	c := newTestConsole(t)
+	b := c.login("admin", adminPassword)
+	b.get("/registries/new")
+	status, page := b.post("/registries/new", url.Values{"action": {"retype"}, "type": {"ghcr"}, "name": {"kept name"}, "password": {"typed-secret-5"}})
+	if status != 200 || !strings.Contains(page, `id="f-token"`) || strings.Contains(page, `id="f-password"`) || !strings.Contains(page, `value="kept name"`) {
+		t.Errorf("retype to GHCR: %d, token input %v, name kept %v", status, strings.Contains(page, `id="f-token"`), strings.Contains(page, `value="kept name"`))
+	}
+	if strings.Contains(page, "typed-secret-5") {
+		t.Error("the re-rendered form holds the typed secret")
+	}
+	if all, _ := c.app.cat.List(context.Background()); len(all) != 0 {
+		t.Errorf("a type change saved %d records", len(all))
+	}
+}
+
+func TestSecureCookieOverTLS(t *testing.T) {
+	c := newTestConsole(t)
+	srv := httptest.NewTLSServer(c.app.Handler())
+	defer srv.Close()
+	client := srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.PostForm(srv.URL+"/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var secure bool
+	for _, ck := range resp.Cookies() {
+		secure = secure || ck.Name == sessionCookie && ck.Secure
+	}
+	if !secure || resp.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("over TLS: Secure cookie %v, HSTS %q", secure, resp.Header.Get("Strict-Transport-Security"))
+	}
+}
