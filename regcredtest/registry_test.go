@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -321,5 +322,23 @@ func TestRegistryTLS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("/v2/ without credentials: %d, want 401", resp.StatusCode)
+	}
+}
+
+// No verb prints a secret of the kit's fakes.
+func TestFormatRedacts(t *testing.T) {
+	r := regcredtest.NewRegistry(t, regcredtest.WithBasicAuth("ci", "kit-secret-Pa55"))
+	aws := regcredtest.NewECR(t)
+	az := regcredtest.NewACR(t)
+	g := regcredtest.NewGoogle(t)
+	for _, v := range []any{r, aws, az, g} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			out := fmt.Sprintf(verb, v)
+			for _, secret := range []string{"kit-secret-Pa55", aws.SecretAccessKey, az.ClientSecret, "PRIVATE KEY"} {
+				if strings.Contains(out, secret) {
+					t.Errorf("%s of %T prints a secret: %s", verb, v, out)
+				}
+			}
+		}
 	}
 }
