@@ -105,8 +105,8 @@ func checkPassword(p string) error {
 	return nil
 }
 
-// validUsername: 1-64 letters, digits, '.', '-', '_'.
-func validUsername(n string) bool {
+// validName (a user or deployment): 1-64 letters, digits, '.', '-', '_'.
+func validName(n string) bool {
 	if n == "" || len(n) > 64 {
 		return false
 	}

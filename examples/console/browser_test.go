@@ -259,6 +259,7 @@ func TestBrowser(t *testing.T) {
 		} else {
 			b.do("new "+string(k.kind), chromedp.Navigate(u("/registries/new?type="+string(k.kind))), chromedp.WaitVisible(chromedp.CSS("#f-name")))
 		}
+		b.snapshot("form " + string(k.kind)) // before typing: labels, and nothing stored in it
 		acts := []chromedp.Action[chromedp.Void]{chromedp.SendKeys(chromedp.CSS("#f-name"), k.name)}
 		for _, in := range k.inputs {
 			if strings.HasPrefix(in.value, "{") { // a key file is pasted, not typed

@@ -532,7 +532,7 @@ func (a *app) consumerNames(ctx context.Context, id string) ([]string, error) {
 
 func (a *app) addDeployment(w http.ResponseWriter, r *http.Request) {
 	name, id := strings.TrimSpace(r.PostFormValue("name")), r.PostFormValue("registry")
-	if !validUsername(name) {
+	if !validName(name) {
 		a.renderDeployments(w, r, http.StatusUnprocessableEntity, "", "Name: use 1-64 letters, digits, '.', '-' or '_'.")
 		return
 	}
@@ -588,7 +588,7 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
-	if !validUsername(name) {
+	if !validName(name) {
 		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Username: use 1-64 letters, digits, '.', '-' or '_'.")
 		return
 	}
