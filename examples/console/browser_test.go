@@ -301,6 +301,9 @@ func TestBrowser(t *testing.T) {
 	if fix := b.eval(`(document.querySelector('#test-report li[data-step="auth"] .fix') || {}).textContent || ""`); len(fix) < 10 {
 		t.Errorf("the failed step has no fix: %q", fix)
 	}
+	if named := b.eval(`document.querySelector("#test-report .report-error").textContent`); named != "failed at: credentials accepted" {
+		t.Errorf("the report names the failed step as %q", named)
+	}
 	if v := b.eval(`document.getElementById("f-password").value`); v != wrongPass {
 		t.Error("Test Connection lost the typed password (the form must stay as typed)")
 	}

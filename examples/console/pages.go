@@ -248,7 +248,7 @@ func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 	me := currentUser(r.Context()).Name
 	switch r.PostFormValue("action") {
 	case "retype":
-		f := buildForm(kind, keepCommon(values), nil, nil)
+		f := buildForm(kind, keepCommon(kind, values), nil, nil)
 		f.Action = "/registries/new"
 		a.render(w, r, http.StatusOK, "form", pageData{Title: "Add a registry", Form: f})
 		return
@@ -281,12 +281,14 @@ func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusUnprocessableEntity, "form", pageData{Title: "Add a registry", Form: f})
 }
 
-// keepCommon keeps the inputs every kind has when the type changes.
-func keepCommon(values map[string]string) map[string]string {
+// keepCommon keeps, when the type changes to kind, the values of the inputs that are not
+// credentials and that kind also has (name, URL, TLS, scope, mirror): credentials belong
+// to one kind, and a secret never goes back to the browser anyway.
+func keepCommon(kind registry.Kind, values map[string]string) map[string]string {
 	out := map[string]string{}
-	for _, k := range []string{"type", "name", "url", "default", "tls.mode", "tls.caBundle", "tls.systemRoots"} {
-		if v, ok := values[k]; ok {
-			out[k] = v
+	for _, fd := range kind.Schema().Fields {
+		if v, ok := values[fd.Name]; ok && fd.Group != registry.GroupCredentials && !fd.Secret {
+			out[fd.Name] = v
 		}
 	}
 	return out
@@ -346,7 +348,7 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 	me := currentUser(r.Context()).Name
 	switch r.PostFormValue("action") {
 	case "retype":
-		a.renderEdit(w, r, http.StatusOK, cur, keepCommon(values), nil, nil)
+		a.renderEdit(w, r, http.StatusOK, cur, keepCommon(kind, values), nil, nil)
 		return
 	case "test":
 		draft, err := registry.FromForm(values)
