@@ -87,13 +87,16 @@ func (c *Catalog) watchLoop(ctx context.Context, w Watcher, ch <-chan Change, er
 	defer close(c.watchDone)
 	wait := watchRetryMin
 	for {
+		if err == nil && ch == nil {
+			err = errors.New("the store's Watch returned no channel")
+		}
 		if err == nil {
-			for change := range ch {
-				wait = watchRetryMin
-				c.apply(ctx, change)
-			}
-			if ctx.Err() != nil {
+			more, n := c.follow(ctx, ch)
+			if !more {
 				return
+			}
+			if n > 0 {
+				wait = watchRetryMin // it worked for a while: retry soon
 			}
 			err = errors.New("the change feed ended")
 		}
@@ -105,6 +108,23 @@ func (c *Catalog) watchLoop(ctx context.Context, w Watcher, ch <-chan Change, er
 		wait = min(wait*2, watchRetryMax)
 		if ch, err = w.Watch(ctx); err == nil {
 			c.apply(ctx, Change{Op: ChangeResync})
+		}
+	}
+}
+
+// follow applies the changes of ch until it ends (more: true) or ctx is done, and says
+// how many it applied.
+func (c *Catalog) follow(ctx context.Context, ch <-chan Change) (more bool, n int) {
+	for {
+		select {
+		case change, ok := <-ch:
+			if !ok {
+				return ctx.Err() == nil, n
+			}
+			c.apply(ctx, change)
+			n++
+		case <-ctx.Done():
+			return false, n
 		}
 	}
 }

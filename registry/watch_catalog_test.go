@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -225,4 +226,74 @@ func TestCatalogSharesProviders(t *testing.T) {
 	if _, err := f.cat.ProviderFactory()(catHarbor("unsaved", "u.example.com", "pw").Redacted()); err == nil {
 		t.Fatal("the factory made a provider from an unsaved redacted record")
 	}
+}
+
+// feedStore is a MemoryStore whose change feed the test drives: each Watch gets a new
+// channel, handed to the test.
+type feedStore struct {
+	*registry.MemoryStore
+	feeds chan chan registry.Change
+}
+
+func (s *feedStore) Watch(ctx context.Context) (<-chan registry.Change, error) {
+	ch := make(chan registry.Change, 16)
+	s.feeds <- ch
+	return ch, nil
+}
+
+// A ChangeResync makes the Catalog reload and report what changed; a feed that ends is
+// opened again after a back-off (on the Catalog's clock), followed by a resync.
+func TestCatalogResyncAndRewatch(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	st := &feedStore{MemoryStore: registry.NewMemoryStore(), feeds: make(chan chan registry.Change, 4)}
+	cat := registry.NewCatalog(st, registry.WithClock(clk))
+	t.Cleanup(func() { cat.Close() })
+	events := cat.Subscribe(ctx)
+	feed := <-st.feeds
+	// Another process writes; its feed entries are lost.
+	a, b := catHarbor("a", "a.example.com", "pw"), catHarbor("b", "b.example.com", "pw")
+	a.ID, a.Version, b.ID, b.Version = "a", 1, "b", 1
+	st.Put(ctx, a)
+	st.Put(ctx, b)
+	feed <- registry.Change{Op: registry.ChangeResync}
+	want := []eventSeen{{registry.EventAdd, "a", 1}, {registry.EventAdd, "b", 1}}
+	if got := nextEvents(t, events, 2); !cmpEvents(got, want) {
+		t.Fatalf("after a resync: %v, want %v", got, want)
+	}
+	if got := passwordFor(t, cat, "b.example.com"); got != "pw" {
+		t.Fatalf("keychain: %q", got)
+	}
+	b.Version, b.Fields["password"] = 2, "pw-2"
+	st.Put(ctx, b)
+	st.Delete(ctx, "a", 0)
+	close(feed) // the feed ends (a dropped connection)
+	if err := clk.BlockUntil(ctx, 1); err != nil { // the Catalog waits to retry
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	select {
+	case <-st.feeds:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Catalog did not watch again after the back-off")
+	}
+	want = []eventSeen{{registry.EventRotate, "b", 2}, {registry.EventDelete, "a", 1}}
+	if got := nextEvents(t, events, 2); !cmpEvents(got, want) {
+		t.Fatalf("after the feed came back: %v, want %v", got, want)
+	}
+	if got := passwordFor(t, cat, "b.example.com"); got != "pw-2" {
+		t.Fatalf("keychain after the resync: %q", got)
+	}
+}
+
+func cmpEvents(a, b []eventSeen) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
