@@ -138,3 +138,57 @@ func TestFileStoreRemovesCrashLeftovers(t *testing.T) {
 		t.Fatalf("a file of another store was removed: %v", err)
 	}
 }
+
+// A file replaced from outside (a restore, a hand edit without the change log) gives the
+// watchers a ChangeResync, and reads serve the new content.
+func TestFileStoreExternalEditResyncs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "registries.json")
+	s := openFileStore(t, path)
+	if err := s.Put(ctx, storeRec("a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch, err := s.Watch(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := registry.MarshalStored(storeRec("b", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(`{"registries": [`+string(raw)+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-ch:
+		if c.Op != registry.ChangeResync {
+			t.Fatalf("after an outside edit: %+v, want a resync", c)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change after an outside edit")
+	}
+	all, err := s.List(ctx)
+	if err != nil || len(all) != 1 || all[0].ID != "b" {
+		t.Fatalf("List after the outside edit = %v, %v", all, err)
+	}
+	// The next write goes on from there, with the log.
+	if err := s.Put(ctx, storeRec("c", 1)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case c := <-ch:
+			if c.Op == registry.ChangeResync {
+				continue // WriteFile is not atomic: the poll may have seen it empty first
+			}
+			if c != (registry.Change{Op: registry.ChangePut, ID: "c", Version: 1}) {
+				t.Fatalf("after the next write: %+v", c)
+			}
+			return
+		case <-time.After(10 * time.Second):
+			t.Fatal("no change for the next write")
+		}
+	}
+}
