@@ -180,7 +180,7 @@ func (a *app) apiList(w http.ResponseWriter, r *http.Request) {
 		writeCatalogError(w, err)
 		return
 	}
-	health, err := a.cat.ListHealth(r.Context())
+	health, err := a.listHealth(r.Context())
 	if err != nil {
 		writeCatalogError(w, err)
 		return
@@ -188,6 +188,9 @@ func (a *app) apiList(w http.ResponseWriter, r *http.Request) {
 	out := make([]apiRegistry, 0, len(all))
 	for _, x := range all {
 		h := health[x.ID]
+		if h.CredentialsExpire.IsZero() {
+			h.CredentialsExpire = x.CredentialsExpire
+		}
 		out = append(out, toAPI(x, &h))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"registries": out})
