@@ -53,6 +53,7 @@ func (c *TransportCache) For(r Registry) (*Transport, error) {
 		return nil, err
 	}
 	tr := newTransport(base, r, "")
+	base.DialContext = tr.guardDial(base.DialContext)
 	if c.byID == nil || len(c.byID) >= maxCachedTransports {
 		for _, old := range c.byID {
 			old.tr.CloseIdleConnections()

@@ -30,8 +30,11 @@ import (
 //     environment routes the request through a proxy counts as public: the proxy
 //     resolves it.
 //
-// The check runs just before the request leaves; an attacker who controls the realm's
-// DNS and answers differently between the check and the dial is out of its reach.
+// The Transport checks twice: before the request leaves (for its error message, and for
+// requests that go through a proxy), and again in its dialer on the addresses it really
+// connects to, so a realm whose DNS answer changes between the two (DNS rebinding) cannot
+// take the credentials to loopback or a metadata service. Through a proxy the proxy
+// resolves the name, and only the first check applies.
 
 // addrClass orders address kinds from public to the most internal.
 type addrClass int

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -95,6 +97,59 @@ func anonymousTransport(host string) *Transport {
 
 // Mode is the TLS mode the transport enforces.
 func (t *Transport) Mode() TLSMode { return t.mode }
+
+// dialFunc is http.Transport.DialContext.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// guardDial wraps the registry's dialer so that a connection to a token realm on another
+// host goes only to an address the realm policy allows, checked on the addresses it
+// really dials: a DNS answer that changes between RoundTrip's check and the dial (DNS
+// rebinding) cannot take the credentials to loopback or a metadata service. Connections
+// to the registry itself, to a proxy and to redirect targets dial as they are.
+func (t *Transport) guardDial(next dialFunc) dialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || !t.isRealmAddr(addr) {
+			return next(ctx, network, addr)
+		}
+		var addrs []netip.Addr
+		if a, err := netip.ParseAddr(host); err == nil {
+			addrs = []netip.Addr{a}
+		} else if addrs, err = t.lookup(ctx, host); err != nil {
+			return nil, err
+		}
+		regClass, err := hostClass(ctx, t.lookup, connHostname(t.host))
+		if err != nil {
+			regClass = classPublic
+		}
+		var firstErr error
+		for _, a := range addrs {
+			if c := classifyAddr(a); c == classMetadata || c != classPublic && c != regClass {
+				return nil, &Error{Op: "token", Registry: t.host, Err: fmt.Errorf("%w: the token service %s resolves to %s (%s) at the moment of connecting, and the registry is on %s",
+					ErrRealm, untrusted.Text(host), a, c, regClass)}
+			}
+		}
+		for _, a := range addrs {
+			conn, err := next(ctx, network, net.JoinHostPort(a.Unmap().String(), port))
+			if err == nil {
+				return conn, nil
+			}
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+		if firstErr == nil {
+			firstErr = fmt.Errorf("%s has no address", untrusted.Text(host))
+		}
+		return nil, firstErr
+	}
+}
+
+func (t *Transport) isRealmAddr(hostport string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.realms[canonicalAddr(hostport, "https")]
+}
 
 // CloseIdleConnections closes the idle connections of the registry's connection pool.
 func (t *Transport) CloseIdleConnections() { t.base.CloseIdleConnections() }

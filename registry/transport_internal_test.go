@@ -1,11 +1,15 @@
 package registry
 
 import (
+	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -64,5 +68,54 @@ func TestTransportBoundsSlowBodies(t *testing.T) {
 	go func() { _, err := io.CopyN(io.Discard, resp.Body, 40); done <- err }()
 	if err := <-done; err != nil {
 		t.Fatalf("blob read: %v", err)
+	}
+}
+
+// A realm name whose DNS answer changes between the check before the request (a public
+// address) and the dial (loopback): the dial checks the addresses it really connects to,
+// so the credentials never reach the loopback token service.
+func TestTransportRealmRebinding(t *testing.T) {
+	var tokenConns atomic.Int64
+	tok := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"token":"t"}`) }))
+	tok.Config.ConnState = func(net.Conn, http.ConnState) { tokenConns.Add(1) }
+	tok.Start()
+	defer tok.Close()
+	_, port, _ := net.SplitHostPort(tok.Listener.Addr().String())
+
+	var calls atomic.Int64
+	lookup := func(_ context.Context, host string) ([]netip.Addr, error) {
+		switch host {
+		case "registry.example":
+			return []netip.Addr{netip.MustParseAddr("203.0.113.10")}, nil
+		case "rebind.example":
+			if calls.Add(1) == 1 {
+				return []netip.Addr{netip.MustParseAddr("203.0.113.11")}, nil
+			}
+			return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
+		}
+		return nil, errors.New("no such host")
+	}
+	rec := Registry{Kind: KindCustom, Server: "http://registry.example", TLS: TLS{Mode: TLSInsecure}}
+	base, err := rec.TLS.Transport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base.Proxy = nil
+	tr := newTransport(base, rec, "")
+	tr.lookup = lookup
+	base.DialContext = tr.guardDial(base.DialContext)
+	tr.realms = map[string]bool{canonicalAddr("rebind.example:"+port, "http"): true} // as learned from a challenge
+
+	req, _ := http.NewRequest(http.MethodGet, "http://rebind.example:"+port+"/token?service=x", nil)
+	req.SetBasicAuth("robot", "s3cret")
+	_, err = tr.RoundTrip(req)
+	if !errors.Is(err, ErrRealm) {
+		t.Fatalf("want the rebound realm refused with ErrRealm, got %v", err)
+	}
+	if calls.Load() < 2 {
+		t.Fatalf("the realm was resolved %d times; the dial did not check", calls.Load())
+	}
+	if n := tokenConns.Load(); n != 0 {
+		t.Fatalf("the loopback token service got %d connection events", n)
 	}
 }
