@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/fetch"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/regcred/regcred/internal/testenv"
@@ -43,6 +46,7 @@ type browserSession struct {
 	mu        sync.Mutex
 	responses []captured
 	capErrs   []string
+	console   []string // browser log entries and script exceptions
 	doms      map[string]string // step -> the page's HTML and input values at that step
 	unlabeled map[string][]string
 }
@@ -93,7 +97,37 @@ func startBrowser(t *testing.T, base string) *browserSession {
 			chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 		}
 	}()
+	// What the page's console shows: script errors, CSP violations, failed loads.
+	logs := chromedp.Events(ctx, cdplog.EntryAdded)
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	note := func(s string) {
+		b.mu.Lock()
+		b.console = append(b.console, s)
+		b.mu.Unlock()
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for ev, err := range logs {
+			if err != nil {
+				return
+			}
+			note(fmt.Sprintf("%s %s: %s (%s)", ev.Entry.Level, ev.Entry.Source, ev.Entry.Text, ev.Entry.URL))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			note("exception: " + ev.ExceptionDetails.Text)
+		}
+	}()
 	t.Cleanup(func() { cancelTab(); wg.Wait() })
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("start chromium (%s): %v", bin, err)
+	}
 	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageResponse}}}); err != nil {
 		t.Fatalf("start chromium (%s): %v", bin, err)
 	}
@@ -422,6 +456,16 @@ func TestBrowser(t *testing.T) {
 	}
 	for step, names := range b.unlabeled {
 		t.Errorf("%s: inputs without a label: %v", step, names)
+	}
+	// The console shows no script error, no CSP violation and no failed load but the
+	// answers the steps asked for (422 for the bad form, 409 for the refused delete).
+	for _, line := range b.console {
+		expected := strings.Contains(line, "responded with a status of 422") || strings.Contains(line, "responded with a status of 409")
+		if !expected && (strings.HasPrefix(line, "error") || strings.HasPrefix(line, "warning") || strings.HasPrefix(line, "exception")) {
+			t.Errorf("browser console: %s", line)
+		} else {
+			t.Logf("browser console: %s", line)
+		}
 	}
 	t.Logf("checked %d responses (%d pages) and %d page snapshots for %d secrets", len(b.responses), pages, len(b.doms), len(secrets))
 }
