@@ -37,6 +37,10 @@
 // http.CrossOriginProtection checks every unsafe request; the Content-Security-Policy
 // allows no inline script; failed logins are rate-limited per address and per user.
 //
+// Tests: go test ./examples/console runs the browser test in headless Chromium (Debian's
+// chromium package) against a real docker-registry, and with -update writes screenshots
+// of the main pages to testdata/screenshots.
+//
 // Session tokens are stored only as hashes, so replicas share sessions through the
 // database; the login rate limit is counted per replica.
 package main
