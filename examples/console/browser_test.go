@@ -46,7 +46,7 @@ type browserSession struct {
 	mu        sync.Mutex
 	responses []captured
 	capErrs   []string
-	console   []string // browser log entries and script exceptions
+	console   []string          // browser log entries and script exceptions
 	doms      map[string]string // step -> the page's HTML and input values at that step
 	unlabeled map[string][]string
 }
