@@ -73,6 +73,9 @@ func newApp(ctx context.Context, st *storage, log *slog.Logger, opts ...appOptio
 	return a, nil
 }
 
+// Close stops the Catalog's change feed; the storage is closed by its owner.
+func (a *app) Close() error { return a.cat.Close() }
+
 // usage is the Catalog's delete guard: every consumer recorded in the registry's health
 // (the console's deployments, and whatever the platform's adapters report).
 func (a *app) usage(ctx context.Context, r registry.Registry) ([]string, error) {

@@ -29,6 +29,7 @@ func benchConsole(b *testing.B, n int) (*testConsole, *http.Cookie) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { a.Close() })
 	if _, err := a.ensureAdmin(ctx, adminPassword); err != nil {
 		b.Fatal(err)
 	}

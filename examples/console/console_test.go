@@ -48,6 +48,7 @@ func newTestConsole(t *testing.T, opts ...appOption) *testConsole {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { a.Close() })
 	if gen, err := a.ensureAdmin(ctx, adminPassword); err != nil || gen != "" {
 		t.Fatalf("ensureAdmin: %q, %v", gen, err)
 	}

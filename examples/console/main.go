@@ -85,6 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	defer app.Close()
 	generated, err := app.ensureAdmin(ctx, cfg.password)
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ func TestReplicasSharePostgres(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { a.Close() })
 		if gen, err := a.ensureAdmin(ctx, adminPassword); err != nil || gen != "" {
 			t.Fatalf("ensureAdmin: %v", err)
 		}
