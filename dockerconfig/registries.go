@@ -51,19 +51,14 @@ func WithLogger(l *slog.Logger) Option { return func(o *buildOptions) { o.logger
 // wildcard). Two registries that land on the same key are an error wrapping
 // registry.ErrConflict: docker would use only one of them. Every error names the registry
 // and the config is not returned, so a caller keeps what it deployed before. A redacted
-// view among regs (r.IsRedacted(): what Catalog.Get and List hand out) is refused before
-// any provider is called, with an error wrapping registry.ErrRedacted: its secrets read
-// "REDACTED". Providers are called one after the other, with ctx.
+// view among regs (r.IsRedacted(): what Catalog.Get and List hand out) works with the
+// Catalog's factory (Catalog.ProviderFactory resolves it by ID); every other factory
+// refuses it with an error wrapping registry.ErrRedacted, and nothing is returned.
+// Providers are called one after the other, with ctx.
 func FromRegistries(ctx context.Context, regs []registry.Registry, f registry.ProviderFactory, opts ...Option) (*Config, time.Time, error) {
 	var o buildOptions
 	for _, opt := range opts {
 		opt(&o)
-	}
-	for _, r := range regs {
-		if r.IsRedacted() {
-			return nil, time.Time{}, &registry.Error{Op: "dockerconfig", Registry: r.Name,
-				Err: fmt.Errorf("%w: pass the full record (the Catalog's full-record read), not a redacted view", registry.ErrRedacted)}
-		}
 	}
 	if f == nil {
 		f = registry.StaticFactory

@@ -143,25 +143,35 @@ func TestFromRegistriesLogsSkips(t *testing.T) {
 	}
 }
 
-// TestFromRegistriesRefusesRedacted: a redacted view is refused with ErrRedacted before any
-// provider is asked (so nothing deploys "REDACTED"); a real password that reads REDACTED
-// is used as it is.
+// TestFromRegistriesRefusesRedacted: a redacted view is refused with ErrRedacted by every
+// factory but the Catalog's, which resolves it by ID (so nothing deploys "REDACTED", and
+// the Catalog's List can be deployed as it is); a real password that reads REDACTED is used
+// as it is.
 func TestFromRegistriesRefusesRedacted(t *testing.T) {
 	ctx := context.Background()
 	hub := registry.Registry{ID: "1", Name: "hub", Kind: registry.KindDockerHub, Fields: map[string]string{"username": "alice", "password": "dckr_pat"}}
 	ghcr := registry.Registry{ID: "2", Name: "gh", Kind: registry.KindGHCR, Fields: map[string]string{"username": "octo", "token": "ghp"}}
-	calls := 0
-	factory := func(r registry.Registry) (registry.Provider, error) { calls++; return registry.StaticFactory(r) }
-	_, _, err := FromRegistries(ctx, []registry.Registry{hub, ghcr.Redacted()}, factory)
-	if !errors.Is(err, registry.ErrRedacted) || !strings.Contains(err.Error(), "gh") {
-		t.Fatalf("FromRegistries with a redacted view: %v, want ErrRedacted naming the registry", err)
+	for _, f := range []registry.ProviderFactory{nil, registry.StaticFactory} {
+		cfg, _, err := FromRegistries(ctx, []registry.Registry{hub, ghcr.Redacted()}, f)
+		if !errors.Is(err, registry.ErrRedacted) || !strings.Contains(err.Error(), "gh") || cfg != nil {
+			t.Fatalf("FromRegistries with a redacted view: %v, %v; want ErrRedacted naming the registry and no config", cfg, err)
+		}
 	}
-	if calls != 0 {
-		t.Fatalf("%d providers made before the refusal", calls)
+
+	cat := registry.NewCatalog(registry.NewMemoryStore())
+	defer cat.Close()
+	saved, err := cat.Add(ctx, ghcr)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cfg, _, err := FromRegistries(ctx, []registry.Registry{saved}, cat.ProviderFactory())
+	if err != nil || cfg.Auths["ghcr.io"].Password.Reveal() != "ghp" {
+		t.Fatalf("the Catalog's factory on its redacted view: %v, %v; want the real token", cfg, err)
+	}
+
 	literal := hub.Clone()
 	literal.Fields["password"] = registry.Redacted
-	cfg, _, err := FromRegistries(ctx, []registry.Registry{literal}, nil)
+	cfg, _, err = FromRegistries(ctx, []registry.Registry{literal}, nil)
 	if err != nil || cfg.Auths[HubKey].Password.Reveal() != registry.Redacted {
 		t.Fatalf("a password that reads REDACTED: %v %v", cfg, err)
 	}

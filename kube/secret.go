@@ -107,12 +107,10 @@ func NewSecret(namespace, name string, dockerConfigJSON []byte, expiresAt time.T
 // Build resolves r's credentials (through WithProviderFactory's factory, default
 // registry.StaticFactory) and returns its pull Secret for namespace. A registry without
 // credentials (public, or a provider that answers anonymous) has no Secret: the error wraps
-// registry.ErrNotFound. A redacted view (r.IsRedacted(), as the Catalog lists records) is
-// refused with an error wrapping registry.ErrRedacted: its secrets read "REDACTED".
+// registry.ErrNotFound. A redacted view (r.IsRedacted(), as the Catalog lists records) works
+// with the Catalog's factory (Catalog.ProviderFactory resolves it by ID) and is refused by
+// every other factory with an error wrapping registry.ErrRedacted.
 func Build(ctx context.Context, namespace string, r registry.Registry, opts ...Option) (*corev1.Secret, error) {
-	if r.IsRedacted() {
-		return nil, refuseRedacted("build secret", r)
-	}
 	o := newOptions(opts)
 	p, err := o.factory(r)
 	if err != nil {

@@ -141,6 +141,22 @@ func TestAdaptersRefuseRedacted(t *testing.T) {
 	if n := len(client.Actions()); n != 0 {
 		t.Fatalf("Sync of a redacted view made %d API calls", n)
 	}
+	// The Catalog's factory resolves its redacted views by ID: Build and Sync of what
+	// Catalog.Get and List hand out deploy the real credentials.
+	cat := registry.NewCatalog(registry.NewMemoryStore())
+	defer cat.Close()
+	saved, err := cat.Add(ctx, ghcr("cat", "real-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := kube.Build(ctx, "ns", saved, kube.WithProviderFactory(cat.ProviderFactory()))
+	if err != nil || !strings.Contains(string(sec.Data[corev1.DockerConfigJsonKey]), base64.StdEncoding.EncodeToString([]byte("bot:real-token"))) {
+		t.Fatalf("Build of the Catalog's view with its factory: %v", err)
+	}
+	listed, _ := cat.List(ctx)
+	if res, err := kube.NewSyncer(client, kube.WithProviderFactory(cat.ProviderFactory())).Sync(ctx, listed, []string{"ns"}); err != nil || res.Err() != nil {
+		t.Fatalf("Sync of the Catalog's list with its factory: %v %v", err, res.Err())
+	}
 	literal := ghcr("lit", registry.Redacted)
 	s, err := kube.Build(ctx, "ns", literal)
 	if err != nil || !strings.Contains(string(s.Data[corev1.DockerConfigJsonKey]), base64.StdEncoding.EncodeToString([]byte("bot:REDACTED"))) {

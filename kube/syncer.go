@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -51,7 +53,14 @@ func (s *Syncer) provider(r registry.Registry) (registry.Provider, error) {
 	if key == "" {
 		key = r.Name
 	}
-	b, err := registry.MarshalStored(r) // keeps secret values: a rotated credential is a new record
+	// A full record's fingerprint holds its secret values, so a credential rotated without
+	// a version bump is a new record. A redacted view (the Catalog's) is resolved by ID by
+	// its factory, which serves the newest version; its version is in the fingerprint.
+	marshal := registry.MarshalStored
+	if r.IsRedacted() {
+		marshal = func(r registry.Registry) ([]byte, error) { return json.Marshal(r) }
+	}
+	b, err := marshal(r)
 	if err != nil {
 		return nil, err
 	}
@@ -160,14 +169,19 @@ type pass struct {
 // prunes what regcred owns but no longer wants. Per-object outcomes, failures included, are
 // in the Result; the error is for what stops the whole pass: invalid input (two registries
 // mapping to one Secret name, no namespace at all with pruning on, or a redacted view among
-// regs: registry.ErrRedacted, before any API call) or a cancelled ctx.
+// regs that the factory does not resolve: registry.ErrRedacted, before any API call) or a
+// cancelled ctx. The Catalog's factory resolves redacted views by ID, so the Catalog's
+// List can be synced as it is.
 //
 // With WithPrune, namespaces is the whole desired set: owned secrets in every other
 // namespace are deleted. An empty list would delete every secret regcred owns in the
 // cluster, which is far more often a bug than an intent, so it is refused with ErrInvalid.
 func (s *Syncer) Sync(ctx context.Context, regs []registry.Registry, namespaces []string) (*Result, error) {
 	for _, r := range regs {
-		if r.IsRedacted() {
+		if !r.IsRedacted() {
+			continue
+		}
+		if _, err := s.o.factory(r); errors.Is(err, registry.ErrRedacted) {
 			return nil, refuseRedacted("sync", r)
 		}
 	}

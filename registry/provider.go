@@ -80,6 +80,12 @@ func StaticCredentials(r Registry) (c Credentials, ok bool) {
 
 // ProviderFactory turns a saved record into its provider. The Keychain and the Catalog take
 // one; providers.For is the one that knows every kind. StaticFactory knows the static kinds.
+//
+// Given a redacted view (r.IsRedacted()), a factory either resolves the real credentials by
+// the record's ID (Catalog.ProviderFactory: the safe path from the Catalog to an adapter)
+// or refuses with an error wrapping ErrRedacted (StaticFactory, providers.For). Adapters
+// leave that decision to their factory, so a redacted view never turns into a deployed
+// "REDACTED" password.
 type ProviderFactory func(Registry) (Provider, error)
 
 // StaticFactory is the ProviderFactory for static kinds. It fails with ErrInvalid for token
