@@ -7,7 +7,8 @@
 #      (.ci/kube-apiserver.sh, ~7-12 minutes the first time);
 #   3. go vet, then go test -race over every package (integration tests included);
 #   4. each fuzz target for a short fixed time (FUZZTIME, default 10s).
-# With CI=true a missing component fails its tests instead of skipping them.
+# With CI set (to anything but "false" or "0") a missing component fails its tests instead
+# of skipping them.
 # Extra arguments go to go test, e.g. ./test.sh -run Keychain ./registry/
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -59,6 +60,10 @@ if [ $# -gt 0 ]; then
 fi
 
 go test -race -timeout 30m -count=1 ./...
+
+# The nested module that compares kube.Keychain with go-containerregistry's k8schain: its
+# own go.mod (newer k8s.io modules than importers of regcred should inherit).
+(cd kube/internal/k8schainbench && GOFLAGS=-mod=mod go test -count=1 ./...)
 
 # fuzz DIR FN: one fuzz target for FUZZTIME. Go 1.26's fuzz coordinator can fail a run with
 # a bare "context deadline exceeded" at the -fuzztime boundary when workers are starved
