@@ -9,25 +9,9 @@ import (
 	"strings"
 
 	"github.com/regcred/regcred/internal/engineerr"
+	"github.com/regcred/regcred/internal/untrusted"
 	"github.com/regcred/regcred/registry"
 )
-
-// CLIOption configures CLILogin.
-type CLIOption func(*cliConfig)
-
-type cliConfig struct {
-	binary string
-	env    []string
-}
-
-// WithDockerBinary sets the docker CLI to run (default: "docker" on PATH).
-func WithDockerBinary(path string) CLIOption { return func(c *cliConfig) { c.binary = path } }
-
-// WithEnv adds environment variables (KEY=VALUE) for the CLI, e.g. DOCKER_HOST for a
-// remote node. DOCKER_CONFIG is always the directory given to CLILogin.
-func WithEnv(kv ...string) CLIOption {
-	return func(c *cliConfig) { c.env = append(c.env, kv...) }
-}
 
 // CLILogin runs `docker login --username USER --password-stdin SERVER` with DOCKER_CONFIG
 // set to configDir, for hosts reachable only through the CLI. The password goes to the
@@ -38,9 +22,18 @@ func WithEnv(kv ...string) CLIOption {
 // Only username and password credentials can log in this way: identity and registry
 // tokens are refused with ErrInvalid (give them to the engine with EncodeAuth instead).
 // A refusal by the registry wraps registry.ErrUnauthorized.
-func CLILogin(ctx context.Context, configDir, serverAddress string, c registry.Credentials, opts ...CLIOption) error {
-	cmd, err := loginCommand(ctx, configDir, serverAddress, c, opts...)
+//
+// The CLI hands the credentials to the daemon, which logs in: as for Login, the registry
+// must first complete a TLS handshake under the record's TLS mode (WithTLS; the secure
+// mode when it is not given), else the CLI is not run. Options: WithTLS, WithDockerBinary,
+// WithEnv.
+func CLILogin(ctx context.Context, configDir, serverAddress string, c registry.Credentials, opts ...Option) error {
+	cfg := newConfig(opts)
+	cmd, err := loginCommand(ctx, configDir, serverAddress, c, cfg)
 	if err != nil {
+		return err
+	}
+	if err := checkTLS(ctx, "docker login", cfg.tls, serverAddress, c); err != nil {
 		return err
 	}
 	var out bytes.Buffer
@@ -48,6 +41,7 @@ func CLILogin(ctx context.Context, configDir, serverAddress string, c registry.C
 	if err := cmd.Run(); err != nil {
 		msg := strings.TrimSpace(blank(out.String(), c.Password.Reveal()))
 		sentinel := sentinelOf(engineerr.ClassifyText(msg))
+		msg = untrusted.Limit(msg, maxVerdictRunes)
 		var exitErr *exec.ExitError
 		if !errors.As(err, &exitErr) {
 			msg = err.Error() + " " + msg // the CLI did not run
@@ -58,11 +52,7 @@ func CLILogin(ctx context.Context, configDir, serverAddress string, c registry.C
 }
 
 // loginCommand builds the docker login command; split out so tests can inspect argv.
-func loginCommand(ctx context.Context, configDir, serverAddress string, c registry.Credentials, opts ...CLIOption) (*exec.Cmd, error) {
-	cfg := cliConfig{binary: "docker"}
-	for _, o := range opts {
-		o(&cfg)
-	}
+func loginCommand(ctx context.Context, configDir, serverAddress string, c registry.Credentials, cfg config) (*exec.Cmd, error) {
 	server := ServerAddress(serverAddress)
 	fail := func(fe *registry.FieldError) (*exec.Cmd, error) {
 		return nil, &registry.Error{Op: "docker login", Registry: server, Err: fe}

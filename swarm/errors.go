@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/regcred/regcred/internal/engineerr"
+	"github.com/regcred/regcred/internal/untrusted"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -12,7 +13,9 @@ import (
 // the registry sentinel it maps to (ErrUnauthorized for a 401 from the registry, ErrForbidden,
 // ErrNotFound, ErrConflict, ErrInvalid, else ErrUnavailable). It always arrives wrapped in a
 // *registry.Error naming the operation and the server or service. Verdict never holds a
-// secret: the credentials of the request are blanked out of it.
+// secret: the credentials of the request are blanked out of it. It is remote text, so it
+// is bounded (maxVerdictRunes) and its control characters and terminal escapes are
+// escaped (internal/untrusted) before it reaches an error text.
 type EngineError struct {
 	Verdict string // the daemon's message, e.g. "login attempt to http://…/v2/ failed with status: 401 Unauthorized"
 	Err     error  // a registry sentinel
@@ -27,12 +30,16 @@ func (e *EngineError) Error() string {
 
 func (e *EngineError) Unwrap() error { return e.Err }
 
+// maxVerdictRunes bounds the daemon's message quoted in an EngineError: long enough for a
+// registry's error with a digest-pinned reference, short enough for one report line.
+const maxVerdictRunes = 512
+
 // engineError classifies an Engine API error from its structure (internal/engineerr: the
 // registry's error code in the daemon's message, an HTTP status phrase, the daemon's own
 // status); secrets are the values to blank out of the daemon's message.
 func engineError(op, subject string, err error, secrets ...string) error {
 	msg := strings.TrimPrefix(err.Error(), "Error response from daemon: ")
-	msg = blank(msg, secrets...)
+	msg = untrusted.Limit(blank(msg, secrets...), maxVerdictRunes)
 	kind := engineerr.Classify(err)
 	if kind == engineerr.Unreachable {
 		msg = "cannot reach the docker daemon (is it running, and is DOCKER_HOST right?): " + msg

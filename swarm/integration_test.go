@@ -25,6 +25,10 @@ const (
 	testPass = "Rotat3-me-please"
 )
 
+// plainHTTP is the TLS option of a record saved for the test registries, which speak plain
+// http on loopback: only the insecure mode may hand them credentials.
+var plainHTTP = WithTLS(registry.TLS{Mode: registry.TLSInsecure})
+
 func closedPort(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,7 +56,7 @@ func TestEngineLogin(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			res, err := Login(ctx, d.Client, tc.server, tc.creds)
+			res, err := Login(ctx, d.Client, tc.server, tc.creds, plainHTTP)
 			if tc.want == nil {
 				if err != nil {
 					t.Fatalf("Login: %v", err)
@@ -86,7 +90,7 @@ func TestEngineLoginDaemonDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Login(context.Background(), c, "127.0.0.1:5000", registry.Credentials{Username: "u", Password: "p"})
+	_, err = Login(context.Background(), c, closedPort(t), registry.Credentials{Username: "u", Password: "p"})
 	if !errors.Is(err, registry.ErrUnavailable) || !strings.Contains(err.Error(), "DOCKER_HOST") {
 		t.Fatalf("err = %v, want ErrUnavailable naming DOCKER_HOST", err)
 	}
@@ -124,7 +128,7 @@ func taskVerdict(t *testing.T, d *testenv.Docker, serviceID, image string, since
 	}
 }
 
-func createService(t *testing.T, d *testenv.Docker, name, image, auth string) string {
+func createService(t *testing.T, d *testenv.Docker, name, image, auth string, opts ...Option) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -135,7 +139,7 @@ func createService(t *testing.T, d *testenv.Docker, name, image, auth string) st
 			RestartPolicy: &dockerswarm.RestartPolicy{Condition: dockerswarm.RestartPolicyConditionAny},
 		},
 	}
-	id, _, err := CreateService(ctx, d.Client, spec, auth)
+	id, _, err := CreateService(ctx, d.Client, spec, auth, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +162,7 @@ func TestServiceWithRegistryAuthPulls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		id := createService(t, d, "regcred-with-auth", image, auth)
+		id := createService(t, d, "regcred-with-auth", image, auth, plainHTTP)
 		pulled, taskErr := taskVerdict(t, d, id, image, time.Time{})
 		if !pulled {
 			t.Fatalf("image not pulled; task error %q", taskErr)
@@ -185,7 +189,7 @@ func TestUpdateServiceAuthRotation(t *testing.T) {
 	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(testUser, testPass))
 	image := reg.Push(t, "swarm/rotation:v1")
 	stale, _ := EncodeAuth(registry.Credentials{Username: testUser, Password: "last-quarters-password"}, reg.Host)
-	id := createService(t, d, "regcred-rotation", image, stale)
+	id := createService(t, d, "regcred-rotation", image, stale, plainHTTP)
 	if pulled, taskErr := taskVerdict(t, d, id, image, time.Time{}); pulled || !strings.Contains(taskErr, "No such image") {
 		t.Fatalf("stale credentials: pulled=%v task error %q; want the pull refused", pulled, taskErr)
 	}
@@ -198,7 +202,7 @@ func TestUpdateServiceAuthRotation(t *testing.T) {
 	}
 	fresh, _ := EncodeAuth(registry.Credentials{Username: testUser, Password: testPass}, reg.Host)
 	updated := time.Now()
-	if _, err := UpdateServiceAuth(ctx, d.Client, "regcred-rotation", fresh); err != nil {
+	if _, err := UpdateServiceAuth(ctx, d.Client, "regcred-rotation", fresh, plainHTTP); err != nil {
 		t.Fatal(err)
 	}
 	after, _, err := d.Client.ServiceInspectWithRaw(ctx, id, dockerswarm.ServiceInspectOptions{})
@@ -238,12 +242,12 @@ func TestCLILoginRealDocker(t *testing.T) {
 
 	cfg := t.TempDir()
 	err := CLILogin(ctx, cfg, reg.Host, registry.Credentials{Username: testUser, Password: "wrong-password"},
-		WithDockerBinary(d.CLIPath), WithEnv("DOCKER_HOST="+d.Host))
+		WithDockerBinary(d.CLIPath), WithEnv("DOCKER_HOST="+d.Host), plainHTTP)
 	if !errors.Is(err, registry.ErrUnauthorized) {
 		t.Fatalf("wrong password: %v, want ErrUnauthorized", err)
 	}
 	if err := CLILogin(ctx, cfg, reg.Host, registry.Credentials{Username: testUser, Password: testPass},
-		WithDockerBinary(d.CLIPath), WithEnv("DOCKER_HOST="+d.Host)); err != nil {
+		WithDockerBinary(d.CLIPath), WithEnv("DOCKER_HOST="+d.Host), plainHTTP); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(filepath.Join(cfg, "config.json")); err != nil || fi.Mode().Perm()&0o077 != 0 {
@@ -296,11 +300,11 @@ func TestLoginUnluckyNumbers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("engine "+tc.name, func(t *testing.T) {
-			_, err := Login(ctx, d.Client, tc.server, tc.creds)
+			_, err := Login(ctx, d.Client, tc.server, tc.creds, plainHTTP)
 			check(t, err, tc.want)
 		})
 		t.Run("cli "+tc.name, func(t *testing.T) {
-			err := CLILogin(ctx, t.TempDir(), tc.server, tc.creds, WithDockerBinary(d.CLIPath), WithEnv("DOCKER_HOST="+d.Host))
+			err := CLILogin(ctx, t.TempDir(), tc.server, tc.creds, WithDockerBinary(d.CLIPath), WithEnv("DOCKER_HOST="+d.Host), plainHTTP)
 			check(t, err, tc.want)
 		})
 	}

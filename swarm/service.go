@@ -7,6 +7,7 @@ import (
 	dockerswarm "github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/client"
 
+	"github.com/regcred/regcred/internal/untrusted"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -18,35 +19,26 @@ type ServiceAPI interface {
 	ServiceUpdate(ctx context.Context, serviceID string, version dockerswarm.Version, spec dockerswarm.ServiceSpec, options dockerswarm.ServiceUpdateOptions) (dockerswarm.ServiceUpdateResponse, error)
 }
 
-// ServiceOption configures CreateService.
-type ServiceOption func(*serviceConfig)
-
-type serviceConfig struct {
-	resolveImage bool
-}
-
-// WithResolveImage makes the client ask the registry (through the daemon, with the same
-// registry auth) for the image's digest and platforms and pin the spec to them, as
-// `docker service create` does by default (--resolve-image=always). Off by default, so the
-// spec the daemon stores is the one you passed.
-func WithResolveImage(on bool) ServiceOption {
-	return func(c *serviceConfig) { c.resolveImage = on }
-}
-
 // CreateService creates a swarm service from spec with encodedAuth (EncodeAuth) as its
 // registry auth: the manager stores it with the service and hands it to each worker with
 // its task, so every node pulls the image with these credentials, what
 // `docker service create --with-registry-auth` does. An empty encodedAuth creates the
 // service without registry auth (public images). It returns the service ID and the daemon's
-// warnings.
-func CreateService(ctx context.Context, api ServiceAPI, spec dockerswarm.ServiceSpec, encodedAuth string, opts ...ServiceOption) (string, []string, error) {
-	var cfg serviceConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
+// warnings (bounded and escaped: they are remote text).
+//
+// Before the daemon sees the credentials in encodedAuth, the image's registry must complete
+// a TLS handshake under the record's TLS mode (WithTLS; the secure mode when it is not
+// given), since the daemon would pull over plain http with them; an auth whose server is
+// not the image's registry is refused (ErrInvalid). See Login. Options: WithTLS,
+// WithResolveImage.
+func CreateService(ctx context.Context, api ServiceAPI, spec dockerswarm.ServiceSpec, encodedAuth string, opts ...Option) (string, []string, error) {
+	cfg := newConfig(opts)
 	if spec.TaskTemplate.ContainerSpec == nil || spec.TaskTemplate.ContainerSpec.Image == "" {
 		return "", nil, &registry.Error{Op: "create service", Registry: spec.Name,
 			Err: &registry.FieldError{Field: "image", Reason: "is empty", Hint: "set TaskTemplate.ContainerSpec.Image"}}
+	}
+	if err := checkServiceAuth(ctx, "create service", spec.Name, cfg.tls, spec.TaskTemplate.ContainerSpec.Image, encodedAuth); err != nil {
+		return "", nil, err
 	}
 	resp, err := api.ServiceCreate(ctx, spec, dockerswarm.ServiceCreateOptions{
 		EncodedRegistryAuth: encodedAuth,
@@ -55,7 +47,7 @@ func CreateService(ctx context.Context, api ServiceAPI, spec dockerswarm.Service
 	if err != nil {
 		return "", nil, engineError("create service", spec.Name, err)
 	}
-	return resp.ID, resp.Warnings, nil
+	return resp.ID, warnings(resp.Warnings), nil
 }
 
 // maxUpdateAttempts bounds UpdateServiceAuth's retries when another writer bumps the
@@ -69,7 +61,12 @@ const maxUpdateAttempts = 3
 // credentials with their next task; the daemon rolls the tasks as it does for any update.
 // A concurrent update (version conflict) is retried on a fresh read. An empty encodedAuth
 // is refused: it would keep the old auth, which is not a rotation.
-func UpdateServiceAuth(ctx context.Context, api ServiceAPI, service, encodedAuth string) ([]string, error) {
+//
+// As CreateService, it hands the credentials to the daemon only after the service's image
+// registry completed a TLS handshake under the record's TLS mode (WithTLS; the secure mode
+// when it is not given). Options: WithTLS.
+func UpdateServiceAuth(ctx context.Context, api ServiceAPI, service, encodedAuth string, opts ...Option) ([]string, error) {
+	cfg := newConfig(opts)
 	if encodedAuth == "" {
 		return nil, &registry.Error{Op: "update service auth", Registry: service,
 			Err: &registry.FieldError{Field: "registryAuth", Reason: "is empty", Hint: "encode the new credentials with EncodeAuth"}}
@@ -80,11 +77,18 @@ func UpdateServiceAuth(ctx context.Context, api ServiceAPI, service, encodedAuth
 		if err != nil {
 			return nil, engineError("update service auth", service, err)
 		}
+		image := ""
+		if cs := svc.Spec.TaskTemplate.ContainerSpec; cs != nil {
+			image = cs.Image
+		}
+		if err := checkServiceAuth(ctx, "update service auth", service, cfg.tls, image, encodedAuth); err != nil {
+			return nil, err
+		}
 		resp, err := api.ServiceUpdate(ctx, svc.ID, svc.Version, svc.Spec, dockerswarm.ServiceUpdateOptions{
 			EncodedRegistryAuth: encodedAuth,
 		})
 		if err == nil {
-			return resp.Warnings, nil
+			return warnings(resp.Warnings), nil
 		}
 		lastErr = engineError("update service auth", service, err)
 		if !errors.Is(lastErr, registry.ErrConflict) {
@@ -92,6 +96,14 @@ func UpdateServiceAuth(ctx context.Context, api ServiceAPI, service, encodedAuth
 		}
 	}
 	return nil, lastErr
+}
+
+// warnings bounds and escapes the daemon's warnings: remote text on its way to a terminal.
+func warnings(ws []string) []string {
+	for i, w := range ws {
+		ws[i] = untrusted.Limit(w, maxVerdictRunes)
+	}
+	return ws
 }
 
 // Compile-time checks that the Docker client satisfies the package's interfaces.

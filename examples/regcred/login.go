@@ -52,7 +52,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *useCLI {
-		opts := []swarm.CLIOption{swarm.WithDockerBinary(*dockerBin)}
+		opts := []swarm.Option{swarm.WithTLS(r.TLS), swarm.WithDockerBinary(*dockerBin)}
 		if *dockerHost != "" {
 			opts = append(opts, swarm.WithEnv("DOCKER_HOST="+*dockerHost))
 		}
@@ -67,7 +67,7 @@ func runLogin(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer cli.Close()
-	res, err := swarm.Login(ctx, cli, host, creds)
+	res, err := swarm.Login(ctx, cli, host, creds, swarm.WithTLS(r.TLS))
 	if err != nil {
 		return err
 	}

@@ -81,3 +81,47 @@ func TestLoginCommand(t *testing.T) {
 		t.Errorf("the CLI stored %v for %s", got, reg.Host)
 	}
 }
+
+// lockedFile writes a registries file with the plain-HTTP test registry saved as
+// https:// in the secure TLS mode (the default): a record whose credentials may only
+// travel over verified TLS.
+func lockedFile(t *testing.T, reg *testenv.RegistryServer) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "registries.yaml")
+	body := fmt.Sprintf(`registries:
+  - name: locked
+    type: Custom
+    url: https://%[1]s
+    credentials: {username: %[2]s, password: %[3]s}
+`, reg.Host, reg.Username, reg.Password)
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLoginCommandKeepsSecureRecordOffHTTP: login (engine and --cli) with a secure record
+// whose registry answers in plain HTTP is refused before the daemon sees the credentials
+// (the daemon would retry the loopback registry over http with them), and the CLI stores
+// nothing.
+func TestLoginCommandKeepsSecureRecordOffHTTP(t *testing.T) {
+	d := testenv.StartDocker(t)
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth("cli-user", "Cli-pa55word"))
+	file := lockedFile(t, reg)
+	cfgDir := t.TempDir()
+	for _, args := range [][]string{
+		{"login", "--docker-host", d.Host, "locked"},
+		{"login", "--cli", "--docker", d.CLIPath, "--docker-host", d.Host, "--docker-config", cfgDir, "locked"},
+	} {
+		code, stdout, stderr := runCLI(t, append([]string{"-f", file}, args...)...)
+		if code != 1 || !strings.Contains(stderr, "http registry in secure-only mode") || strings.Contains(stdout, "Login Succeeded") {
+			t.Errorf("%v: exit %d, want 1 and the refusal\nstdout: %s\nstderr: %s", args, code, stdout, stderr)
+		}
+		if strings.Contains(stdout+stderr, reg.Password) {
+			t.Errorf("%v: the password is in the output", args)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(cfgDir, "config.json")); !os.IsNotExist(err) {
+		t.Errorf("the CLI wrote a config.json (%v): it was given the credentials", err)
+	}
+}

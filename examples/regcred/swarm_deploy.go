@@ -55,19 +55,19 @@ func runSwarmDeploy(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("service %s has no container image", *rotate)
 		}
 		image := svc.Spec.TaskTemplate.ContainerSpec.Image
-		auth, regName, err := imageAuth(ctx, kc, image)
+		auth, rec, err := imageAuth(ctx, kc, image)
 		if err != nil {
 			return err
 		}
 		if auth == "" {
 			return fmt.Errorf("no saved registry matches %s: nothing to rotate (%w)", image, registry.ErrNotFound)
 		}
-		warnings, err := swarm.UpdateServiceAuth(ctx, cli, *rotate, auth)
+		warnings, err := swarm.UpdateServiceAuth(ctx, cli, *rotate, auth, swarm.WithTLS(rec.TLS))
 		if err != nil {
 			return err
 		}
 		printWarnings(e, warnings)
-		fmt.Fprintf(e.stdout, "service %s: registry auth rotated to the current credentials of %q\n", *rotate, regName)
+		fmt.Fprintf(e.stdout, "service %s: registry auth rotated to the current credentials of %q\n", *rotate, rec.Name)
 		return nil
 	}
 
@@ -80,10 +80,11 @@ func runSwarmDeploy(ctx context.Context, e *env, args []string) error {
 			return usagef("--env %q: want K=V", kv)
 		}
 	}
-	auth, regName, err := imageAuth(ctx, kc, image)
+	auth, rec, err := imageAuth(ctx, kc, image)
 	if err != nil {
 		return err
 	}
+	regName := rec.Name
 	spec := dockerswarm.ServiceSpec{
 		Annotations: dockerswarm.Annotations{Name: *name},
 		TaskTemplate: dockerswarm.TaskSpec{
@@ -91,7 +92,7 @@ func runSwarmDeploy(ctx context.Context, e *env, args []string) error {
 		},
 		Mode: dockerswarm.ServiceMode{Replicated: &dockerswarm.ReplicatedService{Replicas: replicas}},
 	}
-	id, warnings, err := swarm.CreateService(ctx, cli, spec, auth, swarm.WithResolveImage(*resolve))
+	id, warnings, err := swarm.CreateService(ctx, cli, spec, auth, swarm.WithTLS(rec.TLS), swarm.WithResolveImage(*resolve))
 	if err != nil {
 		return err
 	}
@@ -106,26 +107,27 @@ func runSwarmDeploy(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// imageAuth returns the X-Registry-Auth for image's saved registry and its name; both ""
-// when none matches (public image).
-func imageAuth(ctx context.Context, kc *registry.Keychain, image string) (auth, name string, err error) {
+// imageAuth returns the X-Registry-Auth for image's saved registry and that registry (its
+// TLS settings go to the swarm calls, which check them before the daemon gets the auth);
+// "" and a zero record when none matches (public image).
+func imageAuth(ctx context.Context, kc *registry.Keychain, image string) (string, registry.Registry, error) {
 	_, host, err := compose.NormalizeRef(image)
 	if err != nil {
-		return "", "", usagef("image %q: %v", image, err)
+		return "", registry.Registry{}, usagef("image %q: %v", image, err)
 	}
 	c, r, err := kc.Credentials(ctx, image)
 	if err != nil {
-		return "", "", err
+		return "", registry.Registry{}, err
 	}
 	if r.Name == "" && r.ID == "" || c.Anonymous() {
-		return "", "", nil
+		return "", registry.Registry{}, nil
 	}
-	auth, err = swarm.EncodeAuth(c, host)
-	return auth, r.Name, err
+	auth, err := swarm.EncodeAuth(c, host)
+	return auth, r, err
 }
 
 func printWarnings(e *env, warnings []string) {
 	for _, w := range warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", strings.ReplaceAll(w, "\n", " "))
+		fmt.Fprintf(e.stderr, "warning: %s\n", w) // swarm bounds and escapes the daemon's warnings
 	}
 }

@@ -53,3 +53,22 @@ func TestSwarmDeployCommand(t *testing.T) {
 		t.Errorf("no image: exit %d, want 2 (%s)", code, stderr)
 	}
 }
+
+// TestSwarmDeployKeepsSecureRecordOffHTTP: swarm-deploy with a secure record whose registry
+// answers in plain HTTP creates no service: the daemon would pull over http with the
+// credentials.
+func TestSwarmDeployKeepsSecureRecordOffHTTP(t *testing.T) {
+	d := testenv.StartDocker(t)
+	d.SwarmInit(t)
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth("cli-user", "Cli-pa55word"))
+	image := reg.Push(t, "cli/locked:v1")
+	file := lockedFile(t, reg)
+	code, stdout, stderr := runCLI(t, "-f", file, "swarm-deploy", "--docker-host", d.Host, "--name", "cli-locked", image)
+	if code != 1 || !strings.Contains(stderr, "http registry in secure-only mode") {
+		t.Errorf("exit %d, want 1 and the refusal\nstdout: %s\nstderr: %s", code, stdout, stderr)
+	}
+	if _, _, err := d.Client.ServiceInspectWithRaw(context.Background(), "cli-locked", dockerswarm.ServiceInspectOptions{}); err == nil {
+		d.Client.ServiceRemove(context.Background(), "cli-locked")
+		t.Error("service cli-locked was created with the credentials of a secure record on a plain-HTTP registry")
+	}
+}
