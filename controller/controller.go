@@ -56,6 +56,12 @@ type Controller struct {
 	serviceAccounts                        listerscorev1.ServiceAccountLister
 	saNames                                map[string]bool
 
+	// What this controller wrote last, by namespace/name, until the informer's cache has
+	// caught up (an event for that object): syncs right after a write read these instead
+	// of a cache one step behind, and do not write again.
+	writtenSecrets sync.Map // string -> *corev1.Secret
+	writtenSAs     sync.Map // string -> *corev1.ServiceAccount
+
 	queue       workqueue.TypedRateLimitingInterface[string]
 	broadcaster record.EventBroadcaster
 	recorder    record.EventRecorder
@@ -111,6 +117,7 @@ func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*C
 	}
 	byNamespace := func(obj any) {
 		if m, err := metaOf(obj); err == nil {
+			c.writtenSecrets.Delete(m.GetNamespace() + "/" + m.GetName())
 			c.enqueue(m.GetNamespace())
 		}
 	}
@@ -129,6 +136,7 @@ func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*C
 	if c.saInformer != nil {
 		ours := func(obj any) {
 			if m, err := metaOf(obj); err == nil && c.saNames[m.GetName()] {
+				c.writtenSAs.Delete(m.GetNamespace() + "/" + m.GetName())
 				c.enqueue(m.GetNamespace())
 			}
 		}
@@ -362,6 +370,12 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	for _, s := range owned {
 		cur[s.Name] = s
 	}
+	c.writtenSecrets.Range(func(k, v any) bool {
+		if s := v.(*corev1.Secret); s.Namespace == name {
+			cur[s.Name] = s
+		}
+		return true
+	})
 
 	var fails []failure
 	present := map[string]bool{}
@@ -419,9 +433,16 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	errs := make([]error, 0, len(fails))
 	retry := false
 	for _, f := range fails {
+		errs = append(errs, f.err)
+		if errors.Is(f.err, registry.ErrConflict) && f.reason != ReasonSecretConflict {
+			// A write from a cache a step behind: the retry reads the newer object. Not
+			// worth an Event.
+			c.metrics.failures.WithLabelValues("stale").Inc()
+			retry = true
+			continue
+		}
 		c.metrics.failures.WithLabelValues(f.reason).Inc()
 		c.recorder.Event(ns, corev1.EventTypeWarning, f.reason, boundedMessage(f.err))
-		errs = append(errs, f.err)
 		if f.reason != ReasonSecretConflict {
 			retry = true
 		}
@@ -461,7 +482,10 @@ func (c *Controller) applySecret(ctx context.Context, ns *corev1.Namespace, d *d
 	secrets := c.client.CoreV1().Secrets(ns.Name)
 	if cur == nil {
 		c.metrics.writes.WithLabelValues("secret", "create").Inc()
-		_, err := secrets.Create(ctx, want, metav1.CreateOptions{})
+		got, err := secrets.Create(ctx, want, metav1.CreateOptions{})
+		if err == nil {
+			c.writtenSecrets.Store(ns.Name+"/"+d.name, got)
+		}
 		if err == nil || !apierrors.IsAlreadyExists(err) {
 			return wrapAPI(err, "create", ns.Name, d.name)
 		}
@@ -503,7 +527,10 @@ func (c *Controller) applySecret(ctx context.Context, ns *corev1.Namespace, d *d
 	}
 	next.Data, next.StringData = want.Data, nil
 	c.metrics.writes.WithLabelValues("secret", "update").Inc()
-	_, err := secrets.Update(ctx, next, metav1.UpdateOptions{})
+	got, err := secrets.Update(ctx, next, metav1.UpdateOptions{})
+	if err == nil {
+		c.writtenSecrets.Store(ns.Name+"/"+d.name, got)
+	}
 	return wrapAPI(err, "update", ns.Name, d.name)
 }
 
@@ -512,6 +539,7 @@ func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
 	uid := s.UID
 	c.metrics.writes.WithLabelValues("secret", "delete").Inc()
 	err := c.client.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	c.writtenSecrets.Delete(s.Namespace + "/" + s.Name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -524,6 +552,9 @@ func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
 // not exist yet is pending: its creation is an event that brings the namespace back.
 func (c *Controller) patchServiceAccount(ctx context.Context, ns, name string, present map[string]bool, pruned []string) error {
 	sa, err := c.serviceAccounts.ServiceAccounts(ns).Get(name)
+	if w, ok := c.writtenSAs.Load(ns + "/" + name); ok {
+		sa, err = w.(*corev1.ServiceAccount), nil
+	}
 	if apierrors.IsNotFound(err) {
 		c.metrics.pendingServiceAccounts.Inc()
 		return nil
@@ -549,7 +580,10 @@ func (c *Controller) patchServiceAccount(ctx context.Context, ns, name string, p
 	next := sa.DeepCopy()
 	next.ImagePullSecrets = refs
 	c.metrics.writes.WithLabelValues("serviceaccount", "update").Inc()
-	_, err = c.client.CoreV1().ServiceAccounts(ns).Update(ctx, next, metav1.UpdateOptions{})
+	got, err := c.client.CoreV1().ServiceAccounts(ns).Update(ctx, next, metav1.UpdateOptions{})
+	if err == nil {
+		c.writtenSAs.Store(ns+"/"+name, got)
+	}
 	return wrapAPI(err, "update", ns, "serviceaccount "+name)
 }
 
@@ -559,6 +593,8 @@ func wrapAPI(err error, op, ns, name string) error {
 		return nil
 	}
 	switch {
+	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		return fmt.Errorf("%s %s/%s: the namespace is terminating (%v)", op, ns, name, err)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%s %s/%s: %w by RBAC: grant the controller %s on it (%v)", op, ns, name, registry.ErrForbidden, op, err)
 	case apierrors.IsConflict(err):
@@ -574,6 +610,11 @@ func (c *Controller) elect(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var leadErr error
+	// The elector starts OnStartedLeading on a goroutine and does not wait for it: Run
+	// waits for a lead that started, and one that would start after is skipped.
+	var leadMu sync.Mutex
+	leadStarted, electionOver := false, false
+	leadDone := make(chan struct{})
 	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 		Lock:            le.Lock,
 		LeaseDuration:   le.LeaseDuration,
@@ -583,6 +624,14 @@ func (c *Controller) elect(ctx context.Context) error {
 		Name:            EventComponent,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(lctx context.Context) {
+				leadMu.Lock()
+				if electionOver {
+					leadMu.Unlock()
+					return
+				}
+				leadStarted = true
+				leadMu.Unlock()
+				defer close(leadDone)
 				c.o.logger.Info("controller: leading", "identity", le.Lock.Identity())
 				leadErr = c.lead(lctx)
 			},
@@ -601,6 +650,14 @@ func (c *Controller) elect(ctx context.Context) error {
 		return c.fail(fmt.Errorf("controller: leader election: %w", err))
 	}
 	elector.Run(ctx)
+	cancel()
+	leadMu.Lock()
+	electionOver = true
+	started := leadStarted
+	leadMu.Unlock()
+	if started {
+		<-leadDone
+	}
 	if lost.Load() {
 		return c.fail(ErrLostLeadership)
 	}
