@@ -107,7 +107,11 @@ func TestDecodeAuthRejectsGarbage(t *testing.T) {
 // fakeEngine speaks the client interfaces with canned answers.
 type fakeEngine struct {
 	loginErr    error
+	loginStatus string
+	logins      int
 	gotAuth     dockerregistry.AuthConfig
+	creates     []dockerswarm.ServiceCreateOptions
+	warnings    []string
 	service     dockerswarm.Service
 	updateErrs  []error
 	updates     []dockerswarm.ServiceUpdateOptions
@@ -116,15 +120,20 @@ type fakeEngine struct {
 }
 
 func (f *fakeEngine) RegistryLogin(_ context.Context, ac dockerregistry.AuthConfig) (dockerregistry.AuthenticateOKBody, error) {
+	f.logins++
 	f.gotAuth = ac
 	if f.loginErr != nil {
 		return dockerregistry.AuthenticateOKBody{}, f.loginErr
 	}
+	if f.loginStatus != "" {
+		return dockerregistry.AuthenticateOKBody{Status: f.loginStatus}, nil
+	}
 	return dockerregistry.AuthenticateOKBody{Status: "Login Succeeded"}, nil
 }
 
-func (f *fakeEngine) ServiceCreate(context.Context, dockerswarm.ServiceSpec, dockerswarm.ServiceCreateOptions) (dockerswarm.ServiceCreateResponse, error) {
-	return dockerswarm.ServiceCreateResponse{ID: "svc1"}, nil
+func (f *fakeEngine) ServiceCreate(_ context.Context, _ dockerswarm.ServiceSpec, o dockerswarm.ServiceCreateOptions) (dockerswarm.ServiceCreateResponse, error) {
+	f.creates = append(f.creates, o)
+	return dockerswarm.ServiceCreateResponse{ID: "svc1", Warnings: f.warnings}, nil
 }
 
 func (f *fakeEngine) ServiceInspectWithRaw(context.Context, string, dockerswarm.ServiceInspectOptions) (dockerswarm.Service, []byte, error) {
@@ -141,7 +150,7 @@ func (f *fakeEngine) ServiceUpdate(_ context.Context, _ string, v dockerswarm.Ve
 		f.service.Version.Index++ // someone else wrote
 		return dockerswarm.ServiceUpdateResponse{}, err
 	}
-	return dockerswarm.ServiceUpdateResponse{}, nil
+	return dockerswarm.ServiceUpdateResponse{Warnings: f.warnings}, nil
 }
 
 func TestLoginClassifiesDaemonErrors(t *testing.T) {
