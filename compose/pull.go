@@ -19,6 +19,7 @@ import (
 	"github.com/docker/docker/pkg/jsonmessage"
 
 	"github.com/regcred/regcred/internal/engineerr"
+	"github.com/regcred/regcred/internal/untrusted"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -73,8 +74,10 @@ type PullError struct {
 	Err      error
 }
 
+// Error names the image and its services (text from the compose file) bounded and escaped,
+// as is the daemon's message inside Err (classify).
 func (e *PullError) Error() string {
-	return fmt.Sprintf("pull %s (service %s): %v", e.Ref, strings.Join(e.Services, ", "), e.Err)
+	return fmt.Sprintf("pull %s (service %s): %v", untrusted.Text(e.Ref), untrusted.Text(strings.Join(e.Services, ", ")), e.Err)
 }
 
 func (e *PullError) Unwrap() error { return e.Err }
@@ -262,9 +265,9 @@ func readStream(r io.Reader, ref string, emit func(Event)) (digest string, err e
 			return digest, &jsonmessage.JSONError{Message: m.ErrorMessage}
 		}
 		if d, ok := strings.CutPrefix(m.Status, "Digest: "); ok {
-			digest = strings.TrimSpace(d)
+			digest = untrusted.Text(strings.TrimSpace(d))
 		}
-		ev := Event{Ref: ref, Kind: EventProgress, Layer: m.ID, Status: m.Status}
+		ev := Event{Ref: ref, Kind: EventProgress, Layer: untrusted.Text(m.ID), Status: untrusted.Text(m.Status)}
 		if m.Progress != nil {
 			ev.Current, ev.Total = m.Progress.Current, m.Progress.Total
 		}
@@ -272,12 +275,19 @@ func readStream(r io.Reader, ref string, emit func(Event)) (digest string, err e
 	}
 }
 
+// maxDaemonMessageRunes bounds the daemon's message quoted in a pull error: long enough for
+// a registry's error about a digest-pinned reference, short enough for one report line.
+const maxDaemonMessageRunes = 512
+
 // classify maps the daemon's refusal to a sentinel from its structure (engineerr: the
 // stream's status code, the registry's error code, an HTTP status phrase, the daemon's HTTP
 // status) and says what to do. The daemon's message is quoted with the secrets of the
-// request blanked out.
+// request blanked out, then bounded and escaped (internal/untrusted): it is remote text
+// (a registry's error message, a reason phrase) on its way to a terminal or a page.
 func classify(err error, rs resolved, host string) error {
 	msg := strings.TrimPrefix(redact(err.Error(), rs.creds), "Error response from daemon: ")
+	msg = untrusted.Limit(msg, maxDaemonMessageRunes)
+	host = untrusted.Text(host)
 	kind := engineerr.Classify(err)
 	if kind == engineerr.Denied && (rs.matched == "" || rs.creds.Anonymous()) {
 		kind = engineerr.Unauthorized // DENIED to an anonymous pull: the registry wants a login

@@ -284,3 +284,58 @@ func TestPrePullClassifiesFromStructure(t *testing.T) {
 		})
 	}
 }
+
+// The daemon quotes what a registry says; a hostile registry's terminal escapes, bidi
+// overrides and forged lines reach PullError texts and progress events escaped, and an
+// endless message is bounded.
+func TestPullErrorEscapesDaemonText(t *testing.T) {
+	const hostile = "unauthorized: \x1b[2J\x1b]0;pwned\x07 \u202etxt.exe\nregcred: pulled"
+	streamErr := func(msg string) string {
+		b, _ := json.Marshal(map[string]any{"errorDetail": map[string]any{"message": msg}, "error": msg})
+		return `{"status":"Pulling \u001b[31mred\u001b[0m","id":"\u001b[1Alayer"}` + "\n" + string(b) + "\n"
+	}
+	const ref = "r.example/a:v1"
+	for _, tc := range []struct {
+		name   string
+		stream string
+		err    error
+	}{
+		{"error response", "", cerrdefs.ErrUnauthenticated.WithMessage(hostile)},
+		{"stream error", streamErr(hostile), nil},
+		{"endless message", "", cerrdefs.ErrUnknown.WithMessage(strings.Repeat("\x1b[5m", 50000))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeEngine{streams: map[string]string{ref: tc.stream}, errs: map[string]error{ref: tc.err}, auths: map[string]dockerregistry.AuthConfig{}}
+			var events []Event
+			var mu sync.Mutex
+			results, _ := PrePull(context.Background(), f, keychainOf(map[string]registry.Credentials{"r.example": {Username: "u", Password: "pw"}}),
+				[]Image{{Ref: ref, Host: "r.example", Services: []string{"web\x1b[8m"}}},
+				WithProgress(func(ev Event) { mu.Lock(); events = append(events, ev); mu.Unlock() }))
+			err := results[0].Err
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var pe *PullError
+			if !errors.As(err, &pe) {
+				t.Fatalf("%T is not a *PullError", err)
+			}
+			texts := []string{err.Error()}
+			for _, ev := range events {
+				texts = append(texts, ev.Status, ev.Layer)
+			}
+			for _, s := range texts {
+				for _, bad := range []string{"\x1b", "\x07", "\u202e", "\n"} {
+					if strings.Contains(s, bad) {
+						t.Errorf("%q carries %q raw", s, bad)
+					}
+				}
+			}
+			if !strings.Contains(err.Error(), `\x1b`) {
+				t.Errorf("the escape was dropped, not shown escaped: %q", err.Error())
+			}
+			if n := len([]rune(err.Error())); n > maxDaemonMessageRunes+400 {
+				t.Errorf("error of %d runes: the daemon's message is not bounded", n)
+			}
+		})
+	}
+}
