@@ -351,9 +351,9 @@ func (c *Catalog) Reveal(ctx context.Context, id string) (Registry, error) {
 }
 
 // RevealAll returns every full record, secrets included, sorted as List: the explicit
-// full-list read for adapters that build deployments from records and refuse redacted
-// views (kube, dockerconfig). Pair it with ProviderFactory so they share the Catalog's
-// providers. Never send its result to a browser or a log.
+// full-list read for the few that need one (an export, a migration to another store).
+// Adapters do not: they take the redacted views of List with ProviderFactory. Never send
+// its result to a browser or a log.
 func (c *Catalog) RevealAll(ctx context.Context) ([]Registry, error) {
 	all, err := c.store.List(ctx)
 	if err != nil {
@@ -364,13 +364,14 @@ func (c *Catalog) RevealAll(ctx context.Context) ([]Registry, error) {
 }
 
 // SyncSource returns a source for a Kubernetes Refresher (kube.NewRefresher) that reads,
-// before every pass, the Catalog's full records (RevealAll) and the target namespaces
-// from namespaces (nil: none). The platform passes it on without touching a record; build
-// the Syncer with kube.WithProviderFactory(c.ProviderFactory()) so its Secrets come from
-// the Catalog's one provider of each registry.
+// before every pass, the Catalog's records (redacted views, as List) and the target
+// namespaces from namespaces (nil: none). Build the Syncer with
+// kube.WithProviderFactory(c.ProviderFactory()): it resolves each record by ID to the
+// Catalog's one provider, so the Secrets hold real credentials while neither the
+// platform nor the source ever holds a secret (any other factory refuses a redacted view).
 func (c *Catalog) SyncSource(namespaces func(ctx context.Context) ([]string, error)) func(ctx context.Context) ([]Registry, []string, error) {
 	return func(ctx context.Context) ([]Registry, []string, error) {
-		regs, err := c.RevealAll(ctx)
+		regs, err := c.List(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
