@@ -219,3 +219,32 @@ func TestHandshakeHost(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoginTLSCheck is the price of the TLS gate: a Login against a fake daemon for a
+// loopback TLS registry, with the handshake (custom CA mode) and without it (insecure mode,
+// what every Login cost before the gate).
+func BenchmarkLoginTLSCheck(b *testing.B) {
+	ca := testenv.NewCA(b)
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.Issue(b, testenv.CertSpec{})}}
+	srv.StartTLS()
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	for _, bc := range []struct {
+		name string
+		tls  registry.TLS
+	}{
+		{"handshake", registry.TLS{Mode: registry.TLSCustomCA, CABundle: string(ca.CertPEM)}},
+		{"insecure", registry.TLS{Mode: registry.TLSInsecure}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := &fakeEngine{}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Login(context.Background(), f, host, creds, WithTLS(bc.tls)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
