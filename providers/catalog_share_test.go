@@ -11,9 +11,9 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
-	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/registry"
 )
 

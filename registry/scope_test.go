@@ -21,7 +21,7 @@ func TestScopeAllows(t *testing.T) {
 		{payments, registry.Subject{Teams: []string{"payments"}, Namespace: "staging"}, true},
 		{payments, registry.Subject{Teams: []string{"payments"}, Namespace: "dev"}, false},
 		{payments, registry.Subject{Teams: []string{"web"}, Namespace: "prod-eu"}, false},
-		{payments, registry.Subject{Namespace: "prod-eu"}, false},   // no team given: a team scope does not allow it
+		{payments, registry.Subject{Namespace: "prod-eu"}, false},        // no team given: a team scope does not allow it
 		{payments, registry.Subject{Teams: []string{"payments"}}, false}, // no namespace given
 		{registry.Scope{Projects: []string{"shop"}}, registry.Subject{Project: "shop"}, true},
 		{registry.Scope{Projects: []string{"shop"}}, registry.Subject{Project: "shop2"}, false},

@@ -267,7 +267,7 @@ func TestCatalogResyncAndRewatch(t *testing.T) {
 	b.Version, b.Fields["password"] = 2, "pw-2"
 	st.Put(ctx, b)
 	st.Delete(ctx, "a", 0)
-	close(feed) // the feed ends (a dropped connection)
+	close(feed)                                    // the feed ends (a dropped connection)
 	if err := clk.BlockUntil(ctx, 1); err != nil { // the Catalog waits to retry
 		t.Fatal(err)
 	}
