@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ type fixture struct {
 	managedBy string
 	done      chan error
 	cancel    context.CancelFunc
+	stopOnce  sync.Once
 }
 
 func newFixture(t testing.TB, catOpts []registry.CatalogOption, opts ...controller.Option) *fixture {
@@ -57,8 +59,14 @@ func (f *fixture) start(t testing.TB) {
 	ctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	go func() { f.done <- f.ctrl.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
+	t.Cleanup(func() { f.stop(t) })
+}
+
+// stop ends Run and checks it returned nil; calling it again does nothing.
+func (f *fixture) stop(t testing.TB) {
+	t.Helper()
+	f.stopOnce.Do(func() {
+		f.cancel()
 		select {
 		case err := <-f.done:
 			if err != nil {

@@ -1,0 +1,335 @@
+package controller_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/regcred/regcred/controller"
+	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/registry"
+)
+
+// The benchmarks run against the real kube-apiserver and kube-controller-manager of
+// testenv (etcd with --unsafe-no-fsync), one arm at a time:
+//
+//	go test -run '^$' -bench . -benchtime 1x ./controller/
+//
+// REGCRED_BENCH_NAMESPACES sets the namespace count of the rotation and initial-sync
+// benchmarks (default 1000).
+
+func benchNamespaces() int {
+	if n, err := strconv.Atoi(os.Getenv("REGCRED_BENCH_NAMESPACES")); err == nil && n > 0 {
+		return n
+	}
+	return 1000
+}
+
+// saWatch reports, per namespace, when its default ServiceAccount first listed secret.
+type saWatch struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+	w    watch.Interface
+}
+
+func watchServiceAccounts(b *testing.B, f *fixture, secret string) *saWatch {
+	b.Helper()
+	w, err := f.k.Client.CoreV1().ServiceAccounts("").Watch(context.Background(), metav1.ListOptions{FieldSelector: "metadata.name=default"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &saWatch{seen: map[string]time.Time{}, w: w}
+	go func() {
+		for ev := range w.ResultChan() {
+			sa, ok := ev.Object.(*corev1.ServiceAccount)
+			if !ok {
+				continue
+			}
+			for _, r := range sa.ImagePullSecrets {
+				if r.Name == secret {
+					s.mu.Lock()
+					if _, dup := s.seen[sa.Namespace]; !dup {
+						s.seen[sa.Namespace] = time.Now()
+					}
+					s.mu.Unlock()
+				}
+			}
+		}
+	}()
+	b.Cleanup(w.Stop)
+	return s
+}
+
+func (s *saWatch) at(ns string) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.seen[ns]
+	return t, ok
+}
+
+func p99(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[(len(ds)*99+99)/100-1]
+}
+
+// BenchmarkNewNamespace: 100 namespaces created at a steady rate (one per 50 ms); the time
+// from each Create to its default ServiceAccount listing the pull Secret (which implies
+// the Secret exists: the controller writes it first). The kube-controller-manager making
+// the ServiceAccount is part of the path, as in a cluster.
+func BenchmarkNewNamespace(b *testing.B) {
+	f := newFixture(b, nil)
+	r := f.add(b, custom("bench-new", "pw"))
+	name := kube.DefaultSecretName(r)
+	f.start(b)
+	sw := watchServiceAccounts(b, f, name)
+	const n = 100
+	var all []time.Duration
+	for i := 0; i < b.N; i++ {
+		created := map[string]time.Time{}
+		for j := 0; j < n; j++ {
+			ns := fmt.Sprintf("bench-new-%s-%d-%d", f.val, i, j)
+			created[ns] = time.Now()
+			if _, err := f.k.Client.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: map[string]string{f.key: f.val}}}, metav1.CreateOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		for ns, t0 := range created {
+			eventually(b, 30*time.Second, "patched "+ns, func() error {
+				if _, ok := sw.at(ns); !ok {
+					return fmt.Errorf("not yet")
+				}
+				return nil
+			})
+			t1, _ := sw.at(ns)
+			all = append(all, t1.Sub(t0))
+		}
+	}
+	b.ReportMetric(float64(p99(all).Milliseconds()), "p99-ms")
+	b.ReportMetric(float64(slices.Max(all).Milliseconds()), "max-ms")
+}
+
+// BenchmarkDriftRepair: the managed Secret of 100 synced namespaces deleted one by one at a
+// steady rate (one per 20 ms); the time from each Delete to the Secret being back.
+func BenchmarkDriftRepair(b *testing.B) {
+	f := newFixture(b, nil)
+	r := f.add(b, custom("bench-drift", "pw"))
+	name := kube.DefaultSecretName(r)
+	f.start(b)
+	const n = 100
+	nss := f.namespaces(b, "bench-drift", n)
+	sw := watchServiceAccounts(b, f, name)
+	for _, ns := range nss {
+		eventually(b, 60*time.Second, "initial sync "+ns, func() error {
+			if _, ok := sw.at(ns); !ok {
+				return fmt.Errorf("not yet")
+			}
+			return nil
+		})
+	}
+	w, err := f.k.Client.CoreV1().Secrets("").Watch(context.Background(), metav1.ListOptions{LabelSelector: kube.LabelManagedBy + "=" + f.managedBy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	var mu sync.Mutex
+	back := map[string]time.Time{}
+	go func() {
+		for ev := range w.ResultChan() {
+			if s, ok := ev.Object.(*corev1.Secret); ok && ev.Type == watch.Added {
+				mu.Lock()
+				back[s.Namespace] = time.Now()
+				mu.Unlock()
+			}
+		}
+	}()
+	var all []time.Duration
+	for i := 0; i < b.N; i++ {
+		deleted := map[string]time.Time{}
+		for _, ns := range nss {
+			mu.Lock()
+			delete(back, ns)
+			mu.Unlock()
+			deleted[ns] = time.Now()
+			if err := f.k.Client.CoreV1().Secrets(ns).Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		for ns, t0 := range deleted {
+			var t1 time.Time
+			eventually(b, 30*time.Second, "restored "+ns, func() error {
+				mu.Lock()
+				defer mu.Unlock()
+				t, ok := back[ns]
+				if !ok || t.Before(t0) {
+					return fmt.Errorf("not yet")
+				}
+				t1 = t
+				return nil
+			})
+			all = append(all, t1.Sub(t0))
+		}
+	}
+	b.ReportMetric(float64(p99(all).Milliseconds()), "p99-ms")
+	b.ReportMetric(float64(slices.Max(all).Milliseconds()), "max-ms")
+}
+
+// BenchmarkRotation: one credential rotation reaching every namespace (default 1,000); the
+// time from Catalog.Update to the last Secret holding the new password, and the deletes
+// sent (in place: none).
+func BenchmarkRotation(b *testing.B) {
+	f := newFixture(b, nil)
+	r := f.add(b, custom("bench-rot", "pw-0"))
+	name := kube.DefaultSecretName(r)
+	f.start(b)
+	n := benchNamespaces()
+	nss := f.namespaces(b, "bench-rot", n)
+	sw := watchServiceAccounts(b, f, name)
+	for _, ns := range nss {
+		eventually(b, 300*time.Second, "initial sync "+ns, func() error {
+			if _, ok := sw.at(ns); !ok {
+				return fmt.Errorf("not yet")
+			}
+			return nil
+		})
+	}
+	h := f.ctrl.Handler()
+	deletes0 := metric(b, h, `regcred_controller_writes_total{resource="secret",verb="delete"}`)
+	var total time.Duration
+	for i := 0; i < b.N; i++ {
+		password := fmt.Sprintf("pw-%d", i+1)
+		w, err := f.k.Client.CoreV1().Secrets("").Watch(context.Background(), metav1.ListOptions{LabelSelector: kube.LabelManagedBy + "=" + f.managedBy})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cur, err := f.cat.Get(context.Background(), r.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cur.Fields = map[string]string{"username": "bot", "password": password}
+		start := time.Now()
+		if _, err := f.cat.Update(context.Background(), cur); err != nil {
+			b.Fatal(err)
+		}
+		done := map[string]bool{}
+		timeout := time.After(120 * time.Second)
+		for len(done) < n {
+			select {
+			case ev := <-w.ResultChan():
+				if s, ok := ev.Object.(*corev1.Secret); ok && ev.Type == watch.Modified &&
+					strings.Contains(string(s.Data[corev1.DockerConfigJsonKey]), `"password":"`+password+`"`) {
+					done[s.Namespace] = true
+				}
+			case <-timeout:
+				b.Fatalf("rotation reached %d of %d namespaces in 120s", len(done), n)
+			}
+		}
+		total += time.Since(start)
+		w.Stop()
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "seconds")
+	b.ReportMetric(metric(b, h, `regcred_controller_writes_total{resource="secret",verb="delete"}`)-deletes0, "deletes")
+	b.ReportMetric(float64(n), "namespaces")
+}
+
+// BenchmarkInitialSync: a controller starting over N namespaces (default 1,000) with their
+// default ServiceAccounts, until every Secret is created and every ServiceAccount patched,
+// beside the floor: the same writes (N Secret creates, N ServiceAccount updates) sent in
+// raw parallel by the same number of goroutines with no logic.
+func BenchmarkInitialSync(b *testing.B) {
+	n := benchNamespaces()
+	f := newFixture(b, nil)
+	nss := f.namespaces(b, "bench-init", n)
+	for _, ns := range nss {
+		eventually(b, 300*time.Second, "default serviceaccount in "+ns, func() error {
+			_, err := f.k.Client.CoreV1().ServiceAccounts(ns).Get(context.Background(), "default", metav1.GetOptions{})
+			return err
+		})
+	}
+	seq := 0
+	b.Run("controller", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			seq++
+			// A fresh controller and registry each round: everything is to be written.
+			g := &fixture{k: f.k, cat: f.cat, key: f.key, val: f.val, managedBy: fmt.Sprintf("%s-c%d", f.managedBy, seq), done: make(chan error, 1)}
+			r := g.add(b, custom(fmt.Sprintf("bench-init-%d", seq), "pw"))
+			name := kube.DefaultSecretName(r)
+			ctrl, err := controller.New(g.cat, g.k.Client, controller.WithNamespaceSelector(labels.SelectorFromSet(labels.Set{f.key: f.val})), controller.WithManagedBy(g.managedBy),
+				controller.WithTargets(func(x registry.Registry, _ *corev1.Namespace) bool { return x.ID == r.ID }))
+			if err != nil {
+				b.Fatal(err)
+			}
+			g.ctrl = ctrl
+			sw := watchServiceAccounts(b, g, name)
+			b.StartTimer()
+			start := time.Now()
+			g.start(b)
+			for _, ns := range nss {
+				eventually(b, 300*time.Second, "synced "+ns, func() error {
+					if _, ok := sw.at(ns); !ok {
+						return fmt.Errorf("not yet")
+					}
+					return nil
+				})
+			}
+			el := time.Since(start)
+			b.StopTimer()
+			g.stop(b)
+			b.ReportMetric(float64(n)/el.Seconds(), "namespaces/s")
+			b.StartTimer()
+		}
+	})
+	b.Run("floor-raw-parallel", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			seq++
+			name := fmt.Sprintf("floor-%d", seq)
+			data := []byte(`{"auths":{"floor.example":{"auth":"Ym90OnB3"}}}`)
+			// The ServiceAccounts are read before the clock starts: the controller reads
+			// them from its cache, so the floor gets them for free too.
+			list, err := f.k.Client.CoreV1().ServiceAccounts("").List(context.Background(), metav1.ListOptions{FieldSelector: "metadata.name=default"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			sas := map[string]*corev1.ServiceAccount{}
+			for i := range list.Items {
+				sas[list.Items[i].Namespace] = &list.Items[i]
+			}
+			b.StartTimer()
+			start := time.Now()
+			var eg errgroup.Group
+			eg.SetLimit(controller.DefaultWorkers)
+			ctx := context.Background()
+			for _, ns := range nss {
+				eg.Go(func() error {
+					if _, err := f.k.Client.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name},
+						Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{corev1.DockerConfigJsonKey: data}}, metav1.CreateOptions{}); err != nil {
+						return err
+					}
+					sa := sas[ns]
+					sa.ImagePullSecrets = append(sa.ImagePullSecrets, corev1.LocalObjectReference{Name: name})
+					_, err := f.k.Client.CoreV1().ServiceAccounts(ns).Update(ctx, sa, metav1.UpdateOptions{})
+					return err
+				})
+			}
+			if err := eg.Wait(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "namespaces/s")
+		}
+	})
+}
