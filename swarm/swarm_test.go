@@ -167,7 +167,7 @@ func TestLoginClassifiesDaemonErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeEngine{loginErr: tc.err}
-			_, err := Login(context.Background(), f, "r.example", creds)
+			_, err := Login(context.Background(), f, "r.example", creds, WithTLS(registry.TLS{Mode: registry.TLSInsecure})) // classification only: no handshake
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Login error = %v, want %v", err, tc.want)
 			}
