@@ -34,12 +34,15 @@ var DefaultTransports = &TransportCache{}
 // For returns the transport for r, building it on first use. It keeps r's credentials on
 // r's host and bounds what the server sends (see Transport).
 func (c *TransportCache) For(r Registry) (*Transport, error) {
-	key := transportTLSKey(r.TLS)
+	// A transport is bound to its record's host (credentials go nowhere else), so the host
+	// is part of the key even for a saved record: a draft of a saved record may change its
+	// server without changing its ID or version.
+	s, _ := r.ServerInfo()
+	key := transportTLSKey(r.TLS) + "/" + s.Scheme + "://" + s.Host
 	id := r.ID
 	if id == "" {
 		// records without an ID share a transport per server and TLS configuration
-		s, _ := r.ServerInfo()
-		id = "tls:" + key + "/" + s.Scheme + "://" + s.Host
+		id = "tls:" + key
 	} else {
 		key = strconv.FormatInt(r.Version, 10) + "/" + key
 	}
