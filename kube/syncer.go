@@ -157,8 +157,9 @@ func (s *Syncer) nextRefresh() time.Time {
 type pass struct {
 	s        *Syncer
 	desired  []*desiredSecret
-	failed   map[string]error // secret name -> why its registry's credentials failed
-	keep     map[string]bool  // every secret name the registries map to
+	failed   map[string]error    // secret name -> why its registry's credentials failed
+	keep     map[string]bool     // every secret name the registries map to
+	scopes   map[string][]string // secret name -> the registry's Scope.Namespaces (nil: every namespace)
 	existing map[string]map[string]*corev1.Secret
 	listed   bool // existing holds every namespace (a cluster-wide list succeeded)
 	writes   atomic.Int64
@@ -257,6 +258,12 @@ func (p *pass) resolve(ctx context.Context, regs []registry.Registry) error {
 		}
 		owner[name] = r.Name
 		p.keep[name] = true
+		if len(r.Scope.Namespaces) > 0 {
+			if p.scopes == nil {
+				p.scopes = map[string][]string{}
+			}
+			p.scopes[name] = r.Scope.Namespaces
+		}
 	}
 	out := make([]*desiredSecret, len(regs))
 	errs := make([]error, len(regs))
@@ -341,6 +348,9 @@ func (p *pass) namespace(ctx context.Context, ns string, targeted bool) Namespac
 	present := map[string]bool{}
 	if targeted {
 		for _, d := range p.desired {
+			if !p.inScope(d.name, ns) {
+				continue
+			}
 			it := p.apply(ctx, ns, d, existing[d.name])
 			if it.Action != Failed {
 				present[d.name] = true
@@ -353,6 +363,9 @@ func (p *pass) namespace(ctx context.Context, ns string, targeted bool) Namespac
 		}
 		sort.Strings(names)
 		for _, name := range names {
+			if !p.inScope(name, ns) {
+				continue
+			}
 			nr.Items = append(nr.Items, Item{Kind: "Secret", Name: name, Action: Failed, Err: p.failed[name]})
 			if existing[name] != nil {
 				present[name] = true
@@ -362,7 +375,7 @@ func (p *pass) namespace(ctx context.Context, ns string, targeted bool) Namespac
 	var pruned []string
 	if o.prune {
 		for _, name := range sortedKeys(existing) {
-			if targeted && p.keep[name] {
+			if targeted && p.keep[name] && p.inScope(name, ns) {
 				continue
 			}
 			it := p.prune(ctx, existing[name])
@@ -378,6 +391,19 @@ func (p *pass) namespace(ctx context.Context, ns string, targeted bool) Namespac
 		}
 	}
 	return nr
+}
+
+// inScope reports whether the registry behind secret name may be used in namespace ns: its
+// Scope.Namespaces (names or path.Match patterns) is empty or matches. The Scope's teams
+// and projects are the platform's to check; a namespace is what the Syncer knows. A
+// registry scoped out of a namespace gets no Secret there, and with pruning its old one
+// is deleted.
+func (p *pass) inScope(name, ns string) bool {
+	pats, ok := p.scopes[name]
+	if !ok {
+		return true
+	}
+	return registry.Scope{Namespaces: pats}.Allows(registry.Subject{Namespace: ns})
 }
 
 // unchanged reports whether cur already holds d: same type and data (compared byte for
