@@ -194,6 +194,9 @@ func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
 	if r.ID == "" {
 		r.ID = c.newID()
 	}
+	if err := mirrorsWith(all, r); err != nil {
+		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: err}
+	}
 	r.Version = 1
 	r.Created = c.stamp()
 	r.Updated = r.Created
@@ -260,6 +263,15 @@ func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (
 	if err := c.validate(next); err != nil {
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
 	}
+	if next.Mirror != nil || next.Host() != cur.Host() {
+		all, err := c.store.List(ctx)
+		if err != nil {
+			return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
+		}
+		if err := mirrorsWith(all, next); err != nil {
+			return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
+		}
+	}
 	next.Version = cur.Version + 1
 	next.Updated = c.stamp()
 	if err := c.put(ctx, &cur, next); err != nil {
@@ -275,6 +287,24 @@ func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (
 		}
 	}
 	return next.Redacted(), nil
+}
+
+// mirrorsWith checks the mirror relations of all with r added or replacing its stored
+// version: no loop, no unknown upstream, mirrors of one upstream agreeing on fallback
+// (ValidateMirrors). Records without a mirror cost one pass.
+func mirrorsWith(all []Registry, r Registry) error {
+	next := make([]Registry, 0, len(all)+1)
+	mirrored := r.Mirror != nil
+	for _, o := range all {
+		if o.ID != r.ID {
+			next = append(next, o)
+			mirrored = mirrored || o.Mirror != nil
+		}
+	}
+	if !mirrored {
+		return nil
+	}
+	return ValidateMirrors(append(next, r))
 }
 
 // validate checks a record before it is saved.
@@ -421,6 +451,22 @@ func (c *Catalog) Delete(ctx context.Context, id, actor string) error {
 	}
 	if cur.Owner != "" && cur.Owner != actor {
 		return &Error{Op: "delete", Registry: cur.Name, Err: fmt.Errorf("%q created it, %q asked: %w", cur.Owner, actor, ErrNotOwner)}
+	}
+	// A mirror that names this record as its upstream (by ID) would be left pointing
+	// nowhere: it is a use like any other.
+	all, err := c.store.List(ctx)
+	if err != nil {
+		return &Error{Op: "delete", Registry: cur.Name, Err: err}
+	}
+	var mirrors []string
+	for _, o := range all {
+		if o.ID != id && o.Mirror != nil && o.Mirror.Of == id {
+			mirrors = append(mirrors, "mirror "+o.Name)
+		}
+	}
+	if len(mirrors) > 0 {
+		sort.Strings(mirrors)
+		return &InUseError{Registry: cur.Name, Refs: mirrors}
 	}
 	if c.usage != nil {
 		refs, err := c.usage(ctx, cur.Redacted())
