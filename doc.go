@@ -30,8 +30,15 @@
 //     pruning, and refresh before expiry.
 //   - swarm: engine login and X-Registry-Auth for services.
 //   - compose: compose file -> images -> credentials; pre-pull, or an isolated DOCKER_CONFIG.
+//   - store: store.Open(ctx, dsn) for sqlite:, postgres://, file: and memory: stores;
+//     store/sealed seals secret fields at rest. registry/storetest is the conformance suite.
+//   - controller: one reconcile loop that keeps every namespace's pull Secrets current.
+//   - nodeconfig: containerd, Docker, CRI-O and k3s node configuration (mirrors, CAs).
+//   - clock: the one clock with timers every part takes.
+//   - regcredtest: a test kit for a platform's own tests (registry, cloud token endpoints).
 //   - registryfile: the YAML registries file the example binaries read.
-//   - examples/regcred (the CLI), examples/docker-credential-regcred,
+//   - examples/regcred (the CLI), examples/console (the settings page),
+//     examples/regcred-controller, examples/platform, examples/docker-credential-regcred,
 //     examples/kubelet-credential-provider.
 //
 // Secrets never show up in a log: every type that holds one redacts it under String, every
