@@ -13,10 +13,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/providers/acr"
 	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/providers/google"
-	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/providers/kubesa/kubesatest"
 	"github.com/regcred/regcred/registry"
 )

@@ -64,9 +64,9 @@ func TestClassify(t *testing.T) {
 func TestClassifyText(t *testing.T) {
 	for msg, want := range map[string]Kind{
 		"Error response from daemon: login attempt to http://127.0.0.1:40103/v2/ failed with status: 401 Unauthorized": Unauthorized,
-		"Error response from daemon: Get \"http://127.0.0.1:40103/v2/\": unauthorized: incorrect username or password":  Unauthorized,
+		"Error response from daemon: Get \"http://127.0.0.1:40103/v2/\": unauthorized: incorrect username or password": Unauthorized,
 		"Error response from daemon: Get \"http://127.0.0.1:40103/v2/\": dial tcp 127.0.0.1:40103: connection refused": Unknown,
-		"Login did not succeed, error: Error response from daemon: denied: access forbidden":                            Denied,
+		"Login did not succeed, error: Error response from daemon: denied: access forbidden":                           Denied,
 	} {
 		if got := ClassifyText(msg); got != want {
 			t.Errorf("ClassifyText(%q) = %v, want %v", msg, got, want)

@@ -15,8 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/internal/fakecloud"
+	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 )
 

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/internal/fakecloud"
+	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 )
 
