@@ -59,8 +59,9 @@ type Controller struct {
 	// What this controller wrote last, by namespace/name, until the informer's cache has
 	// caught up (an event for that object): syncs right after a write read these instead
 	// of a cache one step behind, and do not write again.
-	writtenSecrets sync.Map // string -> *corev1.Secret
-	writtenSAs     sync.Map // string -> *corev1.ServiceAccount
+	writtenMu      sync.Mutex
+	writtenSecrets map[string]map[string]*corev1.Secret // namespace -> name -> Secret
+	writtenSAs     sync.Map                             // "namespace/name" -> *corev1.ServiceAccount
 
 	queue       workqueue.TypedRateLimitingInterface[string]
 	broadcaster record.EventBroadcaster
@@ -117,7 +118,7 @@ func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*C
 	}
 	byNamespace := func(obj any) {
 		if m, err := metaOf(obj); err == nil {
-			c.writtenSecrets.Delete(m.GetNamespace() + "/" + m.GetName())
+			c.forgetWritten(m.GetNamespace(), m.GetName())
 			c.enqueue(m.GetNamespace())
 		}
 	}
@@ -370,12 +371,11 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	for _, s := range owned {
 		cur[s.Name] = s
 	}
-	c.writtenSecrets.Range(func(k, v any) bool {
-		if s := v.(*corev1.Secret); s.Namespace == name {
-			cur[s.Name] = s
-		}
-		return true
-	})
+	c.writtenMu.Lock()
+	for n, s := range c.writtenSecrets[name] {
+		cur[n] = s
+	}
+	c.writtenMu.Unlock()
 
 	var fails []failure
 	present := map[string]bool{}
@@ -484,7 +484,7 @@ func (c *Controller) applySecret(ctx context.Context, ns *corev1.Namespace, d *d
 		c.metrics.writes.WithLabelValues("secret", "create").Inc()
 		got, err := secrets.Create(ctx, want, metav1.CreateOptions{})
 		if err == nil {
-			c.writtenSecrets.Store(ns.Name+"/"+d.name, got)
+			c.noteWritten(got)
 		}
 		if err == nil || !apierrors.IsAlreadyExists(err) {
 			return wrapAPI(err, "create", ns.Name, d.name)
@@ -529,9 +529,36 @@ func (c *Controller) applySecret(ctx context.Context, ns *corev1.Namespace, d *d
 	c.metrics.writes.WithLabelValues("secret", "update").Inc()
 	got, err := secrets.Update(ctx, next, metav1.UpdateOptions{})
 	if err == nil {
-		c.writtenSecrets.Store(ns.Name+"/"+d.name, got)
+		c.noteWritten(got)
 	}
 	return wrapAPI(err, "update", ns.Name, d.name)
+}
+
+// noteWritten keeps what a write returned until the informer's cache has it.
+func (c *Controller) noteWritten(s *corev1.Secret) {
+	c.writtenMu.Lock()
+	defer c.writtenMu.Unlock()
+	if c.writtenSecrets == nil {
+		c.writtenSecrets = map[string]map[string]*corev1.Secret{}
+	}
+	m := c.writtenSecrets[s.Namespace]
+	if m == nil {
+		m = map[string]*corev1.Secret{}
+		c.writtenSecrets[s.Namespace] = m
+	}
+	m[s.Name] = s
+}
+
+// forgetWritten drops a written Secret: the cache has caught up, or it is gone.
+func (c *Controller) forgetWritten(ns, name string) {
+	c.writtenMu.Lock()
+	defer c.writtenMu.Unlock()
+	if m := c.writtenSecrets[ns]; m != nil {
+		delete(m, name)
+		if len(m) == 0 {
+			delete(c.writtenSecrets, ns)
+		}
+	}
 }
 
 // deleteSecret deletes an owned Secret, only the one that was read (UID precondition).
@@ -539,7 +566,7 @@ func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
 	uid := s.UID
 	c.metrics.writes.WithLabelValues("secret", "delete").Inc()
 	err := c.client.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-	c.writtenSecrets.Delete(s.Namespace + "/" + s.Name)
+	c.forgetWritten(s.Namespace, s.Name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
