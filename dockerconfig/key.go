@@ -31,14 +31,21 @@ func Key(server string) string {
 	if i := strings.Index(s, "://"); i >= 0 && !strings.Contains(s[:i], "/") {
 		s, scheme = s[i+3:], true
 	}
-	s = strings.TrimFunc(s, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
+	// Drop surrounding blanks and slashes, and user info; dropping user info can uncover
+	// blanks, slashes or more user info, so repeat until the host has none (s shrinks).
+	for {
+		s = strings.TrimFunc(s, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
+		host, _, _ := strings.Cut(s, "/")
+		at := strings.LastIndexByte(host, '@')
+		if at < 0 {
+			break
+		}
+		s = s[at+1:]
+	}
 	if s == "" {
 		return ""
 	}
 	host, path, _ := strings.Cut(s, "/")
-	if at := strings.LastIndexByte(host, '@'); at >= 0 {
-		host = host[at+1:]
-	}
 	if scheme {
 		host = bracketIPv6(host)
 	}
