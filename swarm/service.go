@@ -57,8 +57,11 @@ const maxUpdateAttempts = 3
 // UpdateServiceAuth replaces the registry auth of a service (ID or name) with encodedAuth
 // and changes nothing else: it reads the current spec and version and writes that very spec
 // back with the new X-Registry-Auth, what `docker service update --with-registry-auth`
-// does after a credential rotation. The image is not re-resolved. Workers get the new
-// credentials with their next task; the daemon rolls the tasks as it does for any update.
+// does after a credential rotation. The image is not re-resolved. Running tasks are not
+// restarted: a change of registry auth alone does not make the daemon roll the tasks
+// (checked on a real swarm by controller's TestSwarmReauthKeepsTasksRunning: the task IDs
+// stay); tasks started later (scaling, a restart, a node change) pull with the new
+// credentials.
 // A concurrent update (version conflict) is retried on a fresh read. An empty encodedAuth
 // is refused: it would keep the old auth, which is not a rotation.
 //

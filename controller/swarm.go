@@ -1,0 +1,259 @@
+package controller
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	dockerswarm "github.com/docker/docker/api/types/swarm"
+
+	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/swarm"
+)
+
+// LabelSwarmRegistry on a Swarm service names the registry (its ID) whose credentials the
+// service's image is pulled with. Services without it are matched by their image
+// (registry.Keychain's rules).
+const LabelSwarmRegistry = "regcred.io/registry"
+
+// SwarmAPI is the part of the Docker Engine API client the Swarm re-auth uses
+// (*client.Client implements it).
+type SwarmAPI interface {
+	swarm.ServiceAPI
+	ServiceList(ctx context.Context, options dockerswarm.ServiceListOptions) ([]dockerswarm.Service, error)
+}
+
+// Swarm keeps the registry auth of Swarm services fresh: after a rotation, and before a
+// token expires, each service that uses a saved registry gets its X-Registry-Auth
+// replaced (swarm.UpdateServiceAuth: the spec is written back unchanged). The daemon does
+// not restart tasks for a change of registry auth alone: running tasks keep running (the
+// integration test checks the task IDs on a real swarm); new tasks pull with the new auth.
+//
+// The Engine API never returns a service's stored auth, so Swarm records what it pushed
+// (a keyed fingerprint, never the credentials) and when. After a restart it knows nothing
+// and pushes once to every matching service.
+type Swarm struct {
+	cat  *registry.Catalog
+	api  SwarmAPI
+	clk  clock.Clock
+	log  *slog.Logger
+	poll time.Duration
+	key  []byte // HMAC key of the fingerprints
+
+	mu     sync.Mutex
+	pushed map[string]pushRecord // by service ID
+}
+
+type pushRecord struct {
+	registryID string
+	sum        [32]byte
+	expires    time.Time
+	at         time.Time
+}
+
+// SwarmOption configures NewSwarm.
+type SwarmOption func(*Swarm)
+
+// WithSwarmClock sets the clock of the refresh schedule (default clock.Real{}).
+func WithSwarmClock(c clock.Clock) SwarmOption {
+	return func(s *Swarm) {
+		if c != nil {
+			s.clk = c
+		}
+	}
+}
+
+// WithSwarmLogger sets the logger (default: discard).
+func WithSwarmLogger(l *slog.Logger) SwarmOption {
+	return func(s *Swarm) {
+		if l != nil {
+			s.log = l
+		}
+	}
+}
+
+// WithSwarmPoll sets how often Run lists the services to find new ones (default 30 s).
+func WithSwarmPoll(d time.Duration) SwarmOption {
+	return func(s *Swarm) {
+		if d > 0 {
+			s.poll = d
+		}
+	}
+}
+
+// NewSwarm returns the re-auth of the services of the swarm api manages.
+func NewSwarm(cat *registry.Catalog, api SwarmAPI, opts ...SwarmOption) *Swarm {
+	s := &Swarm{cat: cat, api: api, clk: clock.Real{}, log: slog.New(slog.DiscardHandler), poll: 30 * time.Second,
+		pushed: map[string]pushRecord{}, key: make([]byte, 32)}
+	_, _ = rand.Read(s.key)
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// SwarmResult is what one pass did.
+type SwarmResult struct {
+	Updated []string // service names whose auth was replaced
+	Failed  map[string]error
+}
+
+// Reconcile runs one pass: every service using a saved registry whose credentials differ
+// from what was pushed, or are in the last quarter of their life, gets the current ones.
+func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
+	kc, err := s.cat.Keychain(ctx)
+	if err != nil {
+		return nil, err
+	}
+	services, err := s.api.ServiceList(ctx, dockerswarm.ServiceListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("controller: list swarm services: %w", err)
+	}
+	res := &SwarmResult{Failed: map[string]error{}}
+	now := s.clk.Now()
+	uses := map[string][]string{}
+	seen := map[string]bool{}
+	regs := map[string]registry.Registry{}
+	for _, r := range kc.Registries() {
+		regs[r.ID] = r
+	}
+	for _, svc := range services {
+		seen[svc.ID] = true
+		cs := svc.Spec.TaskTemplate.ContainerSpec
+		if cs == nil || cs.Image == "" {
+			continue
+		}
+		reg, ok := regs[svc.Spec.Labels[LabelSwarmRegistry]]
+		if !ok {
+			if reg, ok = kc.Match(cs.Image); !ok {
+				continue
+			}
+		}
+		uses[reg.ID] = append(uses[reg.ID], svc.Spec.Name)
+		s.mu.Lock()
+		prev, had := s.pushed[svc.ID]
+		s.mu.Unlock()
+		if had && prev.registryID == reg.ID && due(prev, now) {
+			if p, ok := kc.Provider(reg.ID); ok {
+				if inv, ok := p.(registry.Invalidator); ok {
+					inv.Invalidate()
+				}
+			}
+		}
+		p, ok := kc.Provider(reg.ID)
+		if !ok {
+			continue
+		}
+		cr, err := p.Credentials(ctx)
+		if err != nil {
+			res.Failed[svc.Spec.Name] = err
+			continue
+		}
+		srv, err := reg.ServerInfo()
+		if err != nil {
+			res.Failed[svc.Spec.Name] = err
+			continue
+		}
+		host := srv.Host
+		if cr.Server != "" {
+			host = cr.Server
+		}
+		enc, err := swarm.EncodeAuth(cr, swarm.ServerAddress(host))
+		if err != nil {
+			res.Failed[svc.Spec.Name] = err
+			continue
+		}
+		mac := hmac.New(sha256.New, s.key)
+		mac.Write([]byte(enc))
+		var sum [32]byte
+		copy(sum[:], mac.Sum(nil))
+		if had && prev.registryID == reg.ID && prev.sum == sum && !due(prev, now) {
+			continue
+		}
+		if _, err := swarm.UpdateServiceAuth(ctx, s.api, svc.ID, enc, swarm.WithTLS(reg.TLS)); err != nil {
+			res.Failed[svc.Spec.Name] = err
+			s.log.Warn("controller: swarm service auth update failed", "service", svc.Spec.Name, "registry", reg.Name, "error", err)
+			continue
+		}
+		s.mu.Lock()
+		s.pushed[svc.ID] = pushRecord{registryID: reg.ID, sum: sum, expires: cr.ExpiresAt, at: now}
+		s.mu.Unlock()
+		res.Updated = append(res.Updated, svc.Spec.Name)
+	}
+	s.mu.Lock()
+	for id := range s.pushed {
+		if !seen[id] {
+			delete(s.pushed, id)
+		}
+	}
+	s.mu.Unlock()
+	for id, names := range uses {
+		if err := s.cat.SetConsumers(ctx, id, registry.ConsumerSwarmService, names); err != nil && !errors.Is(err, registry.ErrNotFound) {
+			s.log.Warn("controller: record swarm consumers", "registry", id, "error", err)
+		}
+	}
+	sort.Strings(res.Updated)
+	if len(res.Failed) == 0 {
+		res.Failed = nil
+	}
+	return res, nil
+}
+
+// due reports whether pushed credentials are in the last quarter of their life.
+func due(p pushRecord, now time.Time) bool {
+	return !p.expires.IsZero() && !now.Before(p.at.Add(p.expires.Sub(p.at)*3/4))
+}
+
+// nextDue is when the earliest pushed credentials fall due; zero when none expires.
+func (s *Swarm) nextDue() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var next time.Time
+	for _, p := range s.pushed {
+		if p.expires.IsZero() {
+			continue
+		}
+		t := p.at.Add(p.expires.Sub(p.at) * 3 / 4)
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	return next
+}
+
+// Run reconciles on every Catalog change, when pushed credentials fall due, and every poll
+// period (new services), until ctx is done. Failed passes are retried at the next poll.
+func (s *Swarm) Run(ctx context.Context) error {
+	events := s.cat.Subscribe(ctx)
+	for {
+		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("controller: swarm pass failed", "error", err)
+		}
+		wait := s.poll
+		if next := s.nextDue(); !next.IsZero() {
+			if d := next.Sub(s.clk.Now()); d < wait {
+				wait = max(d, time.Second)
+			}
+		}
+		timer := s.clk.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+			}
+		case <-timer.C():
+		}
+		timer.Stop()
+	}
+}
