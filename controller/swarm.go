@@ -54,6 +54,7 @@ type Swarm struct {
 
 type pushRecord struct {
 	registryID string
+	service    string // the service's name
 	sum        [32]byte
 	expires    time.Time
 	at         time.Time
@@ -184,7 +185,7 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 			continue
 		}
 		s.mu.Lock()
-		s.pushed[svc.ID] = pushRecord{registryID: reg.ID, sum: sum, expires: cr.ExpiresAt, at: now}
+		s.pushed[svc.ID] = pushRecord{registryID: reg.ID, service: svc.Spec.Name, sum: sum, expires: cr.ExpiresAt, at: now}
 		s.mu.Unlock()
 		res.Updated = append(res.Updated, svc.Spec.Name)
 	}
