@@ -252,6 +252,15 @@ func (c *Controller) lead(ctx context.Context) error {
 		c.queue.ShutDown()
 		workers.Wait()
 	}()
+	for _, task := range c.o.leaderTasks {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			if err := task(ctx); err != nil && ctx.Err() == nil {
+				c.o.logger.Warn("controller: leader task failed", "error", err)
+			}
+		}()
+	}
 
 	timer := c.o.clk.NewTimer(c.untilRefresh())
 	defer timer.Stop()

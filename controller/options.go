@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -44,6 +45,7 @@ type options struct {
 	metrics         *Metrics
 	leader          *LeaderElection
 	kubeOpts        []kube.Option
+	leaderTasks     []func(context.Context) error
 }
 
 func newOptions(opts []Option) *options {
@@ -182,4 +184,11 @@ func WithLeaderElection(le LeaderElection) Option {
 // (kube.WithDockerConfigOptions for wildcard registries).
 func WithKubeOptions(opts ...kube.Option) Option {
 	return func(o *options) { o.kubeOpts = append(o.kubeOpts, opts...) }
+}
+
+// WithLeaderTasks runs each task beside the Kubernetes loop while this replica leads (with
+// WithLeaderElection, only then), with a context that ends when leadership or Run ends:
+// Swarm.Run, for one replica to re-auth the services. A task's error is logged.
+func WithLeaderTasks(tasks ...func(context.Context) error) Option {
+	return func(o *options) { o.leaderTasks = append(o.leaderTasks, tasks...) }
 }

@@ -121,38 +121,7 @@ func TestRBACIsEnoughAndNoMore(t *testing.T) {
 	k.RequireControllerManager(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for _, f := range []string{"namespace.yaml", "serviceaccount.yaml", "rbac.yaml"} {
-		apply(ctx, t, k.Client, manifest(t, f))
-	}
-	tr, err := k.Client.CoreV1().ServiceAccounts(systemNS).CreateToken(ctx, "regcred-controller",
-		&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: ptr(int64(3600))}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	caFile := filepath.Join(dir, "ca.crt")
-	if err := os.WriteFile(caFile, k.CAPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters: [{name: test, cluster: {server: %q, certificate-authority: %q}}]
-users: [{name: sa, user: {token: %q}}]
-contexts: [{name: test, context: {cluster: test, user: sa}}]
-current-context: test
-`, k.URL, caFile, tr.Status.Token)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	regs := filepath.Join(dir, "registries.yaml")
-	if err := os.WriteFile(regs, []byte(`registries:
-  - name: Acme
-    type: Custom
-    url: registry.acme.example
-    credentials: {username: bot, password: s3cret-rbac}
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig, regs := serviceAccountSetup(ctx, t, k)
 	key, val := k.Selector(t)
 	managedBy := "regcred-" + val
 	addr := make(chan string, 1)
@@ -293,6 +262,45 @@ current-context: test
 			t.Errorf("the controller may %s %s/%s %s in %q: more than it needs", a.Verb, a.Resource, a.Subresource, a.Name, a.Namespace)
 		}
 	}
+}
+
+// serviceAccountSetup applies the manifests' ServiceAccount and RBAC and returns a
+// kubeconfig with that ServiceAccount's token and a registries file.
+func serviceAccountSetup(ctx context.Context, t *testing.T, k *testenv.Kube) (kubeconfig, regs string) {
+	t.Helper()
+	for _, f := range []string{"namespace.yaml", "serviceaccount.yaml", "rbac.yaml"} {
+		apply(ctx, t, k.Client, manifest(t, f))
+	}
+	tr, err := k.Client.CoreV1().ServiceAccounts(systemNS).CreateToken(ctx, "regcred-controller",
+		&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: ptr(int64(3600))}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	kubeconfig = filepath.Join(dir, "kubeconfig")
+	caFile := filepath.Join(dir, "ca.crt")
+	if err := os.WriteFile(caFile, k.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(kubeconfig, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: test, cluster: {server: %q, certificate-authority: %q}}]
+users: [{name: sa, user: {token: %q}}]
+contexts: [{name: test, context: {cluster: test, user: sa}}]
+current-context: test
+`, k.URL, caFile, tr.Status.Token)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	regs = filepath.Join(dir, "registries.yaml")
+	if err := os.WriteFile(regs, []byte(`registries:
+  - name: Acme
+    type: Custom
+    url: registry.acme.example
+    credentials: {username: bot, password: s3cret-rbac}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig, regs
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -14,6 +14,7 @@
 //	--service-accounts LIST    ServiceAccounts to patch (default "default"; "" for none)
 //	--managed-by VALUE         the managed-by label value of the Secrets it owns
 //	--prune=false              keep Secrets nobody wants any more
+//	--docker-host HOST         also re-auth the Swarm services that use a saved registry
 //	--leader-elect             one replica acts; Lease in --leader-elect-namespace
 //	--listen ADDR              /healthz, /readyz, /metrics (default :8080)
 //

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	dockerclient "github.com/docker/docker/client"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -46,7 +47,7 @@ var errUsage = errors.New("usage")
 type config struct {
 	registries, dsn, kubeconfig, selector, serviceAccounts, managedBy, listen string
 	prune, leaderElect                                                        bool
-	leNamespace, leName, leIdentity                                           string
+	leNamespace, leName, leIdentity, dockerHost                               string
 	leaseDuration, renewDeadline, retryPeriod                                 time.Duration
 	workers                                                                   int
 }
@@ -64,6 +65,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.prune, "prune", true, "delete owned Secrets that no registry or namespace wants any more")
 	fs.IntVar(&c.workers, "workers", controller.DefaultWorkers, "namespaces reconciled at once")
 	fs.StringVar(&c.listen, "listen", ":8080", "address of /healthz, /readyz and /metrics (empty: none)")
+	fs.StringVar(&c.dockerHost, "docker-host", "", "Docker Engine of a swarm manager (unix:///var/run/docker.sock, tcp://...): re-auth the services that use a saved registry")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run as one of several replicas: only the holder of the Lease acts")
 	fs.StringVar(&c.leNamespace, "leader-elect-namespace", "", "namespace of the Lease (default: the pod's, from POD_NAMESPACE or the service account mount)")
 	fs.StringVar(&c.leName, "leader-elect-name", "regcred-controller", "name of the Lease")
@@ -131,6 +133,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		controller.WithWorkers(cfg.workers),
 		controller.WithLogger(log),
 		controller.WithServiceAccounts(splitList(cfg.serviceAccounts)...),
+	}
+	if cfg.dockerHost != "" {
+		dc, err := dockerclient.NewClientWithOpts(dockerclient.WithHost(cfg.dockerHost), dockerclient.WithAPIVersionNegotiation())
+		if err != nil {
+			return fmt.Errorf("--docker-host: %w", err)
+		}
+		defer dc.Close()
+		sw := controller.NewSwarm(cat, dc, controller.WithSwarmLogger(log))
+		opts = append(opts, controller.WithLeaderTasks(sw.Run))
 	}
 	if cfg.selector != "" {
 		sel, err := labels.Parse(cfg.selector)
