@@ -215,10 +215,13 @@ func (c *Controller) Run(ctx context.Context) error {
 		return c.fail(fmt.Errorf("controller: informer caches did not sync"))
 	}
 	c.synced.Store(true)
-	if c.o.leader == nil {
-		return c.lead(ctx)
+	switch {
+	case c.o.leader != nil:
+		return c.elect(ctx)
+	case c.o.elector != nil:
+		return c.electWith(ctx, c.o.elector)
 	}
-	return c.elect(ctx)
+	return c.lead(ctx)
 }
 
 func (c *Controller) fail(err error) error {

@@ -46,6 +46,7 @@ type options struct {
 	leader          *LeaderElection
 	kubeOpts        []kube.Option
 	leaderTasks     []func(context.Context) error
+	elector         Elector
 }
 
 func newOptions(opts []Option) *options {
