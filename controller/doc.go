@@ -46,5 +46,26 @@
 // follower takes over about LeaseDuration + RetryPeriod after the leader dies. Run returns
 // ErrLostLeadership when the lease is lost; the process should exit.
 //
+// Without Kubernetes (or with a database trusted more), WithElector takes any Elector:
+// ElectorFunc around store/postgres's advisory-lock lease (Store.Acquire) is one.
+// WithLeaderTasks runs more loops (Swarm.Run) only while this replica leads.
+//
 // Handler serves /healthz, /readyz and /metrics (Prometheus client_golang; see Metrics).
+//
+// # Swarm
+//
+// Swarm re-auths Swarm services that use a saved registry (by the LabelSwarmRegistry
+// label, else by matching their image with the Catalog's Keychain): after a rotation and
+// when the pushed token enters the last quarter of its life, swarm.UpdateServiceAuth
+// writes the spec back with the new X-Registry-Auth. Running tasks are not restarted (the
+// daemon leaves registry auth out of its task-dirty check; the integration test compares
+// task IDs on a real swarm, with a forced update as the control). The Engine API never
+// returns the stored auth, so Swarm keeps a keyed fingerprint of what it pushed and when;
+// after a restart it pushes once to every matching service.
+//
+// # In use
+//
+// Controller.Usage and Swarm.Usage report the namespaces and services served; join them
+// with Usages into registry.WithUsage and Catalog.Delete refuses a registry that still
+// reaches them, until the platform narrows its scope and the controller has pruned.
 package controller
