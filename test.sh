@@ -3,8 +3,8 @@
 #   1. the Debian packages of the real components (docker-registry, skopeo, docker.io,
 #      docker-compose, etcd-server, postgresql, containerd, chromium), installed with apt-get
 #      when missing and we are root;
-#   2. kube-apiserver, built once from the k8s.io/kubernetes module and cached
-#      (.ci/kube-apiserver.sh, ~7-12 minutes the first time);
+#   2. kube-apiserver and kube-controller-manager, built once from the k8s.io/kubernetes
+#      module and cached (.ci/kube-apiserver.sh, ~10-15 minutes the first time);
 #   3. go vet, then go test -race over every package (integration tests included);
 #   4. each fuzz target for a short fixed time (FUZZTIME, default 10s).
 # With CI set (to anything but "false" or "0") a missing component fails its tests instead
@@ -49,6 +49,14 @@ if [ -z "${REGCRED_KUBE_APISERVER:-}" ]; then
     export REGCRED_KUBE_APISERVER
   else
     echo "test.sh: WARNING: could not build kube-apiserver; Kubernetes integration tests will skip (fail under CI=true)" >&2
+  fi
+fi
+
+if [ -z "${REGCRED_KUBE_CONTROLLER_MANAGER:-}" ]; then
+  if REGCRED_KUBE_CONTROLLER_MANAGER=$(bash .ci/kube-apiserver.sh kube-controller-manager); then
+    export REGCRED_KUBE_CONTROLLER_MANAGER
+  else
+    echo "test.sh: WARNING: could not build kube-controller-manager; tests that need it will skip (fail under CI=true)" >&2
   fi
 fi
 
