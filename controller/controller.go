@@ -55,6 +55,7 @@ type Controller struct {
 	secrets                                listerscorev1.SecretLister
 	serviceAccounts                        listerscorev1.ServiceAccountLister
 	saNames                                map[string]bool
+	pods                                   *podWatch // nil with WithPodEvents(false)
 
 	// What this controller wrote last, by namespace/name, until the informer's cache has
 	// caught up (an event for that object): syncs right after a write read these instead
@@ -147,6 +148,9 @@ func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*C
 		}); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.watchPods(client); err != nil {
+		return nil, err
 	}
 	c.broadcaster = record.NewBroadcaster()
 	c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: EventComponent})

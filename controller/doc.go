@@ -36,6 +36,11 @@
 //   - A failed write becomes a Warning Event on the Namespace (client-go tools/record,
 //     which aggregates repeats) and the namespace is retried with exponential back-off
 //     (the work queue's rate limiter, 5 ms to 1000 s).
+//   - Pods are never restarted or deleted. A Pod created before its ServiceAccount listed
+//     the Secret never gets it; one stuck pulling (ErrImagePull, ImagePullBackOff) an
+//     image of a registry served in its namespace gets one Warning Event
+//     (ReasonPodMissingPullSecret, or ReasonPodPullFailing when it lists the Secret), so
+//     its owner can recreate it (WithPodEvents; RBAC: read pods).
 //   - Which registry goes where: WithNamespaceSelector picks the namespaces; per registry,
 //     WithTargets decides (default ScopeTargets: the record's Scope.Namespaces patterns).
 //

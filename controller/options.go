@@ -47,6 +47,7 @@ type options struct {
 	kubeOpts        []kube.Option
 	leaderTasks     []func(context.Context) error
 	elector         Elector
+	noPodEvents     bool
 }
 
 func newOptions(opts []Option) *options {
