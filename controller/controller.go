@@ -56,6 +56,7 @@ type Controller struct {
 	serviceAccounts                        listerscorev1.ServiceAccountLister
 	saNames                                map[string]bool
 	pods                                   *podWatch // nil with WithPodEvents(false)
+	dockerConfig                           *DockerConfigFile
 
 	// What this controller wrote last, by namespace/name, until the informer's cache has
 	// caught up (an event for that object): syncs right after a write read these instead
@@ -149,6 +150,9 @@ func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*C
 			return nil, err
 		}
 	}
+	if o.dockerConfig != "" {
+		c.dockerConfig = NewDockerConfigFile(cat, o.dockerConfig, WithDockerConfigClock(o.clk), WithDockerConfigLogger(o.logger))
+	}
 	if err := c.watchPods(client); err != nil {
 		return nil, err
 	}
@@ -199,6 +203,17 @@ func (c *Controller) Run(ctx context.Context) error {
 	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.client.CoreV1().Events("")})
 	defer c.broadcaster.Shutdown()
 	defer c.queue.ShutDown()
+	if c.dockerConfig != nil { // on every replica: the file is this host's
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = c.dockerConfig.Run(ctx)
+		}()
+		defer func() {
+			cancel()
+			<-done
+		}()
+	}
 	for _, f := range c.factories {
 		f.Start(ctx.Done())
 	}

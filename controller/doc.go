@@ -68,6 +68,13 @@
 // returns the stored auth, so Swarm keeps a keyed fingerprint of what it pushed and when;
 // after a restart it pushes once to every matching service.
 //
+// # Docker hosts and Compose
+//
+// The credential helper serves fresh tokens to docker; for tools that cannot run a helper,
+// DockerConfigFile (or WithDockerConfig, beside the controller on every replica) keeps a
+// config.json current: atomic 0600 writes, only on change, after Catalog changes and
+// before tokens expire, keeping entries and settings it did not write.
+//
 // # In use
 //
 // Controller.Usage and Swarm.Usage report the namespaces and services served; join them

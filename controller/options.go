@@ -48,6 +48,7 @@ type options struct {
 	leaderTasks     []func(context.Context) error
 	elector         Elector
 	noPodEvents     bool
+	dockerConfig    string
 }
 
 func newOptions(opts []Option) *options {

@@ -1,0 +1,233 @@
+package controller
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/dockerconfig"
+	"github.com/regcred/regcred/registry"
+)
+
+// DefaultDockerConfigPoll is how often DockerConfigFile looks again without a Catalog
+// change or a token falling due (a deleted or edited file is repaired then).
+const DefaultDockerConfigPoll = 10 * time.Minute
+
+// DockerConfigFile keeps a docker config.json (a DOCKER_CONFIG directory's) holding the
+// current credentials of every saved registry, for tools that cannot run a credential
+// helper (docker-compose 1.x in a CI image, skopeo --authfile, buildkit in a sandbox).
+//
+// Rules:
+//   - The file is written atomically with mode 0600 (dockerconfig.Config.WriteFile), and
+//     only when its content would change: a pass that finds it current does not touch it.
+//   - It is rewritten after every Catalog change (a rotation, an added or deleted
+//     registry) and when a token enters the last quarter of its life (the provider is
+//     invalidated so the new token is fetched), on the clock of WithDockerConfigClock.
+//   - Entries it did not write, credsStore, credHelpers and other keys are kept. Entries
+//     it wrote for registries since deleted are removed (those of this process: after a
+//     restart, only the registries still saved are known).
+//   - A registry whose credentials fail keeps its entry as it is. A file that cannot be
+//     parsed is left alone and the pass fails: it is never overwritten.
+//   - One entry per host (the docker config's key): when two registries share a host, the
+//     first in the Keychain's order wins. Public registries and wildcard servers get none.
+//
+// It needs no Kubernetes: run it on each docker host (Run), or pass WithDockerConfig to
+// New to run it beside the controller on every replica (the file is local to each).
+type DockerConfigFile struct {
+	cat  *registry.Catalog
+	path string
+	clk  clock.Clock
+	log  *slog.Logger
+	poll time.Duration
+
+	mu     sync.Mutex
+	ours   map[string]bool       // keys written by this process
+	tokens map[string]tokenSeen // registry ID -> expiring credentials last written
+}
+
+type tokenSeen struct{ seen, expires time.Time }
+
+func (t tokenSeen) due() time.Time { return t.seen.Add(t.expires.Sub(t.seen) * 3 / 4) }
+
+// DockerConfigOption configures NewDockerConfigFile.
+type DockerConfigOption func(*DockerConfigFile)
+
+// WithDockerConfigClock sets the clock that schedules refreshes (default clock.Real{}).
+func WithDockerConfigClock(c clock.Clock) DockerConfigOption {
+	return func(d *DockerConfigFile) {
+		if c != nil {
+			d.clk = c
+		}
+	}
+}
+
+// WithDockerConfigLogger sets the logger (default: discard).
+func WithDockerConfigLogger(l *slog.Logger) DockerConfigOption {
+	return func(d *DockerConfigFile) {
+		if l != nil {
+			d.log = l
+		}
+	}
+}
+
+// WithDockerConfigPoll sets how often Run looks again without an event (default
+// DefaultDockerConfigPoll).
+func WithDockerConfigPoll(p time.Duration) DockerConfigOption {
+	return func(d *DockerConfigFile) {
+		if p > 0 {
+			d.poll = p
+		}
+	}
+}
+
+// NewDockerConfigFile returns a DockerConfigFile writing path (dockerconfig.DefaultPath
+// is docker's own). It does no I/O.
+func NewDockerConfigFile(cat *registry.Catalog, path string, opts ...DockerConfigOption) *DockerConfigFile {
+	d := &DockerConfigFile{cat: cat, path: path, clk: clock.Real{}, log: slog.New(slog.DiscardHandler),
+		poll: DefaultDockerConfigPoll, ours: map[string]bool{}, tokens: map[string]tokenSeen{}}
+	for _, o := range opts {
+		o(d)
+	}
+	return d
+}
+
+// WithDockerConfig makes Run keep the docker config file at path fresh too, on every
+// replica (see DockerConfigFile), on the controller's clock and logger.
+func WithDockerConfig(path string) Option {
+	return func(o *options) { o.dockerConfig = path }
+}
+
+// Reconcile runs one pass and reports whether it wrote the file.
+func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error) {
+	if d.cat == nil || d.path == "" {
+		return false, fmt.Errorf("controller: docker config: %w: a Catalog and a path are required", registry.ErrInvalid)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old, err := os.ReadFile(d.path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("controller: docker config: read %s: %w", d.path, err)
+	}
+	cfg := dockerconfig.New()
+	if len(old) > 0 {
+		if cfg, err = dockerconfig.Parse(old); err != nil {
+			return false, fmt.Errorf("controller: docker config: %s is not a docker config; left as it is (fix or remove it): %w", d.path, err)
+		}
+	}
+	kc, err := d.cat.Keychain(ctx)
+	if err != nil {
+		return false, err
+	}
+	now := d.clk.Now()
+	ours := map[string]bool{}
+	tokens := map[string]tokenSeen{}
+	var errs []error
+	for _, r := range kc.Registries() {
+		srv, err := r.ServerInfo()
+		if err != nil || srv.Wildcard {
+			continue
+		}
+		p, ok := kc.Provider(r.ID)
+		if !ok {
+			continue
+		}
+		if t, ok := d.tokens[r.ID]; ok && !now.Before(t.due()) {
+			if inv, ok := p.(registry.Invalidator); ok {
+				inv.Invalidate()
+			}
+		}
+		key := dockerconfig.Key(srv.Host)
+		cr, err := p.Credentials(ctx)
+		if err != nil {
+			if !ours[key] && d.ours[key] {
+				ours[key] = true // keep the last written entry
+			}
+			errs = append(errs, fmt.Errorf("registry %s: %w", r.Name, err))
+			continue
+		}
+		if cr.Server != "" {
+			key = dockerconfig.Key(cr.Server)
+		}
+		if cr.Anonymous() || ours[key] {
+			continue
+		}
+		ours[key] = true
+		cfg.Set(key, cr)
+		if !cr.ExpiresAt.IsZero() {
+			t := tokenSeen{seen: now, expires: cr.ExpiresAt}
+			if prev, ok := d.tokens[r.ID]; ok && prev.expires.Equal(cr.ExpiresAt) {
+				t = prev
+			}
+			tokens[r.ID] = t
+		}
+	}
+	for k := range d.ours {
+		if !ours[k] {
+			cfg.Delete(k)
+		}
+	}
+	d.ours, d.tokens = ours, tokens
+	data, err := cfg.Marshal()
+	if err != nil {
+		return false, fmt.Errorf("controller: docker config: %w", err)
+	}
+	if !bytes.Equal(data, old) {
+		if err := cfg.WriteFile(d.path); err != nil {
+			return false, err
+		}
+		wrote = true
+	}
+	if len(errs) > 0 {
+		return wrote, fmt.Errorf("controller: docker config: kept the previous entries of: %w", errors.Join(errs...))
+	}
+	return wrote, nil
+}
+
+// nextDue is when the earliest written token falls due; zero when none expires.
+func (d *DockerConfigFile) nextDue() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var next time.Time
+	for _, t := range d.tokens {
+		if next.IsZero() || t.due().Before(next) {
+			next = t.due()
+		}
+	}
+	return next
+}
+
+// Run reconciles at once, on every Catalog change, when a written token falls due and
+// every poll period, until ctx is done. A failed pass is logged and retried at the next.
+func (d *DockerConfigFile) Run(ctx context.Context) error {
+	events := d.cat.Subscribe(ctx)
+	for {
+		if _, err := d.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("controller: docker config pass failed", "path", d.path, "error", err)
+		}
+		wait := d.poll
+		if next := d.nextDue(); !next.IsZero() {
+			if w := next.Sub(d.clk.Now()); w < wait {
+				wait = max(w, time.Second)
+			}
+		}
+		timer := d.clk.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+			}
+		case <-timer.C():
+		}
+		timer.Stop()
+	}
+}
