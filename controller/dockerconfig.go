@@ -48,7 +48,7 @@ type DockerConfigFile struct {
 	poll time.Duration
 
 	mu     sync.Mutex
-	ours   map[string]bool       // keys written by this process
+	ours   map[string]bool      // keys written by this process
 	tokens map[string]tokenSeen // registry ID -> expiring credentials last written
 }
 
