@@ -153,6 +153,9 @@ func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*C
 	if o.dockerConfig != "" {
 		c.dockerConfig = NewDockerConfigFile(cat, o.dockerConfig, WithDockerConfigClock(o.clk), WithDockerConfigLogger(o.logger))
 	}
+	if err := c.watchConsumers(); err != nil {
+		return nil, err
+	}
 	if err := c.watchPods(client); err != nil {
 		return nil, err
 	}

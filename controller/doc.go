@@ -77,7 +77,9 @@
 //
 // # In use
 //
-// Controller.Usage and Swarm.Usage report the namespaces and services served; join them
+// The leader records the namespaces holding each registry's Secret as its consumers
+// (Catalog.SetConsumers, kind registry.ConsumerNamespace), as Swarm does for services, so
+// the per-registry health lists what it serves. Controller.Usage and Swarm.Usage report the namespaces and services served; join them
 // with Usages into registry.WithUsage and Catalog.Delete refuses a registry that still
 // reaches them, until the platform narrows its scope and the controller has pruned.
 package controller
