@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/regcred/regcred/registry"
@@ -30,6 +31,12 @@ func (e *ConflictError) Error() string {
 // Is makes errors.Is(err, registry.ErrConflict) true.
 func (e *ConflictError) Is(target error) bool { return target == registry.ErrConflict }
 
+// ErrNamespaceTerminating is a write the API server refused because the namespace is being
+// deleted (its NamespaceLifecycle admission answers Forbidden with the
+// NamespaceTerminating cause). It is not an RBAC refusal: nothing needs granting, and the
+// namespace's content is going away; a later namespace of the same name starts afresh.
+var ErrNamespaceTerminating = errors.New("the namespace is terminating")
+
 // apiError wraps an API server error with what regcred was doing and, for the common
 // refusals, the sentinel and what to do about it.
 func apiError(op, resource, namespace, name string, err error) error {
@@ -40,6 +47,8 @@ func apiError(op, resource, namespace, name string, err error) error {
 		what += " in namespace " + namespace
 	}
 	switch {
+	case apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):
+		return fmt.Errorf("%s %s: %w: the API server refuses new content in a namespace being deleted; nothing to grant, skip it (%v)", op, what, ErrNamespaceTerminating, err)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("%s %s: %w by RBAC: grant the client %s on %s in this namespace (%v)", op, what, registry.ErrForbidden, op, resource, err)
 	case apierrors.IsUnauthorized(err):
