@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -68,9 +69,46 @@ func (c *Controller) watchPods(client kubernetes.Interface) error {
 	}); err != nil {
 		return err
 	}
+	// Pods stuck before their namespace was selected, or before this replica led, are
+	// looked at when that changes (the kubelet's back-off updates their status too, but
+	// only every few minutes).
+	if _, err := c.nsInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { c.checkPodsIn(obj) },
+		UpdateFunc: func(_, obj any) { c.checkPodsIn(obj) },
+	}); err != nil {
+		return err
+	}
+	c.o.leaderTasks = append(c.o.leaderTasks, func(ctx context.Context) error {
+		for !c.resolved.Load() {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		for _, obj := range pw.informer.GetStore().List() {
+			c.checkPod(obj)
+		}
+		return nil
+	})
 	c.pods = pw
 	c.factories = append(c.factories, f)
 	return nil
+}
+
+// checkPodsIn checks the cached Pods of a namespace that was added or changed.
+func (c *Controller) checkPodsIn(obj any) {
+	m, err := metaOf(obj)
+	if err != nil || !c.leading.Load() || !c.resolved.Load() {
+		return
+	}
+	pods, err := c.pods.informer.GetIndexer().ByIndex(cache.NamespaceIndex, m.GetName())
+	if err != nil {
+		return
+	}
+	for _, p := range pods {
+		c.checkPod(p)
+	}
 }
 
 func (pw *podWatch) forget(uid string) {

@@ -72,10 +72,16 @@ func TestStuckPodsAreReportedNotRestarted(t *testing.T) {
 	f.start(t)
 	ctx := context.Background()
 
-	// The pod exists before the namespace is selected: its ServiceAccount was not patched.
+	// The pod exists and is stuck before the namespace is selected: its ServiceAccount was
+	// not patched, and nothing changes in the pod afterwards (the kubelet's next back-off
+	// is minutes away); selecting the namespace is what brings it up.
 	ns := f.k.Namespace(t, "pods")
 	late := stuckPod(t, f, ns, "late", nil, "ImagePullBackOff", map[string]string{
 		"app": "podreg.registry.example/team/app:1", "side": "unmanaged.example/side:1"})
+	time.Sleep(time.Second) // the controller has seen the stuck pod in an unselected namespace
+	if evs := podEvents(t, f, ns, late.Name); len(evs) != 0 {
+		t.Fatalf("event on a pod of an unselected namespace: %s", evs[0].Reason)
+	}
 	n, err := f.k.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -89,11 +95,6 @@ func TestStuckPodsAreReportedNotRestarted(t *testing.T) {
 	listed := stuckPod(t, f, ns, "listed", []string{name}, "ErrImagePull", map[string]string{"app": "podreg.registry.example/team/app:2"})
 	// A pod stuck on a registry nobody manages: nothing.
 	stranger := stuckPod(t, f, ns, "stranger", nil, "ImagePullBackOff", map[string]string{"app": "unmanaged.example/app:1"})
-	// Re-set the late pod's status (the kubelet's back-off cycles ErrImagePull and
-	// ImagePullBackOff): still one Event.
-	late = setWaiting(t, f, late, "ErrImagePull")
-	late = setWaiting(t, f, late, "ImagePullBackOff")
-
 	eventually(t, 10*time.Second, "events on the stuck pods", func() error {
 		for pod, reason := range map[string]string{late.Name: controller.ReasonPodMissingPullSecret, listed.Name: controller.ReasonPodPullFailing} {
 			evs := podEvents(t, f, ns, pod)
@@ -106,6 +107,10 @@ func TestStuckPodsAreReportedNotRestarted(t *testing.T) {
 		}
 		return nil
 	})
+	// Re-set the late pod's status (the kubelet's back-off cycles ErrImagePull and
+	// ImagePullBackOff): still one Event.
+	late = setWaiting(t, f, late, "ErrImagePull")
+	late = setWaiting(t, f, late, "ImagePullBackOff")
 	time.Sleep(500 * time.Millisecond) // room for a wrong second Event
 	evs := podEvents(t, f, ns, late.Name)
 	if len(evs) != 1 || evs[0].Count > 1 {
