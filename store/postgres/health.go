@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/internal/row"
 )
 
 // Health implements registry.HealthStore.
@@ -28,14 +28,10 @@ func (s *Store) Health(ctx context.Context, id string) (registry.Health, error) 
 }
 
 func decodeHealth(id string, data *string) (registry.Health, error) {
-	var h registry.Health
-	if data == nil || *data == "" {
-		return h, nil
+	if data == nil {
+		return registry.Health{}, nil
 	}
-	if err := json.Unmarshal([]byte(*data), &h); err != nil {
-		return registry.Health{}, &registry.Error{Op: "store health", Registry: id, Err: fmt.Errorf("the stored health is not readable (%v): %w", err, registry.ErrInvalid)}
-	}
-	return h, nil
+	return row.Health(id, *data)
 }
 
 // ListHealth implements registry.HealthStore.

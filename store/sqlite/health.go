@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/internal/row"
 )
 
 // Health implements registry.HealthStore.
@@ -27,14 +27,7 @@ func (s *Store) Health(ctx context.Context, id string) (registry.Health, error) 
 }
 
 func decodeHealth(id string, data sql.NullString) (registry.Health, error) {
-	var h registry.Health
-	if !data.Valid || data.String == "" {
-		return h, nil
-	}
-	if err := json.Unmarshal([]byte(data.String), &h); err != nil {
-		return registry.Health{}, &registry.Error{Op: "store health", Registry: id, Err: fmt.Errorf("the stored health is not readable (%v): %w", err, registry.ErrInvalid)}
-	}
-	return h, nil
+	return row.Health(id, data.String)
 }
 
 // ListHealth implements registry.HealthStore.

@@ -21,6 +21,7 @@ import (
 	"github.com/regcred/regcred/store"
 	"github.com/regcred/regcred/store/internal/feed"
 	"github.com/regcred/regcred/store/internal/migrate"
+	"github.com/regcred/regcred/store/internal/row"
 )
 
 //go:embed migrations/*.sql
@@ -288,18 +289,7 @@ func (s *Store) Get(ctx context.Context, id string) (registry.Registry, error) {
 	case err != nil:
 		return registry.Registry{}, dbError("store get", id, err)
 	}
-	return decode(id, data)
-}
-
-func decode(id, data string) (registry.Registry, error) {
-	r, err := registry.UnmarshalStored([]byte(data))
-	if err != nil {
-		return registry.Registry{}, &registry.Error{Op: "store read", Registry: id, Err: err}
-	}
-	if r.ID != id {
-		return registry.Registry{}, &registry.Error{Op: "store read", Registry: id, Err: fmt.Errorf("the stored record says id %q: %w", r.ID, registry.ErrInvalid)}
-	}
-	return r, nil
+	return row.Record(id, data)
 }
 
 // List implements registry.Store: sorted by ID (SQLite's BINARY collation is Go's byte
@@ -319,7 +309,7 @@ func (s *Store) List(ctx context.Context) ([]registry.Registry, error) {
 		if err := rows.Scan(&id, &data); err != nil {
 			return nil, dbError("store list", "", err)
 		}
-		r, err := decode(id, data)
+		r, err := row.Record(id, data)
 		if err != nil {
 			return nil, err
 		}
