@@ -47,7 +47,7 @@ var errUsage = errors.New("usage")
 type config struct {
 	registries, dsn, kubeconfig, selector, serviceAccounts, managedBy, listen string
 	prune, leaderElect                                                        bool
-	leNamespace, leName, leIdentity, dockerHost                               string
+	leNamespace, leName, leIdentity, dockerHost, dockerConfig                 string
 	leaseDuration, renewDeadline, retryPeriod                                 time.Duration
 	workers                                                                   int
 }
@@ -66,6 +66,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.workers, "workers", controller.DefaultWorkers, "namespaces reconciled at once")
 	fs.StringVar(&c.listen, "listen", ":8080", "address of /healthz, /readyz and /metrics (empty: none)")
 	fs.StringVar(&c.dockerHost, "docker-host", "", "Docker Engine of a swarm manager (unix:///var/run/docker.sock, tcp://...): re-auth the services that use a saved registry")
+	fs.StringVar(&c.dockerConfig, "docker-config", "", "a docker config.json to keep fresh (0600) for tools that cannot use credential helpers (empty: none)")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run as one of several replicas: only the holder of the Lease acts")
 	fs.StringVar(&c.leNamespace, "leader-elect-namespace", "", "namespace of the Lease (default: the pod's, from POD_NAMESPACE or the service account mount)")
 	fs.StringVar(&c.leName, "leader-elect-name", "regcred-controller", "name of the Lease")
@@ -142,6 +143,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		defer dc.Close()
 		sw := controller.NewSwarm(cat, dc, controller.WithSwarmLogger(log))
 		opts = append(opts, controller.WithLeaderTasks(sw.Run))
+	}
+	if cfg.dockerConfig != "" {
+		opts = append(opts, controller.WithDockerConfig(cfg.dockerConfig))
 	}
 	if cfg.selector != "" {
 		sel, err := labels.Parse(cfg.selector)
