@@ -12,7 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -109,8 +111,18 @@ func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*C
 	c.secretInformer = owned.Core().V1().Secrets().Informer()
 	c.secrets = owned.Core().V1().Secrets().Lister()
 	if len(o.serviceAccounts) > 0 {
-		c.saInformer = all.Core().V1().ServiceAccounts().Informer()
-		c.serviceAccounts = all.Core().V1().ServiceAccounts().Lister()
+		sas := all
+		if len(o.serviceAccounts) == 1 {
+			// One name (the usual "default"): cache and watch that ServiceAccount of
+			// each namespace, not every one in the cluster.
+			sas = informers.NewSharedInformerFactoryWithOptions(client, o.resync,
+				informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+					lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", o.serviceAccounts[0]).String()
+				}))
+			c.factories = append(c.factories, sas)
+		}
+		c.saInformer = sas.Core().V1().ServiceAccounts().Informer()
+		c.serviceAccounts = sas.Core().V1().ServiceAccounts().Lister()
 	}
 
 	byName := func(obj any) {
@@ -230,7 +242,7 @@ func (c *Controller) Run(ctx context.Context) error {
 	if c.saInformer != nil {
 		syncs = append(syncs, c.saInformer.HasSynced)
 	}
-	if !cache.WaitForCacheSync(ctx.Done(), syncs...) {
+	if !waitForCacheSync(ctx, syncs...) {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -244,6 +256,25 @@ func (c *Controller) Run(ctx context.Context) error {
 		return c.electWith(ctx, c.o.elector)
 	}
 	return c.lead(ctx)
+}
+
+// cacheSyncPoll is how often waitForCacheSync looks at the informers. client-go's
+// cache.WaitForCacheSync looks every 100 ms, which is most of a start over a thousand
+// namespaces (their lists take tens of milliseconds): the initial sync would wait for
+// nothing.
+const cacheSyncPoll = 5 * time.Millisecond
+
+// waitForCacheSync waits until every informer has synced, or ctx ends (false).
+func waitForCacheSync(ctx context.Context, syncs ...cache.InformerSynced) bool {
+	err := wait.PollUntilContextCancel(ctx, cacheSyncPoll, true, func(context.Context) (bool, error) {
+		for _, synced := range syncs {
+			if !synced() {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	return err == nil
 }
 
 func (c *Controller) fail(err error) error {
