@@ -22,9 +22,6 @@ import (
 // ServiceAccount token and --leader-elect, kills the leader with SIGKILL (it cannot
 // release the Lease), and checks the follower acts within the lease duration + 2 s.
 func TestFailoverAfterKillingTheLeader(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	k := testenv.StartKube(t)
 	k.RequireControllerManager(t)
 	ctx, cancel := context.WithCancel(context.Background())
