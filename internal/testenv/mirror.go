@@ -3,13 +3,9 @@ package testenv
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 )
 
 // StartMirror starts a pull-through mirror of upstream: Debian's docker-registry in proxy
@@ -60,60 +56,8 @@ func StartMirror(t testing.TB, upstream *RegistryServer, opts ...RegistryOption)
 		certFile, keyFile = writeKeyPair(t, dir, "mirror", s.CA.Issue(t, spec))
 		s.CAPEM = s.CA.CertPEM
 	}
-	scheme := "http"
-	if cfg.tls {
-		scheme = "https"
-	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			t.Fatalf("testenv: free port: %v", err)
-		}
-		s.Host = "127.0.0.1:" + strconv.Itoa(port)
-		s.URL = scheme + "://" + s.Host
-		httpSection := fmt.Sprintf("http:\n  addr: %s\n  secret: %s\n", s.Host, randomHex(16))
-		if cfg.tls {
-			httpSection += fmt.Sprintf("  tls:\n    certificate: %s\n    key: %s\n", quote(certFile), quote(keyFile))
-		}
-		cfgFile := filepath.Join(dir, "config.yml")
-		if err := os.WriteFile(cfgFile, []byte(yaml.String()+httpSection), 0o600); err != nil {
-			t.Fatalf("testenv: %v", err)
-		}
-		s.stderr = &syncBuffer{}
-		cmd := exec.Command(bin, "serve", cfgFile)
-		cmd.Env = env
-		cmd.Stdout, cmd.Stderr = s.stderr, s.stderr
-		dieWithParent(cmd)
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("testenv: start docker-registry (mirror): %v", err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		lastErr = s.waitReady(exited, cfg.tls)
-		if lastErr == nil {
-			t.Cleanup(func() {
-				cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-exited:
-				case <-time.After(5 * time.Second):
-					cmd.Process.Kill()
-					<-exited
-				}
-				if t.Failed() {
-					t.Logf("docker-registry mirror log (%s):\n%s", s.Host, s.stderr.String())
-				}
-			})
-			return s
-		}
-		cmd.Process.Kill()
-		<-exited
-		if !strings.Contains(s.stderr.String(), "address already in use") {
-			break
-		}
-	}
-	t.Fatalf("testenv: docker-registry mirror did not become ready: %v\nlog:\n%s", lastErr, s.stderr.String())
-	return nil
+	s.serve(t, bin, dir, "docker-registry mirror", yaml.String(), env, cfg.tls, certFile, keyFile)
+	return s
 }
 
 // Served reports whether the registry's access log shows a GET or HEAD of path (such as

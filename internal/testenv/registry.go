@@ -164,8 +164,19 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *RegistryServer {
 	}
 	base := yaml.String()
 
+	s.serve(t, bin, dir, "docker-registry", base, nil, cfg.tls, certFile, keyFile)
+	return s
+}
+
+// serve writes config.yml (base plus an http section on a free loopback port, with TLS
+// when useTLS), starts bin serve with env (nil: this process's) and waits until GET /v2/
+// answers, retrying on another port when the probed one was taken meanwhile. It sets
+// s.Host, s.URL and s.stderr, and stops the process when the test ends; label names it
+// in the log and in errors.
+func (s *RegistryServer) serve(t testing.TB, bin, dir, label, base string, env []string, useTLS bool, certFile, keyFile string) {
+	t.Helper()
 	scheme := "http"
-	if cfg.tls {
+	if useTLS {
 		scheme = "https"
 	}
 	// A free port can be taken between probing and binding; retry a few times.
@@ -179,7 +190,7 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *RegistryServer {
 		s.URL = scheme + "://" + s.Host
 		var httpSection strings.Builder
 		fmt.Fprintf(&httpSection, "http:\n  addr: %s\n  secret: %s\n", s.Host, randomHex(16))
-		if cfg.tls {
+		if useTLS {
 			fmt.Fprintf(&httpSection, "  tls:\n    certificate: %s\n    key: %s\n", quote(certFile), quote(keyFile))
 		}
 		cfgFile := filepath.Join(dir, "config.yml")
@@ -188,14 +199,15 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *RegistryServer {
 		}
 		s.stderr = &syncBuffer{}
 		cmd := exec.Command(bin, "serve", cfgFile)
+		cmd.Env = env
 		cmd.Stdout, cmd.Stderr = s.stderr, s.stderr
 		dieWithParent(cmd)
 		if err := cmd.Start(); err != nil {
-			t.Fatalf("testenv: start docker-registry: %v", err)
+			t.Fatalf("testenv: start %s: %v", label, err)
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		lastErr = s.waitReady(exited, cfg.tls)
+		lastErr = s.waitReady(exited, useTLS)
 		if lastErr == nil {
 			t.Cleanup(func() {
 				cmd.Process.Signal(syscall.SIGTERM)
@@ -206,10 +218,10 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *RegistryServer {
 					<-exited
 				}
 				if t.Failed() {
-					t.Logf("docker-registry log (%s):\n%s", s.Host, s.stderr.String())
+					t.Logf("%s log (%s):\n%s", label, s.Host, s.stderr.String())
 				}
 			})
-			return s
+			return
 		}
 		cmd.Process.Kill()
 		<-exited
@@ -217,8 +229,7 @@ func StartRegistry(t testing.TB, opts ...RegistryOption) *RegistryServer {
 			break
 		}
 	}
-	t.Fatalf("testenv: docker-registry did not become ready: %v\nlog:\n%s", lastErr, s.stderr.String())
-	return nil
+	t.Fatalf("testenv: %s did not become ready: %v\nlog:\n%s", label, lastErr, s.stderr.String())
 }
 
 // waitReady polls GET /v2/ until the registry answers 200 or 401.
