@@ -20,7 +20,9 @@ func Text(s string) string { return Limit(s, DefaultMax) }
 // every unsafe rune escaped; a cut text is max-1 runes of s followed by Ellipsis. A max
 // below 1 means 1.
 func Limit(s string, max int) string {
-	max = maxOf(max, 1)
+	if max < 1 {
+		max = 1
+	}
 	if fast(s, max) {
 		return s
 	}
@@ -77,11 +79,4 @@ func fast(s string, max int) bool {
 		}
 	}
 	return true
-}
-
-func maxOf(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
 }
