@@ -251,19 +251,6 @@ func (s *Store) List(ctx context.Context) ([]registry.Registry, error) {
 	return out, nil
 }
 
-// checkWrite is the part of the Store rules that needs no stored record.
-func checkWrite(op string, r registry.Registry) ([]byte, error) {
-	switch {
-	case r.ID == "":
-		return nil, &registry.Error{Op: op, Registry: r.Name, Err: &registry.FieldError{Field: "id", Reason: "is empty"}}
-	case r.IsRedacted():
-		return nil, &registry.Error{Op: op, Registry: r.ID, Err: registry.ErrRedacted}
-	case r.Version < 1:
-		return nil, &registry.Error{Op: op, Registry: r.ID, Err: fmt.Errorf("version %d is not a saved version (1 creates): %w", r.Version, registry.ErrInvalid)}
-	}
-	return registry.MarshalStored(r)
-}
-
 // Put implements registry.Store. Each write is one statement; its NOTIFY (a trigger) is
 // delivered when it commits.
 func (s *Store) Put(ctx context.Context, r registry.Registry) error {
@@ -274,7 +261,7 @@ func (s *Store) Put(ctx context.Context, r registry.Registry) error {
 }
 
 func put(ctx context.Context, q querier, r registry.Registry) error {
-	data, err := checkWrite("store put", r)
+	data, err := row.Encode("store put", r)
 	if err != nil {
 		return err
 	}
@@ -290,27 +277,28 @@ func put(ctx context.Context, q querier, r registry.Registry) error {
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	if r.Version == 1 {
-		return missed(ctx, q, "store put", r.ID, 0)
-	}
 	return missed(ctx, q, "store put", r.ID, r.Version-1)
 }
 
 // missed explains a write that matched no row: the record is missing, or at another
 // version than want (want 0: the write was a create).
 func missed(ctx context.Context, q querier, op, id string, want int64) error {
-	var cur int64
-	err := q.QueryRow(ctx, "SELECT version FROM regcred_registries WHERE id = $1", id).Scan(&cur)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return &registry.Error{Op: op, Registry: id, Err: registry.ErrNotFound}
-	case err != nil:
+	cur, found, err := storedVersion(ctx, q, id)
+	if err != nil {
 		return dbError(op, id, err)
-	case want == 0:
-		return &registry.Error{Op: op, Registry: id, Err: fmt.Errorf("a registry with this id exists already (version %d): %w", cur, registry.ErrConflict)}
-	default:
-		return &registry.Error{Op: op, Registry: id, Err: fmt.Errorf("stored version is %d, the write expects %d (reload and retry): %w", cur, want, registry.ErrConflict)}
 	}
+	return row.Missed(op, id, want, cur, found)
+}
+
+// storedVersion reads the version of id (found false when there is no row), for the error
+// of a write that matched no row.
+func storedVersion(ctx context.Context, q querier, id string) (int64, bool, error) {
+	var v int64
+	err := q.QueryRow(ctx, "SELECT version FROM regcred_registries WHERE id = $1", id).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
+	}
+	return v, err == nil, err
 }
 
 // Delete implements registry.Store.
@@ -335,16 +323,11 @@ func del(ctx context.Context, q querier, id string, version int64) error {
 	if tag.RowsAffected() == 1 {
 		return nil
 	}
-	var cur int64
-	err = q.QueryRow(ctx, "SELECT version FROM regcred_registries WHERE id = $1", id).Scan(&cur)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return &registry.Error{Op: "store delete", Registry: id, Err: registry.ErrNotFound}
-	case err != nil:
+	cur, found, err := storedVersion(ctx, q, id)
+	if err != nil {
 		return dbError("store delete", id, err)
-	default:
-		return &registry.Error{Op: "store delete", Registry: id, Err: fmt.Errorf("stored version is %d, not %d (reload and retry): %w", cur, version, registry.ErrConflict)}
 	}
+	return row.MissedDelete(id, version, cur, found)
 }
 
 // Rewrite implements registry.Rewriter: the stored form is replaced at the same version,
@@ -357,7 +340,7 @@ func (s *Store) Rewrite(ctx context.Context, r registry.Registry) error {
 }
 
 func rewrite(ctx context.Context, q querier, r registry.Registry) error {
-	data, err := checkWrite("store rewrite", r)
+	data, err := row.Encode("store rewrite", r)
 	if err != nil {
 		return err
 	}

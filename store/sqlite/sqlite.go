@@ -321,19 +321,6 @@ func (s *Store) List(ctx context.Context) ([]registry.Registry, error) {
 	return out, nil
 }
 
-// checkWrite is the part of the Store rules that needs no stored record.
-func checkWrite(op string, r registry.Registry, minVersion int64) ([]byte, error) {
-	switch {
-	case r.ID == "":
-		return nil, &registry.Error{Op: op, Registry: r.Name, Err: &registry.FieldError{Field: "id", Reason: "is empty"}}
-	case r.IsRedacted():
-		return nil, &registry.Error{Op: op, Registry: r.ID, Err: registry.ErrRedacted}
-	case r.Version < minVersion:
-		return nil, &registry.Error{Op: op, Registry: r.ID, Err: fmt.Errorf("version %d is not a saved version (1 creates): %w", r.Version, registry.ErrInvalid)}
-	}
-	return registry.MarshalStored(r)
-}
-
 // storedVersion reads the version of id (0, false when there is none), for the error of a
 // write that matched no row.
 func (s *Store) storedVersion(ctx context.Context, id string) (int64, bool, error) {
@@ -351,7 +338,7 @@ func (s *Store) Put(ctx context.Context, r registry.Registry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	data, err := checkWrite("store put", r, 1)
+	data, err := row.Encode("store put", r)
 	if err != nil {
 		return err
 	}
@@ -369,23 +356,17 @@ func (s *Store) Put(ctx context.Context, r registry.Registry) error {
 		s.wrote(ctx)
 		return nil
 	}
-	return s.missed(ctx, "store put", r.ID, r.Version, r.Version-1)
+	return s.missed(ctx, "store put", r.ID, r.Version-1)
 }
 
 // missed explains a write that matched no row: the record is missing, or at another
 // version than want (want 0: the write was a create).
-func (s *Store) missed(ctx context.Context, op, id string, version, want int64) error {
-	cur, ok, err := s.storedVersion(ctx, id)
-	switch {
-	case err != nil:
+func (s *Store) missed(ctx context.Context, op, id string, want int64) error {
+	cur, found, err := s.storedVersion(ctx, id)
+	if err != nil {
 		return dbError(op, id, err)
-	case version == 1 && want == 0 && ok:
-		return &registry.Error{Op: op, Registry: id, Err: fmt.Errorf("a registry with this id exists already (version %d): %w", cur, registry.ErrConflict)}
-	case !ok:
-		return &registry.Error{Op: op, Registry: id, Err: registry.ErrNotFound}
-	default:
-		return &registry.Error{Op: op, Registry: id, Err: fmt.Errorf("stored version is %d, the write expects %d (reload and retry): %w", cur, want, registry.ErrConflict)}
 	}
+	return row.Missed(op, id, want, cur, found)
 }
 
 // Delete implements registry.Store.
@@ -407,15 +388,11 @@ func (s *Store) Delete(ctx context.Context, id string, version int64) error {
 		s.wrote(ctx)
 		return nil
 	}
-	cur, ok, err := s.storedVersion(ctx, id)
-	switch {
-	case err != nil:
+	cur, found, err := s.storedVersion(ctx, id)
+	if err != nil {
 		return dbError("store delete", id, err)
-	case !ok:
-		return &registry.Error{Op: "store delete", Registry: id, Err: registry.ErrNotFound}
-	default:
-		return &registry.Error{Op: "store delete", Registry: id, Err: fmt.Errorf("stored version is %d, not %d (reload and retry): %w", cur, version, registry.ErrConflict)}
 	}
+	return row.MissedDelete(id, version, cur, found)
 }
 
 // Rewrite implements registry.Rewriter: the record's stored form is replaced at the same
@@ -424,7 +401,7 @@ func (s *Store) Rewrite(ctx context.Context, r registry.Registry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	data, err := checkWrite("store rewrite", r, 1)
+	data, err := row.Encode("store rewrite", r)
 	if err != nil {
 		return err
 	}
@@ -435,7 +412,7 @@ func (s *Store) Rewrite(ctx context.Context, r registry.Registry) error {
 	if n, err := res.RowsAffected(); err != nil || n == 1 {
 		return nil
 	}
-	return s.missed(ctx, "store rewrite", r.ID, r.Version, r.Version)
+	return s.missed(ctx, "store rewrite", r.ID, r.Version)
 }
 
 // wrote counts a write and now and then prunes the change table to its retention.

@@ -1,6 +1,7 @@
-// Package row decodes what the SQL stores keep in a row: the record's stored JSON
-// (registry.UnmarshalStored) and its health JSON, with the errors both stores give. It
-// exists so store/sqlite and store/postgres read their rows one way.
+// Package row encodes and decodes what the SQL stores keep in a row: the record's stored
+// JSON (registry.MarshalStored, registry.UnmarshalStored) and its health JSON, with the
+// errors both stores give, including those of a write that matched no row. It exists so
+// store/sqlite and store/postgres read and write their rows one way.
 package row
 
 import (
