@@ -60,14 +60,7 @@ func TestBenchSecretsResolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := k.Resolve(repo)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := a.Authorization()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, cfg := resolve(t, k, repo)
 		if cfg.Username != img.User || img.User != "" && cfg.Password != "p-"+img.User {
 			t.Errorf("%s: user %q, want %q", img.Name, cfg.Username, img.User)
 		}

@@ -74,6 +74,20 @@ func TestKeychainKubeletMatching(t *testing.T) {
 	}
 }
 
+// resolve asks k for res and returns the authenticator and its authorization.
+func resolve(t *testing.T, k authn.Keychain, res authn.Resource) (authn.Authenticator, *authn.AuthConfig) {
+	t.Helper()
+	a, err := k.Resolve(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := a.Authorization()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, cfg
+}
+
 const sha = "0000000000000000000000000000000000000000000000000000000000000000"
 
 func TestKeychainResolve(t *testing.T) {
@@ -90,14 +104,7 @@ func TestKeychainResolve(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := k.Resolve(repo)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := a.Authorization()
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, cfg := resolve(t, k, repo)
 		if cfg.Username != tc.want {
 			t.Errorf("%s: user %q, want %q", tc.ref, cfg.Username, tc.want)
 		}
@@ -229,14 +236,7 @@ func TestKeychainResolveRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a, err := k.Resolve(reg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := a.Authorization()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, cfg := resolve(t, k, reg)
 		if cfg.Username != tc.want {
 			t.Errorf("%s: user %q, want %q", tc.registry, cfg.Username, tc.want)
 		}
