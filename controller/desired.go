@@ -164,13 +164,7 @@ func (c *Controller) build(ctx context.Context, r registry.Registry) (*corev1.Se
 func (c *Controller) nextRefresh() time.Time {
 	var next time.Time
 	for _, d := range c.st.snapshot() {
-		if d.expires.IsZero() {
-			continue
-		}
-		t := d.seen.Add(d.expires.Sub(d.seen) * 3 / 4)
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
+		next = earliest(next, refreshAt(d.seen, d.expires))
 	}
 	return next
 }
@@ -179,7 +173,7 @@ func (c *Controller) nextRefresh() time.Time {
 // next resolution fetches a fresh one.
 func (c *Controller) invalidateDue(ctx context.Context, now time.Time) {
 	for _, d := range c.st.snapshot() {
-		if d.expires.IsZero() || now.Before(d.seen.Add(d.expires.Sub(d.seen)*3/4)) {
+		if t := refreshAt(d.seen, d.expires); t.IsZero() || now.Before(t) {
 			continue
 		}
 		p, err := c.cat.Provider(ctx, d.reg.ID)

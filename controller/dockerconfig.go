@@ -54,7 +54,7 @@ type DockerConfigFile struct {
 
 type tokenSeen struct{ seen, expires time.Time }
 
-func (t tokenSeen) due() time.Time { return t.seen.Add(t.expires.Sub(t.seen) * 3 / 4) }
+func (t tokenSeen) due() time.Time { return refreshAt(t.seen, t.expires) }
 
 // DockerConfigOption configures NewDockerConfigFile.
 type DockerConfigOption func(*DockerConfigFile)
@@ -196,9 +196,7 @@ func (d *DockerConfigFile) nextDue() time.Time {
 	defer d.mu.Unlock()
 	var next time.Time
 	for _, t := range d.tokens {
-		if next.IsZero() || t.due().Before(next) {
-			next = t.due()
-		}
+		next = earliest(next, t.due())
 	}
 	return next
 }
@@ -206,28 +204,10 @@ func (d *DockerConfigFile) nextDue() time.Time {
 // Run reconciles at once, on every Catalog change, when a written token falls due and
 // every poll period, until ctx is done. A failed pass is logged and retried at the next.
 func (d *DockerConfigFile) Run(ctx context.Context) error {
-	events := d.cat.Subscribe(ctx)
-	for {
-		if _, err := d.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			d.log.Warn("controller: docker config pass failed", "path", d.path, "error", err)
-		}
-		wait := d.poll
-		if next := d.nextDue(); !next.IsZero() {
-			if w := next.Sub(d.clk.Now()); w < wait {
-				wait = max(w, time.Second)
-			}
-		}
-		timer := d.clk.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case _, ok := <-events:
-			if !ok {
-				events = nil
-			}
-		case <-timer.C():
-		}
-		timer.Stop()
-	}
+	return passLoop(ctx, d.cat, d.clk, d.poll, func(ctx context.Context) error {
+		_, err := d.Reconcile(ctx)
+		return err
+	}, d.nextDue, func(err error) {
+		d.log.Warn("controller: docker config pass failed", "path", d.path, "error", err)
+	})
 }
