@@ -107,8 +107,28 @@ type SwarmResult struct {
 	Failed  map[string]error
 }
 
+// swarmAuth is one registry's X-Registry-Auth for a pass, resolved once for all of its
+// services.
+type swarmAuth struct {
+	skip    bool // no provider: its services are left alone
+	enc     string
+	sum     [32]byte // keyed fingerprint of enc
+	expires time.Time
+	err     error
+}
+
+// swarmUse is a service that uses a saved registry.
+type swarmUse struct {
+	svc  dockerswarm.Service
+	reg  registry.Registry
+	prev pushRecord
+	had  bool // prev is what was pushed to it with this registry
+}
+
 // Reconcile runs one pass: every service using a saved registry whose credentials differ
 // from what was pushed, or are in the last quarter of their life, gets the current ones.
+// Each registry's credentials are resolved once per pass (after an Invalidate when one of
+// its services is due), however many services use it.
 func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	kc, err := s.cat.Keychain(ctx)
 	if err != nil {
@@ -126,6 +146,9 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	for _, r := range kc.Registries() {
 		regs[r.ID] = r
 	}
+	var matched []swarmUse
+	dueRegs := map[string]bool{}
+	s.mu.Lock()
 	for _, svc := range services {
 		seen[svc.ID] = true
 		cs := svc.Spec.TaskTemplate.ContainerSpec
@@ -139,55 +162,41 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 			}
 		}
 		uses[reg.ID] = append(uses[reg.ID], svc.Spec.Name)
-		s.mu.Lock()
 		prev, had := s.pushed[svc.ID]
-		s.mu.Unlock()
-		if had && prev.registryID == reg.ID && due(prev, now) {
-			if p, ok := kc.Provider(reg.ID); ok {
-				if inv, ok := p.(registry.Invalidator); ok {
-					inv.Invalidate()
-				}
-			}
+		had = had && prev.registryID == reg.ID
+		if had && due(prev, now) {
+			dueRegs[reg.ID] = true
 		}
-		p, ok := kc.Provider(reg.ID)
+		matched = append(matched, swarmUse{svc: svc, reg: reg, prev: prev, had: had})
+	}
+	s.mu.Unlock()
+	auths := map[string]*swarmAuth{}
+	for _, u := range matched {
+		a, ok := auths[u.reg.ID]
 		if !ok {
+			a = s.auth(ctx, kc, u.reg, dueRegs[u.reg.ID])
+			auths[u.reg.ID] = a
+		}
+		name := u.svc.Spec.Name
+		if a.skip {
 			continue
 		}
-		cr, err := p.Credentials(ctx)
-		if err != nil {
-			res.Failed[svc.Spec.Name] = err
+		if a.err != nil {
+			res.Failed[name] = a.err
 			continue
 		}
-		srv, err := reg.ServerInfo()
-		if err != nil {
-			res.Failed[svc.Spec.Name] = err
+		if u.had && u.prev.sum == a.sum && !due(u.prev, now) {
 			continue
 		}
-		host := srv.Host
-		if cr.Server != "" {
-			host = cr.Server
-		}
-		enc, err := swarm.EncodeAuth(cr, swarm.ServerAddress(host))
-		if err != nil {
-			res.Failed[svc.Spec.Name] = err
-			continue
-		}
-		mac := hmac.New(sha256.New, s.key)
-		mac.Write([]byte(enc))
-		var sum [32]byte
-		copy(sum[:], mac.Sum(nil))
-		if had && prev.registryID == reg.ID && prev.sum == sum && !due(prev, now) {
-			continue
-		}
-		if _, err := swarm.UpdateServiceAuth(ctx, s.api, svc.ID, enc, swarm.WithTLS(reg.TLS)); err != nil {
-			res.Failed[svc.Spec.Name] = err
-			s.log.Warn("controller: swarm service auth update failed", "service", svc.Spec.Name, "registry", reg.Name, "error", err)
+		if _, err := swarm.UpdateServiceAuth(ctx, s.api, u.svc.ID, a.enc, swarm.WithTLS(u.reg.TLS)); err != nil {
+			res.Failed[name] = err
+			s.log.Warn("controller: swarm service auth update failed", "service", name, "registry", u.reg.Name, "error", err)
 			continue
 		}
 		s.mu.Lock()
-		s.pushed[svc.ID] = pushRecord{registryID: reg.ID, service: svc.Spec.Name, sum: sum, expires: cr.ExpiresAt, at: now}
+		s.pushed[u.svc.ID] = pushRecord{registryID: u.reg.ID, service: name, sum: a.sum, expires: a.expires, at: now}
 		s.mu.Unlock()
-		res.Updated = append(res.Updated, svc.Spec.Name)
+		res.Updated = append(res.Updated, name)
 	}
 	s.mu.Lock()
 	for id := range s.pushed {
@@ -208,9 +217,43 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	return res, nil
 }
 
+// auth resolves reg's credentials (after invalidating its provider's cache when refresh)
+// into the X-Registry-Auth its services get.
+func (s *Swarm) auth(ctx context.Context, kc *registry.Keychain, reg registry.Registry, refresh bool) *swarmAuth {
+	p, ok := kc.Provider(reg.ID)
+	if !ok {
+		return &swarmAuth{skip: true}
+	}
+	if inv, ok := p.(registry.Invalidator); ok && refresh {
+		inv.Invalidate()
+	}
+	cr, err := p.Credentials(ctx)
+	if err != nil {
+		return &swarmAuth{err: err}
+	}
+	srv, err := reg.ServerInfo()
+	if err != nil {
+		return &swarmAuth{err: err}
+	}
+	host := srv.Host
+	if cr.Server != "" {
+		host = cr.Server
+	}
+	enc, err := swarm.EncodeAuth(cr, swarm.ServerAddress(host))
+	if err != nil {
+		return &swarmAuth{err: err}
+	}
+	mac := hmac.New(sha256.New, s.key)
+	mac.Write([]byte(enc))
+	a := &swarmAuth{enc: enc, expires: cr.ExpiresAt}
+	copy(a.sum[:], mac.Sum(nil))
+	return a
+}
+
 // due reports whether pushed credentials are in the last quarter of their life.
 func due(p pushRecord, now time.Time) bool {
-	return !p.expires.IsZero() && !now.Before(p.at.Add(p.expires.Sub(p.at)*3/4))
+	t := refreshAt(p.at, p.expires)
+	return !t.IsZero() && !now.Before(t)
 }
 
 // nextDue is when the earliest pushed credentials fall due; zero when none expires.
@@ -219,13 +262,7 @@ func (s *Swarm) nextDue() time.Time {
 	defer s.mu.Unlock()
 	var next time.Time
 	for _, p := range s.pushed {
-		if p.expires.IsZero() {
-			continue
-		}
-		t := p.at.Add(p.expires.Sub(p.at) * 3 / 4)
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
+		next = earliest(next, refreshAt(p.at, p.expires))
 	}
 	return next
 }
@@ -233,28 +270,10 @@ func (s *Swarm) nextDue() time.Time {
 // Run reconciles on every Catalog change, when pushed credentials fall due, and every poll
 // period (new services), until ctx is done. Failed passes are retried at the next poll.
 func (s *Swarm) Run(ctx context.Context) error {
-	events := s.cat.Subscribe(ctx)
-	for {
-		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("controller: swarm pass failed", "error", err)
-		}
-		wait := s.poll
-		if next := s.nextDue(); !next.IsZero() {
-			if d := next.Sub(s.clk.Now()); d < wait {
-				wait = max(d, time.Second)
-			}
-		}
-		timer := s.clk.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case _, ok := <-events:
-			if !ok {
-				events = nil
-			}
-		case <-timer.C():
-		}
-		timer.Stop()
-	}
+	return passLoop(ctx, s.cat, s.clk, s.poll, func(ctx context.Context) error {
+		_, err := s.Reconcile(ctx)
+		return err
+	}, s.nextDue, func(err error) {
+		s.log.Warn("controller: swarm pass failed", "error", err)
+	})
 }
