@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -39,18 +40,7 @@ func (d *desiredSecret) same(e *desiredSecret) bool {
 }
 
 func scopeEqual(a, b registry.Scope) bool {
-	eq := func(x, y []string) bool {
-		if len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if x[i] != y[i] {
-				return false
-			}
-		}
-		return true
-	}
-	return eq(a.Namespaces, b.Namespaces) && eq(a.Teams, b.Teams) && eq(a.Projects, b.Projects)
+	return slices.Equal(a.Namespaces, b.Namespaces) && slices.Equal(a.Teams, b.Teams) && slices.Equal(a.Projects, b.Projects)
 }
 
 // state is the desired content of every registry, replaced as a whole on each resolution.
