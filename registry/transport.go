@@ -46,6 +46,11 @@ type Transport struct {
 	http   bool // plain http allowed: the insecure mode, or an anonymous pull (no record)
 	lookup lookupFunc
 
+	// Derived from host once, for isRegistry on every request.
+	ownHTTPS, ownHTTP  string // canonicalAddr(host, "https"), canonicalAddr(host, "http")
+	hub                bool   // host is one of Docker Hub's API names
+	wildName, wildPort string // a wildcard host's name pattern and port (the scheme's default when none)
+
 	mu     sync.Mutex
 	realms map[string]bool   // canonical host:port of realms the registry named
 	sent   map[[16]byte]bool // hashes of Authorization values sent to the registry
@@ -76,8 +81,25 @@ func newTransport(base *http.Transport, r Registry, host string) *Transport {
 	if host == "" {
 		host = s.Host
 	}
-	return &Transport{base: base, host: host, scheme: scheme, wild: strings.Contains(host, "*"),
-		mode: r.TLS.EffectiveMode(), http: r.TLS.EffectiveMode() == TLSInsecure, lookup: resolverLookup(nil)}
+	mode := r.TLS.EffectiveMode()
+	return (&Transport{base: base, host: host, scheme: scheme, wild: strings.Contains(host, "*"),
+		mode: mode, http: mode == TLSInsecure, lookup: resolverLookup(nil)}).derive()
+}
+
+// derive fills the fields computed from host and scheme.
+func (t *Transport) derive() *Transport {
+	t.ownHTTPS, t.ownHTTP = canonicalAddr(t.host, "https"), canonicalAddr(t.host, "http")
+	t.hub = isDockerHubHost(t.host)
+	if t.wild {
+		t.wildName = connHostname(t.host)
+		if _, p, err := splitHostPortLoose(t.host); err == nil {
+			t.wildPort = p
+		}
+		if t.wildPort == "" {
+			t.wildPort = defaultPort(t.scheme)
+		}
+	}
+	return t
 }
 
 // anonymousBase is the connection pool of pulls no saved registry matches: system roots,
@@ -91,8 +113,8 @@ var anonymousBase = sync.OnceValue(func() *http.Transport {
 // anonymousTransport is the Transport of an image no saved registry matches: nothing to
 // keep on its host, but what the server sends is bounded all the same.
 func anonymousTransport(host string) *Transport {
-	return &Transport{base: anonymousBase(), host: host, scheme: "https", wild: false, mode: TLSSecure, http: true,
-		lookup: resolverLookup(nil)}
+	return (&Transport{base: anonymousBase(), host: host, scheme: "https", wild: false, mode: TLSSecure, http: true,
+		lookup: resolverLookup(nil)}).derive()
 }
 
 // Mode is the TLS mode the transport enforces.
@@ -225,23 +247,20 @@ func (t *Transport) bodyLimit(req *http.Request, resp *http.Response, own, realm
 // host has three names.
 func (t *Transport) isRegistry(u *url.URL) bool {
 	if t.wild {
-		name, port := connHostname(t.host), ""
-		if _, p, err := splitHostPortLoose(t.host); err == nil {
-			port = p
-		}
-		if port == "" {
-			port = defaultPort(t.scheme)
-		}
 		up := u.Port()
 		if up == "" {
 			up = defaultPort(u.Scheme)
 		}
-		return up == port && connWildcardMatch(name, strings.ToLower(u.Hostname()))
+		return up == t.wildPort && connWildcardMatch(t.wildName, strings.ToLower(u.Hostname()))
 	}
-	if canonicalAddr(u.Host, u.Scheme) == canonicalAddr(t.host, u.Scheme) {
+	own := t.ownHTTPS
+	if u.Scheme == "http" {
+		own = t.ownHTTP
+	}
+	if canonicalAddr(u.Host, u.Scheme) == own {
 		return true
 	}
-	return isDockerHubHost(t.host) && isDockerHubHost(u.Host) && u.Port() == ""
+	return t.hub && isDockerHubHost(u.Host) && u.Port() == ""
 }
 
 func (t *Transport) isRealm(u *url.URL) bool {
