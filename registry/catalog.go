@@ -263,9 +263,9 @@ func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (
 	if err := c.validate(next); err != nil {
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
 	}
+	var all []Registry // listed at most once: clearDefaults skips next, so a list from before the write does, as in Add
 	if next.Mirror != nil || next.Host() != cur.Host() {
-		all, err := c.store.List(ctx)
-		if err != nil {
+		if all, err = c.store.List(ctx); err != nil {
 			return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
 		}
 		if err := mirrorsWith(all, next); err != nil {
@@ -278,7 +278,9 @@ func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: err}
 	}
 	if next.Default && !cur.Default {
-		all, err := c.store.List(ctx)
+		if all == nil {
+			all, err = c.store.List(ctx)
+		}
 		if err == nil {
 			err = c.clearDefaults(ctx, all, next.ID)
 		}
