@@ -521,16 +521,13 @@ func (a *registryAuthenticator) LogValue() slog.Value { return slog.StringValue(
 // what the registry sends. Without it go-containerregistry uses its default transport,
 // which falls back to plain http for loopback, *.local and private hosts.
 func (k *Keychain) Transport(ref string) (http.RoundTripper, error) {
-	e, err := k.match(ref)
+	r, err := parseImageRef(ref)
 	if err != nil {
 		return nil, &Error{Op: "transport", Registry: ref, Err: fmt.Errorf("%w: %v", ErrInvalid, err)}
 	}
+	e := k.lookup(r.host, r.repo, r.library)
 	if e == nil {
-		host := ref
-		if r, err := parseImageRef(ref); err == nil {
-			host = r.host
-		}
-		return anonymousTransport(host), nil
+		return anonymousTransport(r.host), nil
 	}
 	tr, err := DefaultTransports.For(e.view)
 	if err != nil {
