@@ -81,13 +81,7 @@ func StartContainerd(t testing.TB, opts ...ContainerdOption) *Containerd {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
+		stopProcess(cmd.Process, exited, syscall.SIGTERM, 10*time.Second)
 		if t.Failed() {
 			t.Logf("containerd log:\n%s", c.log.String())
 		}

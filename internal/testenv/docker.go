@@ -164,13 +164,8 @@ func (d *Docker) stop() error {
 		d.Client.Close()
 	}
 	var errs []error
-	d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-	case <-time.After(30 * time.Second):
+	if stopProcess(d.cmd.Process, d.exited, syscall.SIGTERM, 30*time.Second) {
 		errs = append(errs, errors.New("dockerd ignored SIGTERM for 30s; killed"))
-		d.cmd.Process.Kill()
-		<-d.exited
 		if b, err := os.ReadFile(filepath.Join(d.dir, "exec", "containerd", "containerd.pid")); err == nil {
 			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
 				syscall.Kill(pid, syscall.SIGKILL)

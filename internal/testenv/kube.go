@@ -506,13 +506,7 @@ func (k *Kube) stop() {
 		if c.cmd == nil || c.cmd.Process == nil || c.done == nil {
 			continue
 		}
-		_ = c.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-c.done:
-		case <-time.After(10 * time.Second):
-			_ = c.cmd.Process.Kill()
-			<-c.done
-		}
+		stopProcess(c.cmd.Process, c.done, syscall.SIGTERM, 10*time.Second)
 	}
 	if k.dir != "" {
 		os.RemoveAll(k.dir)

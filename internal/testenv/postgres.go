@@ -196,13 +196,7 @@ func (p *Postgres) Logs() string { return p.log.String() }
 
 func (p *Postgres) stop() error {
 	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Signal(syscall.SIGINT) // fast shutdown: sessions end, the lock file goes
-		select {
-		case <-p.exited:
-		case <-time.After(20 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
+		stopProcess(p.cmd.Process, p.exited, syscall.SIGINT, 20*time.Second) // fast shutdown: sessions end, the lock file goes
 	}
 	return os.RemoveAll(p.dir)
 }

@@ -210,13 +210,7 @@ func (s *RegistryServer) serve(t testing.TB, bin, dir, label, base string, env [
 		lastErr = s.waitReady(exited, useTLS)
 		if lastErr == nil {
 			t.Cleanup(func() {
-				cmd.Process.Signal(syscall.SIGTERM)
-				select {
-				case <-exited:
-				case <-time.After(5 * time.Second):
-					cmd.Process.Kill()
-					<-exited
-				}
+				stopProcess(cmd.Process, exited, syscall.SIGTERM, 5*time.Second)
 				if t.Failed() {
 					t.Logf("%s log (%s):\n%s", label, s.Host, s.stderr.String())
 				}
