@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and kube-controller-manager from the k8s.io/kubernetes module through
+# Builds kube-apiserver, kube-controller-manager and kubelet from the k8s.io/kubernetes module through
 # the Go module proxy, in a throwaway module that replaces each k8s.io staging module with its
 # published v0.x twin. The binaries are cached side by side: a second run returns at once.
 #
 #   .ci/kube-apiserver.sh                          prints the kube-apiserver path
 #   .ci/kube-apiserver.sh kube-controller-manager  prints the kube-controller-manager path
+#   .ci/kube-apiserver.sh kubelet                  prints the kubelet path
 #
-# Either call builds whichever of the two is missing (they share one module download).
-# About 7 minutes on 2 cores the first time, 2.5 more for kube-controller-manager.
+# Any call builds whichever of the three is missing (they share one module download).
+# About 7 minutes on 2 cores the first time, 2.5 more for kube-controller-manager and
+# about 2.5 for the kubelet.
 set -euo pipefail
 K8S_VERSION=${K8S_VERSION:-1.31.4}
 STAGING_VERSION=v0.${K8S_VERSION#1.}
 want=${1:-kube-apiserver}
 case "$want" in
-kube-apiserver | kube-controller-manager) ;;
-*) echo "usage: $0 [kube-apiserver|kube-controller-manager]" >&2; exit 2 ;;
+kube-apiserver | kube-controller-manager | kubelet) ;;
+*) echo "usage: $0 [kube-apiserver|kube-controller-manager|kubelet]" >&2; exit 2 ;;
 esac
 cache=${REGCRED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/regcred}
 missing=""
-for c in kube-apiserver kube-controller-manager; do
+for c in kube-apiserver kube-controller-manager kubelet; do
   [ -x "$cache/$c-v$K8S_VERSION" ] || missing="$missing $c"
 done
 if [ -z "$missing" ]; then echo "$cache/$want-v$K8S_VERSION"; exit 0; fi
@@ -48,10 +50,11 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 GO
 GOFLAGS=-mod=mod go mod tidy >&2 ||
-  GOFLAGS=-mod=mod go get k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION >&2
+  GOFLAGS=-mod=mod go get k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION k8s.io/kubernetes/cmd/kube-controller-manager@v$K8S_VERSION k8s.io/kubernetes/cmd/kubelet@v$K8S_VERSION >&2
 for c in $missing; do
   bin="$cache/$c-v$K8S_VERSION"
   CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags=-s -o "$bin.tmp" "k8s.io/kubernetes/cmd/$c" >&2

@@ -84,7 +84,7 @@ func checkTLS(ctx context.Context, r registry.Registry, ref string) error {
 		return nil // the daemon reports a malformed reference itself
 	}
 	host := parsed.Context().RegistryStr()
-	err = r.TLS.Handshake(ctx, host)
+	err = registry.Handshake(ctx, r.TLS, host)
 	var ce *registry.ConnError
 	if err == nil || !errors.As(err, &ce) || ce.Step != registry.StepTLS {
 		return nil

@@ -148,7 +148,7 @@ func tokenProvider(r registry.Registry, o *options) (registry.Provider, bool, er
 			opts = append(opts, acr.WithHTTPClient(o.httpClient))
 		case r.TLS.EffectiveMode() != registry.TLSSecure:
 			// the exchange goes to the registry itself: honour its TLS mode
-			tr, err := r.TLS.Transport()
+			tr, err := registry.TLSTransport(r.TLS)
 			if err != nil {
 				return nil, false, err
 			}

@@ -86,8 +86,7 @@ type sharedProvider struct {
 // Catalog refuses to delete it while anything does. It gets the redacted record.
 type UsageFunc func(ctx context.Context, r Registry) (refs []string, err error)
 
-// CatalogOption configures NewCatalog. WithProviderFactory and WithLogger configure a
-// Catalog too (they are Options).
+// CatalogOption configures NewCatalog.
 type CatalogOption interface {
 	applyCatalog(*Catalog)
 }
@@ -95,6 +94,26 @@ type CatalogOption interface {
 type catalogOptionFunc func(*Catalog)
 
 func (f catalogOptionFunc) applyCatalog(c *Catalog) { f(c) }
+
+// WithProviderFactory sets how a record becomes a Provider. The default, StaticFactory,
+// knows the static kinds only; pass providers.Factory() for token kinds.
+func WithProviderFactory(f ProviderFactory) CatalogOption {
+	return catalogOptionFunc(func(c *Catalog) {
+		if f != nil {
+			c.factory = f
+		}
+	})
+}
+
+// WithLogger sets the logger for what is noticed along the way (a change feed that fails,
+// a registry shadowed by another). The library never prints; the default discards.
+func WithLogger(l *slog.Logger) CatalogOption {
+	return catalogOptionFunc(func(c *Catalog) {
+		if l != nil {
+			c.log = l
+		}
+	})
+}
 
 // WithClock sets the clock that stamps Created and Updated and the health records, and
 // times the retries of the change feed (default clock.Real{}).
@@ -311,7 +330,7 @@ func mirrorsWith(all []Registry, r Registry) error {
 
 // validate checks a record before it is saved.
 func (c *Catalog) validate(r Registry) error {
-	return errors.Join(r.Validate(), validateExtras(r))
+	return r.Validate()
 }
 
 // SetDefault makes the registry with id the only default.
@@ -526,7 +545,7 @@ func (c *Catalog) keychain(ctx context.Context, keep func(Registry) bool) (*Keyc
 		c.forgetOthers(all)
 	}
 	factory := func(r Registry) (Provider, error) { return c.providerFor(r, g) }
-	kc, err := NewKeychain(all, WithProviderFactory(factory), WithLogger(c.log))
+	kc, err := NewKeychain(all, KeychainWithProviderFactory(factory), KeychainWithLogger(c.log))
 	if err != nil {
 		return nil, err
 	}
@@ -751,20 +770,26 @@ func (c *Catalog) Test(ctx context.Context, id string, opts ...TestOption) (*Rep
 	return rep, nil
 }
 
-// DraftOption configures TestDraft: a MergeOption (ClearFields, UnsetDefault) reads the
+// DraftOption configures TestDraft: WithMerge (ClearFields, UnsetDefault) reads the
 // draft as Update would; WithTestOptions passes options to the test.
 type DraftOption interface {
 	applyDraft(*draftConfig)
 }
 
 type draftConfig struct {
-	merge mergeConfig
+	merge []MergeOption
 	test  []TestOption
 }
 
 type draftOption func(*draftConfig)
 
 func (o draftOption) applyDraft(c *draftConfig) { o(c) }
+
+// WithMerge says how TestDraft reads the draft, as Update reads an edit (ClearFields,
+// UnsetDefault).
+func WithMerge(opts ...MergeOption) DraftOption {
+	return draftOption(func(c *draftConfig) { c.merge = append(c.merge, opts...) })
+}
 
 // WithTestOptions passes options to the connection test of TestDraft.
 func WithTestOptions(opts ...TestOption) DraftOption {
@@ -795,7 +820,7 @@ func (c *Catalog) TestDraft(ctx context.Context, draft Registry, opts ...DraftOp
 			return nil, &Error{Op: "test draft", Registry: draft.Name, Err: err}
 		}
 	}
-	r, err := merge(stored, draft, cfg.merge)
+	r, err := Merge(stored, draft, cfg.merge...)
 	if err != nil {
 		return nil, err
 	}
@@ -804,4 +829,26 @@ func (c *Catalog) TestDraft(ctx context.Context, draft Registry, opts ...DraftOp
 	tc := &TransportCache{}
 	defer tc.CloseIdleConnections()
 	return Test(ctx, r, append([]TestOption{WithTestFactory(c.factory), WithTransportCache(tc)}, cfg.test...)...), nil
+}
+
+// KeychainFor returns a Keychain over the registries sub may use (Scope.Allows), with the
+// Catalog's one provider of each. Build it per request or per deployment; it is a
+// snapshot.
+func (c *Catalog) KeychainFor(ctx context.Context, sub Subject) (*Keychain, error) {
+	return c.keychain(ctx, func(r Registry) bool { return r.Scope.Allows(sub) })
+}
+
+// ListFor returns the registries sub may use, redacted, sorted as List.
+func (c *Catalog) ListFor(ctx context.Context, sub Subject) ([]Registry, error) {
+	all, err := c.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kept := all[:0]
+	for _, r := range all {
+		if r.Scope.Allows(sub) {
+			kept = append(kept, r)
+		}
+	}
+	return kept, nil
 }

@@ -51,7 +51,7 @@ func (c *TransportCache) For(r Registry) (*Transport, error) {
 	if got, ok := c.byID[id]; ok && got.key == key {
 		return got.tr, nil
 	}
-	base, err := r.TLS.Transport()
+	base, err := TLSTransport(r.TLS)
 	if err != nil {
 		return nil, err
 	}

@@ -71,3 +71,31 @@ func (e *FieldError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+// Connection test failures. Each failed Step carries a *ConnError whose Kind is one of these
+// or one of ErrInvalid, ErrUnauthorized, ErrForbidden, ErrNotFound, ErrExpired and
+// ErrUnavailable; errors.Is matches the kind, so a platform maps them to its UI.
+var (
+	// ErrDNS: the registry's host name does not resolve.
+	ErrDNS = errors.New("host name does not resolve")
+	// ErrConnRefused: nothing listens on the registry's port.
+	ErrConnRefused = errors.New("connection refused")
+	// ErrTimeout: the registry (or its token service) did not answer in time.
+	ErrTimeout = errors.New("timed out")
+	// ErrTLSUnknownAuthority: the certificate is signed by a CA the TLS mode does not trust.
+	ErrTLSUnknownAuthority = errors.New("certificate signed by unknown authority")
+	// ErrTLSNameMismatch: the certificate is valid but not for the host that was dialled.
+	ErrTLSNameMismatch = errors.New("certificate is for another name")
+	// ErrTLSExpired: the certificate has expired (or is not valid yet).
+	ErrTLSExpired = errors.New("certificate expired")
+	// ErrTLSHandshake: any other TLS failure (protocol version, cipher, bad certificate).
+	ErrTLSHandshake = errors.New("tls handshake failed")
+	// ErrHTTPInSecureMode: the registry speaks plain HTTP but the TLS mode requires TLS.
+	ErrHTTPInSecureMode = errors.New("http registry in secure-only mode")
+	// ErrNotRegistry: the server answers, but not like a registry (GET /v2/ is not 200/401).
+	ErrNotRegistry = errors.New("not a registry")
+	// ErrRealm: the bearer challenge names a token realm that is malformed or unsafe.
+	ErrRealm = errors.New("invalid token realm")
+	// ErrRateLimited: the registry answered 429; ConnError.RetryAfter says how long to wait.
+	ErrRateLimited = errors.New("rate limited")
+)

@@ -78,47 +78,35 @@ type KeychainOption interface {
 	applyKeychain(*keychainConfig)
 }
 
-// Option configures both a Keychain and a Catalog.
-type Option interface {
-	KeychainOption
-	CatalogOption
-}
-
 type keychainConfig struct {
 	factory ProviderFactory
 	log     *slog.Logger
 }
 
-type sharedOption struct {
-	factory ProviderFactory
-	log     *slog.Logger
+type keychainOption func(*keychainConfig)
+
+func (o keychainOption) applyKeychain(c *keychainConfig) { o(c) }
+
+// KeychainWithProviderFactory sets how a record becomes a Provider. The default,
+// StaticFactory, knows the static kinds only; pass providers.Factory() for token kinds.
+func KeychainWithProviderFactory(f ProviderFactory) KeychainOption {
+	return keychainOption(func(c *keychainConfig) {
+		if f != nil {
+			c.factory = f
+		}
+	})
 }
 
-func (o sharedOption) applyKeychain(c *keychainConfig) {
-	if o.factory != nil {
-		c.factory = o.factory
-	}
-	if o.log != nil {
-		c.log = o.log
-	}
+// KeychainWithLogger sets the logger for what is noticed along the way (a registry
+// shadowed by another with the same server). The library never prints; the default
+// discards.
+func KeychainWithLogger(l *slog.Logger) KeychainOption {
+	return keychainOption(func(c *keychainConfig) {
+		if l != nil {
+			c.log = l
+		}
+	})
 }
-
-func (o sharedOption) applyCatalog(c *Catalog) {
-	if o.factory != nil {
-		c.factory = o.factory
-	}
-	if o.log != nil {
-		c.log = o.log
-	}
-}
-
-// WithProviderFactory sets how a record becomes a Provider. The default, StaticFactory,
-// knows the static kinds only; pass providers.For's factory for token kinds.
-func WithProviderFactory(f ProviderFactory) Option { return sharedOption{factory: f} }
-
-// WithLogger sets the logger for what is noticed along the way (a registry shadowed by
-// another with the same server). The library never prints; the default discards.
-func WithLogger(l *slog.Logger) Option { return sharedOption{log: l} }
 
 // NewKeychain indexes regs. It fails, naming the registry, when a record's server does not
 // parse or the factory cannot make its provider; nothing is fetched from a token endpoint

@@ -66,7 +66,7 @@ func newTestKeychain(t testing.TB, regs []registry.Registry) *registry.Keychain 
 			t.Fatalf("fixture %s does not validate: %v", r.ID, err)
 		}
 	}
-	kc, err := registry.NewKeychain(regs, registry.WithProviderFactory(kcFactory))
+	kc, err := registry.NewKeychain(regs, registry.KeychainWithProviderFactory(kcFactory))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +368,7 @@ func TestKeychainProviderErrors(t *testing.T) {
 		}), nil
 	}
 	kc, err := registry.NewKeychain([]registry.Registry{kcCustom("broken", "registry.example.com")},
-		registry.WithProviderFactory(factory))
+		registry.KeychainWithProviderFactory(factory))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +419,7 @@ func TestNewKeychainErrors(t *testing.T) {
 		{
 			name: "factory error",
 			regs: []registry.Registry{kcCustom("f", "x.example.com")},
-			opts: []registry.KeychainOption{registry.WithProviderFactory(func(registry.Registry) (registry.Provider, error) {
+			opts: []registry.KeychainOption{registry.KeychainWithProviderFactory(func(registry.Registry) (registry.Provider, error) {
 				return nil, registry.ErrUnavailable
 			})},
 			wantErr: registry.ErrUnavailable, wantReg: "f",
@@ -427,7 +427,7 @@ func TestNewKeychainErrors(t *testing.T) {
 		{
 			name: "factory returns nil",
 			regs: []registry.Registry{kcCustom("n", "x.example.com")},
-			opts: []registry.KeychainOption{registry.WithProviderFactory(func(registry.Registry) (registry.Provider, error) {
+			opts: []registry.KeychainOption{registry.KeychainWithProviderFactory(func(registry.Registry) (registry.Provider, error) {
 				return nil, nil
 			})},
 			wantErr: registry.ErrInvalid, wantReg: "n",
@@ -522,7 +522,7 @@ func TestKeychainLogsShadowedRegistries(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a, b := kcCustom("a", "registry.example.com"), kcCustom("b", "registry.example.com")
 	a.Fields["password"], b.Fields["password"] = "s3cr3t-a", "s3cr3t-b"
-	if _, err := registry.NewKeychain([]registry.Registry{a, b}, registry.WithLogger(log)); err != nil {
+	if _, err := registry.NewKeychain([]registry.Registry{a, b}, registry.KeychainWithLogger(log)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

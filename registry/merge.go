@@ -8,10 +8,9 @@ import (
 )
 
 // MergeOption says what an edit means beyond its values: a secret to clear, a default to
-// unset. Catalog.Update and Catalog.TestDraft take them too, so a draft is tested exactly
+// unset. Catalog.Update takes them, and Catalog.TestDraft through WithMerge, so a draft is tested exactly
 // as it would be saved.
 type MergeOption interface {
-	DraftOption
 	applyMerge(*mergeConfig)
 }
 
@@ -23,7 +22,6 @@ type mergeConfig struct {
 type mergeOption func(*mergeConfig)
 
 func (o mergeOption) applyMerge(c *mergeConfig) { o(c) }
-func (o mergeOption) applyDraft(c *draftConfig) { o(&c.merge) }
 
 // ClearFields clears the named credential fields explicitly. A blank secret field keeps
 // the stored secret (a settings form never shows it), so clearing one needs saying: when

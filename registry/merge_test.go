@@ -242,7 +242,7 @@ func TestCatalogTestDraft(t *testing.T) {
 	}
 	// Cleared explicitly: a custom registry needs both or neither.
 	form.Fields["password"] = ""
-	if got := verdict(f.cat.TestDraft(ctx, form, registry.ClearFields("password"))); got != "fields=failed" {
+	if got := verdict(f.cat.TestDraft(ctx, form, registry.WithMerge(registry.ClearFields("password")))); got != "fields=failed" {
 		t.Fatalf("draft edit with the secret cleared: %s, want fields=failed", got)
 	}
 	// Nothing was saved.

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"context"
 	"path"
 	"slices"
 	"strconv"
@@ -93,28 +92,3 @@ func (s Scope) Validate() error {
 
 // quoteBounded quotes user-typed text for an error message, bounded and escaped.
 func quoteBounded(s string) string { return strconv.Quote(untrusted.Limit(s, 64)) }
-
-// validateExtras checks what a Catalog saves beyond Validate (which checks the scope).
-func validateExtras(r Registry) error { return nil }
-
-// KeychainFor returns a Keychain over the registries sub may use (Scope.Allows), with the
-// Catalog's one provider of each. Build it per request or per deployment; it is a
-// snapshot.
-func (c *Catalog) KeychainFor(ctx context.Context, sub Subject) (*Keychain, error) {
-	return c.keychain(ctx, func(r Registry) bool { return r.Scope.Allows(sub) })
-}
-
-// ListFor returns the registries sub may use, redacted, sorted as List.
-func (c *Catalog) ListFor(ctx context.Context, sub Subject) ([]Registry, error) {
-	all, err := c.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	kept := all[:0]
-	for _, r := range all {
-		if r.Scope.Allows(sub) {
-			kept = append(kept, r)
-		}
-	}
-	return kept, nil
-}

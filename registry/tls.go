@@ -1,13 +1,8 @@
 package registry
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"net"
-	"net/http"
-	"strings"
-	"time"
 )
 
 // TLSMode is how regcred talks TLS to a registry (seed 003's "advanced connection options").
@@ -98,76 +93,3 @@ func (t TLS) Config() (*tls.Config, error) {
 	}
 	return c, nil
 }
-
-// Transport returns the *http.Transport under every connection to this registry
-// (connection test, Keychain pulls, the CLI; TransportCache wraps it in a Transport):
-// proxy from the environment, the TLS mode's config, bounded dial and handshake timeouts
-// and response header size. Unless the mode is insecure it refuses plain http (an error
-// wrapping ErrHTTPInSecureMode): a secure or custom CA record is never reached over http,
-// not even by go-containerregistry's fallback for loopback and private hosts.
-func (t TLS) Transport() (*http.Transport, error) {
-	cfg, err := t.Config()
-	if err != nil {
-		return nil, err
-	}
-	tr := newHTTPTransport(cfg)
-	if mode := t.EffectiveMode(); mode != TLSInsecure {
-		tr.RegisterProtocol("http", httpRefuser{mode: mode})
-	}
-	return tr, nil
-}
-
-// newHTTPTransport is the *http.Transport every registry connection uses, with cfg.
-func newHTTPTransport(cfg *tls.Config) *http.Transport {
-	return &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:        cfg,
-		TLSHandshakeTimeout:    10 * time.Second,
-		ResponseHeaderTimeout:  30 * time.Second,
-		IdleConnTimeout:        90 * time.Second,
-		MaxIdleConnsPerHost:    4,
-		MaxResponseHeaderBytes: maxResponseHeaderBytes,
-		ForceAttemptHTTP2:      true,
-	}
-}
-
-// Handshake dials hostport (port 443 when it names none) and completes a TLS handshake
-// under the mode, then hangs up. It is for consumers that hand the credentials to a
-// client regcred does not drive (the Docker daemon, which retries a registry it deems
-// insecure, loopback by default, over plain http with them): a nil error means the
-// registry speaks TLS that the record's mode trusts. In the insecure mode it returns nil
-// without dialing. A failure is a *ConnError (Step "tls") whose Kind is
-// ErrHTTPInSecureMode for a server that answered in plain HTTP, one of the ErrTLS...
-// kinds for a certificate the mode does not trust, or a network kind (ErrDNS,
-// ErrConnRefused, ErrTimeout, ErrUnavailable) when the handshake could not start.
-func (t TLS) Handshake(ctx context.Context, hostport string) error {
-	mode := t.EffectiveMode()
-	if mode == TLSInsecure {
-		return nil
-	}
-	cfg, err := t.Config()
-	if err != nil {
-		return err
-	}
-	addr := hostport
-	if _, _, err := net.SplitHostPort(hostport); err != nil {
-		addr = net.JoinHostPort(strings.Trim(hostport, "[]"), "443")
-	}
-	d := diagnosis{host: hostport, mode: mode}
-	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
-	defer cancel()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return d.network(StepTCP, err)
-	}
-	defer conn.Close()
-	cfg.ServerName = connHostname(addr)
-	if err := tls.Client(conn, cfg).HandshakeContext(ctx); err != nil {
-		return d.network(StepTLS, err)
-	}
-	return nil
-}
-
-// handshakeTimeout bounds Handshake, as TLSHandshakeTimeout bounds the transport's.
-const handshakeTimeout = 10 * time.Second

@@ -18,7 +18,7 @@ func BenchmarkTransport(b *testing.B) {
 	}))
 	defer srv.Close()
 	rec := registry.Registry{ID: "bench", Version: 1, Kind: registry.KindCustom, Server: srv.URL, TLS: registry.TLS{Mode: registry.TLSInsecure}}
-	base, err := rec.TLS.Transport()
+	base, err := registry.TLSTransport(rec.TLS)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func TestTransportRealmRebinding(t *testing.T) {
 		return nil, errors.New("no such host")
 	}
 	rec := Registry{Kind: KindCustom, Server: "http://registry.example", TLS: TLS{Mode: TLSInsecure}}
-	base, err := rec.TLS.Transport()
+	base, err := TLSTransport(rec.TLS)
 	if err != nil {
 		t.Fatal(err)
 	}

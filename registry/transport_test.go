@@ -265,7 +265,7 @@ func TestNoPlainHTTPDowngrade(t *testing.T) {
 						remote.WithTransport(tr), remote.WithContext(ctx)); err == nil {
 						t.Fatal("remote.Head over the record's transport succeeded over plain HTTP")
 					}
-					base, err := rec.TLS.Transport()
+					base, err := registry.TLSTransport(rec.TLS)
 					if err != nil {
 						t.Fatal(err)
 					}

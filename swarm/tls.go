@@ -36,7 +36,7 @@ func checkTLS(ctx context.Context, op string, t registry.TLS, server string, c r
 	if c.Anonymous() || t.EffectiveMode() == registry.TLSInsecure {
 		return nil
 	}
-	err := t.Handshake(ctx, handshakeHost(server))
+	err := registry.Handshake(ctx, t, handshakeHost(server))
 	if err == nil {
 		return nil
 	}

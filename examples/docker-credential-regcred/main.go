@@ -83,7 +83,7 @@ func (h *helper) load() error {
 	h.regs, h.err = registryfile.Load(h.path)
 	if h.err == nil {
 		factory := withTokenCache(h.path, providers.Factory())
-		h.kc, h.err = registry.NewKeychain(h.regs, registry.WithProviderFactory(factory))
+		h.kc, h.err = registry.NewKeychain(h.regs, registry.KeychainWithProviderFactory(factory))
 	}
 	return h.err
 }

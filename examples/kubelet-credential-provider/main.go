@@ -76,7 +76,7 @@ func decodeRequest(r io.Reader) (*credv1.CredentialProviderRequest, error) {
 // scope (see cacheScope), so the kubelet's cache never serves it to an image it was not
 // meant for.
 func respond(ctx context.Context, req *credv1.CredentialProviderRequest, regs []registry.Registry, factory registry.ProviderFactory, now func() time.Time) (*credv1.CredentialProviderResponse, error) {
-	kc, err := registry.NewKeychain(regs, registry.WithProviderFactory(lenient(factory)))
+	kc, err := registry.NewKeychain(regs, registry.KeychainWithProviderFactory(lenient(factory)))
 	if err != nil {
 		return nil, err
 	}

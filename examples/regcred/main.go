@@ -80,7 +80,7 @@ func (e *env) keychain() (*registry.Keychain, error) {
 	if err != nil {
 		return nil, err
 	}
-	return registry.NewKeychain(regs, registry.WithProviderFactory(e.providerFactory()), registry.WithLogger(e.logger))
+	return registry.NewKeychain(regs, registry.KeychainWithProviderFactory(e.providerFactory()), registry.KeychainWithLogger(e.logger))
 }
 
 // selectRegistries returns the registries named (by id or name) in names, or all of them.
