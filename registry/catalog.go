@@ -197,7 +197,7 @@ func (c *Catalog) Add(ctx context.Context, r Registry) (Registry, error) {
 	if r.IsRedacted() {
 		return Registry{}, &Error{Op: "add", Registry: r.Name, Err: fmt.Errorf("%w (give the real credential values)", ErrRedacted)}
 	}
-	r, err := merge(Registry{}, r, mergeConfig{})
+	r, err := Merge(Registry{}, r)
 	if err != nil {
 		return Registry{}, err
 	}
@@ -259,12 +259,6 @@ func (c *Catalog) clearDefaults(ctx context.Context, all []Registry, keep string
 // the new kind. Setting Default makes it the only default. It returns the saved record
 // (Version+1), redacted.
 func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (Registry, error) {
-	var cfg mergeConfig
-	for _, o := range opts {
-		if o != nil {
-			o.applyMerge(&cfg)
-		}
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cur, err := c.store.Get(ctx, r.ID)
@@ -275,7 +269,7 @@ func (c *Catalog) Update(ctx context.Context, r Registry, opts ...MergeOption) (
 		return Registry{}, &Error{Op: "update", Registry: cur.Name, Err: fmt.Errorf(
 			"the record is at version %d, the update was made from version %d (reload and retry): %w", cur.Version, r.Version, ErrConflict)}
 	}
-	next, err := merge(cur, r, cfg)
+	next, err := Merge(cur, r, opts...)
 	if err != nil {
 		return Registry{}, err
 	}

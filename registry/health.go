@@ -98,5 +98,3 @@ type HealthStore interface {
 	UpdateHealth(ctx context.Context, id string, update func(*Health)) error
 }
 
-// credentialsExpire is the record's own expiry of its static credential.
-func credentialsExpire(r Registry) time.Time { return r.CredentialsExpire }

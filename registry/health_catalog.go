@@ -39,7 +39,7 @@ func (c *Catalog) Health(ctx context.Context, id string) (Health, error) {
 		h = c.healthMem[id].Clone()
 		c.hmu.Unlock()
 	}
-	h.CredentialsExpire = credentialsExpire(r)
+	h.CredentialsExpire = r.CredentialsExpire
 	return h, nil
 }
 
@@ -63,7 +63,7 @@ func (c *Catalog) ListHealth(ctx context.Context) (map[string]Health, error) {
 	out := make(map[string]Health, len(all))
 	for _, r := range all {
 		h := stored[r.ID].Clone()
-		h.CredentialsExpire = credentialsExpire(r)
+		h.CredentialsExpire = r.CredentialsExpire
 		out[r.ID] = h
 	}
 	return out, nil
