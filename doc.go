@@ -31,7 +31,7 @@
 //   - swarm: engine login and X-Registry-Auth for services.
 //   - compose: compose file -> images -> credentials; pre-pull, or an isolated DOCKER_CONFIG.
 //   - store: store.Open(ctx, dsn) for sqlite:, postgres://, file: and memory: stores;
-//     store/sealed seals secret fields at rest. registry/storetest is the conformance suite.
+//     store/sealed seals secret fields at rest. store/storetest is the conformance suite.
 //   - controller: one reconcile loop that keeps every namespace's pull Secrets current.
 //   - nodeconfig: containerd, Docker, CRI-O and k3s node configuration (mirrors, CAs).
 //   - clock: the one clock with timers every part takes.

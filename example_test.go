@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 // The whole flow without a network: save registries in a catalog, resolve image
 // references through the Keychain, and build the .dockerconfigjson a platform deploys.
 func Example() {
 	ctx := context.Background()
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(providers.Factory()))
+	cat := catalog.New(memory.New(), catalog.WithProviderFactory(providers.Factory()))
 	for _, r := range []registry.Registry{
 		{ID: "ghcr", Name: "GitHub", Kind: registry.KindGHCR, Owner: "alice",
 			Fields: map[string]string{"username": "alice", "token": "ghp_example"}},

@@ -16,7 +16,7 @@
 //     with exactly the entries the images need, for running `docker compose` or
 //     `docker-compose` yourself; its cleanup function removes it.
 //
-// Credentials come from a Keychain: *registry.Keychain maps each image to its saved
+// Credentials come from a Keychain: *keychain.Keychain maps each image to its saved
 // registry; an image no saved registry matches is pulled anonymously (public images need
 // nothing), and when that is refused its error says no saved registry matches its host.
 //

@@ -17,6 +17,7 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 )
 
 func TestMain(m *testing.M) { testenv.DockerMain(m) }
@@ -32,9 +33,9 @@ func savedRegistry(reg *testenv.RegistryServer, password string) registry.Regist
 		TLS: registry.TLS{Mode: registry.TLSInsecure}, Fields: map[string]string{"username": testUser, "password": password}}
 }
 
-func newKeychain(t testing.TB, regs ...registry.Registry) *registry.Keychain {
+func newKeychain(t testing.TB, regs ...registry.Registry) *keychain.Keychain {
 	t.Helper()
-	kc, err := registry.NewKeychain(regs)
+	kc, err := keychain.New(regs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
+	"github.com/regcred/regcred/registry/keychain"
 )
 
 // Keychain maps an image reference to the saved registry that serves it and that
-// registry's credentials; *registry.Keychain (registry.NewKeychain) is the one to use.
+// registry's credentials; *keychain.Keychain (keychain.New) is the one to use.
 // When no saved registry matches it returns zero Credentials, a zero Registry and a nil
 // error: compose then pulls that image anonymously (public images need no credentials),
 // and if the registry refuses, the image's error says that no saved registry matches its
@@ -30,7 +32,7 @@ func (f KeychainFunc) Credentials(ctx context.Context, image string) (registry.C
 
 var (
 	_ Keychain = KeychainFunc(nil)
-	_ Keychain = (*registry.Keychain)(nil)
+	_ Keychain = (*keychain.Keychain)(nil)
 )
 
 // resolved is what the keychain said about one image.
@@ -44,11 +46,11 @@ type resolved struct {
 //
 // Credentials of a record in the secure or custom CA mode are handed to the Docker daemon
 // (X-Registry-Auth, or the config dir docker-compose reads) only after the registry has
-// completed a TLS handshake under that mode (registry.TLS.Handshake): the daemon retries a
+// completed a TLS handshake under that mode (registry.conntest.Handshake): the daemon retries a
 // registry it deems insecure (127.0.0.0/8 by default, and its insecure-registries) over
 // plain http, credentials included, when TLS fails, and it skips certificate verification
 // for such a registry. A registry that answers in plain HTTP or with a certificate the
-// mode does not trust fails the image with the handshake's *registry.ConnError
+// mode does not trust fails the image with the handshake's *conntest.Error
 // (errors.Is ErrHTTPInSecureMode, ErrTLSUnknownAuthority, ...); one that cannot be reached
 // from here at all is left to the daemon, which may sit on another network. The check
 // runs just before the daemon is called; a server that changes between the two is out of
@@ -84,8 +86,8 @@ func checkTLS(ctx context.Context, r registry.Registry, ref string) error {
 		return nil // the daemon reports a malformed reference itself
 	}
 	host := parsed.Context().RegistryStr()
-	err = registry.Handshake(ctx, r.TLS, host)
-	var ce *registry.ConnError
+	err = conntest.Handshake(ctx, r.TLS, host)
+	var ce *conntest.Error
 	if err == nil || !errors.As(err, &ce) || ce.Step != registry.StepTLS {
 		return nil
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 )
 
 // The real daemon treats 127.0.0.0/8 as an insecure registry: when TLS fails it retries
@@ -26,7 +27,7 @@ func TestPrePullNeverDowngradesToHTTP(t *testing.T) {
 			p.authed.Store(0)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			kc, err := registry.NewKeychain([]registry.Registry{p.record(p.host, mode)})
+			kc, err := keychain.New([]registry.Registry{p.record(p.host, mode)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,7 +44,7 @@ func TestPrePullNeverDowngradesToHTTP(t *testing.T) {
 	// so the counters above would have seen a downgrade.
 	t.Run("insecure mode", func(t *testing.T) {
 		p.authed.Store(0)
-		kc, _ := registry.NewKeychain([]registry.Registry{p.record("http://"+p.host, registry.TLS{Mode: registry.TLSInsecure})})
+		kc, _ := keychain.New([]registry.Registry{p.record("http://"+p.host, registry.TLS{Mode: registry.TLSInsecure})})
 		results, _ := PrePull(context.Background(), d.Client, kc, images)
 		if r := results[0]; r.Status != Pulled {
 			t.Fatalf("result %v %v", r.Status, r.Err)
@@ -61,7 +62,7 @@ func TestPrePullRedirectCarriesNoAuthorization(t *testing.T) {
 	d := testenv.StartDocker(t)
 	p := startRedirectingRegistry(t)
 	t.Cleanup(func() { d.RemoveImage(t, p.image) })
-	kc, err := registry.NewKeychain([]registry.Registry{p.record("http://"+p.host, registry.TLS{Mode: registry.TLSInsecure})})
+	kc, err := keychain.New([]registry.Registry{p.record("http://"+p.host, registry.TLS{Mode: registry.TLSInsecure})})
 	if err != nil {
 		t.Fatal(err)
 	}

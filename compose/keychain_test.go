@@ -22,6 +22,7 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 )
 
 const (
@@ -112,7 +113,7 @@ func TestWriteConfigDirRefusesRegistryWithoutTLS(t *testing.T) {
 	p := startPlainRegistry(t)
 	for _, mode := range tlsModesThatForbidHTTP(t) {
 		t.Run(string(mode.Mode), func(t *testing.T) {
-			kc, err := registry.NewKeychain([]registry.Registry{p.record("https://"+p.host, mode)})
+			kc, err := keychain.New([]registry.Registry{p.record("https://"+p.host, mode)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +138,7 @@ func TestWriteConfigDirRefusesRegistryWithoutTLS(t *testing.T) {
 		})
 	}
 	t.Run("insecure mode keeps its entry", func(t *testing.T) {
-		kc, _ := registry.NewKeychain([]registry.Registry{p.record("http://"+p.host, registry.TLS{Mode: registry.TLSInsecure})})
+		kc, _ := keychain.New([]registry.Registry{p.record("http://"+p.host, registry.TLS{Mode: registry.TLSInsecure})})
 		cd, cleanup, err := WriteConfigDir(context.Background(), kc, []Image{{Ref: p.image, Host: p.host}}, WithParentDir(t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
@@ -160,14 +161,14 @@ func TestLookupAcceptsTrustedTLS(t *testing.T) {
 	host := strings.TrimPrefix(srv.URL, "https://")
 	rec := registry.Registry{ID: "tls", Name: "tls", Kind: registry.KindCustom, Server: host,
 		TLS: registry.TLS{Mode: registry.TLSCustomCA, CABundle: string(ca.CertPEM)}, Fields: map[string]string{"username": "u", "password": "p"}}
-	kc, _ := registry.NewKeychain([]registry.Registry{rec})
+	kc, _ := keychain.New([]registry.Registry{rec})
 	rs, err := lookup(context.Background(), kc, host+"/a/b:1")
 	if err != nil || rs.creds.Anonymous() {
 		t.Fatalf("lookup: %+v %v", rs.matched, err)
 	}
 	other := rec
 	other.TLS = registry.TLS{Mode: registry.TLSCustomCA, CABundle: string(testenv.NewCA(t).CertPEM)}
-	kc, _ = registry.NewKeychain([]registry.Registry{other})
+	kc, _ = keychain.New([]registry.Registry{other})
 	if _, err := lookup(context.Background(), kc, host+"/a/b:1"); !errors.Is(err, registry.ErrTLSUnknownAuthority) {
 		t.Fatalf("a certificate the mode does not trust: %v", err)
 	}

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -45,7 +46,7 @@ const (
 // Controller keeps the pull Secrets of a Catalog's registries in every selected namespace
 // and in the ServiceAccounts there. See the package documentation.
 type Controller struct {
-	cat     *registry.Catalog
+	cat     *catalog.Catalog
 	client  kubernetes.Interface
 	o       *options
 	metrics *Metrics
@@ -82,7 +83,7 @@ type Controller struct {
 
 // New returns a controller for the registries of cat writing through client. It does no
 // I/O; Run starts it.
-func New(cat *registry.Catalog, client kubernetes.Interface, opts ...Option) (*Controller, error) {
+func New(cat *catalog.Catalog, client kubernetes.Interface, opts ...Option) (*Controller, error) {
 	if cat == nil || client == nil {
 		return nil, fmt.Errorf("controller: %w: a Catalog and a Kubernetes client are required", registry.ErrInvalid)
 	}

@@ -16,10 +16,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 func TestMain(m *testing.M) { testenv.KubeMain(m) }
@@ -28,7 +30,7 @@ func TestMain(m *testing.M) { testenv.KubeMain(m) }
 // managed-by value, so tests sharing the control plane never see each other's work.
 type fixture struct {
 	k         *testenv.Kube
-	cat       *registry.Catalog
+	cat       *catalog.Catalog
 	ctrl      *controller.Controller
 	key, val  string
 	managedBy string
@@ -37,11 +39,11 @@ type fixture struct {
 	stopOnce  sync.Once
 }
 
-func newFixture(t testing.TB, catOpts []registry.CatalogOption, opts ...controller.Option) *fixture {
+func newFixture(t testing.TB, catOpts []catalog.Option, opts ...controller.Option) *fixture {
 	t.Helper()
 	k := testenv.StartKube(t)
 	k.RequireControllerManager(t)
-	f := &fixture{k: k, cat: registry.NewCatalog(registry.NewMemoryStore(), catOpts...), done: make(chan error, 1)}
+	f := &fixture{k: k, cat: catalog.New(memory.New(), catOpts...), done: make(chan error, 1)}
 	f.key, f.val = k.Selector(t)
 	f.managedBy = "regcred-" + f.val
 	sel := labels.SelectorFromSet(labels.Set{f.key: f.val})

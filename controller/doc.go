@@ -1,4 +1,4 @@
-// Package controller runs one reconcile loop over a registry.Catalog and keeps every
+// Package controller runs one reconcile loop over a catalog.Catalog and keeps every
 // Kubernetes consumer in step: each selected namespace holds a current pull Secret of each
 // registry that targets it, and its ServiceAccounts list them.
 //

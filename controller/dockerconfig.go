@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/registry"
@@ -41,7 +42,7 @@ const DefaultDockerConfigPoll = 10 * time.Minute
 // It needs no Kubernetes: run it on each docker host (Run), or pass WithDockerConfig to
 // New to run it beside the controller on every replica (the file is local to each).
 type DockerConfigFile struct {
-	cat  *registry.Catalog
+	cat  *catalog.Catalog
 	path string
 	clk  clock.Clock
 	log  *slog.Logger
@@ -89,7 +90,7 @@ func WithDockerConfigPoll(p time.Duration) DockerConfigOption {
 
 // NewDockerConfigFile returns a DockerConfigFile writing path (dockerconfig.DefaultPath
 // is docker's own). It does no I/O.
-func NewDockerConfigFile(cat *registry.Catalog, path string, opts ...DockerConfigOption) *DockerConfigFile {
+func NewDockerConfigFile(cat *catalog.Catalog, path string, opts ...DockerConfigOption) *DockerConfigFile {
 	d := &DockerConfigFile{cat: cat, path: path, clk: clock.Real{}, log: slog.New(slog.DiscardHandler),
 		poll: DefaultDockerConfigPoll, ours: map[string]bool{}, tokens: map[string]tokenSeen{}}
 	for _, o := range opts {

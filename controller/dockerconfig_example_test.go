@@ -6,16 +6,18 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 // A docker host without credential helpers: keep $DOCKER_CONFIG/config.json fresh (call
 // Run instead of Reconcile to follow rotations and token expiry).
 func ExampleDockerConfigFile() {
 	ctx := context.Background()
-	cat := registry.NewCatalog(registry.NewMemoryStore())
+	cat := catalog.New(memory.New())
 	if _, err := cat.Add(ctx, registry.Registry{Name: "acme", Kind: registry.KindCustom, Server: "registry.acme.example",
 		Fields: map[string]string{"username": "bot", "password": "s3cret"}}); err != nil {
 		fmt.Println(err)

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 func inode(t *testing.T, path string) uint64 {
@@ -35,8 +37,8 @@ func TestDockerConfigFileKeptFresh(t *testing.T) {
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
 	src := &tokenSource{clk: clk}
-	cat := registry.NewCatalog(registry.NewMemoryStore(),
-		registry.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil }))
+	cat := catalog.New(memory.New(),
+		catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil }))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r, err := cat.Add(ctx, custom("tok", "unused"))
@@ -119,7 +121,7 @@ func TestDockerConfigFileKeptFresh(t *testing.T) {
 
 // TestDockerConfigFileRefusesToClobber: a file that is not a docker config is left alone.
 func TestDockerConfigFileRefusesToClobber(t *testing.T) {
-	cat := registry.NewCatalog(registry.NewMemoryStore())
+	cat := catalog.New(memory.New())
 	if _, err := cat.Add(context.Background(), custom("clob", "pw")); err != nil {
 		t.Fatal(err)
 	}

@@ -9,14 +9,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 func Example() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cat := registry.NewCatalog(registry.NewMemoryStore())
+	cat := catalog.New(memory.New())
 	r, _ := cat.Add(ctx, registry.Registry{ID: "ghcr-acme", Name: "GHCR acme", Kind: registry.KindGHCR,
 		Fields: map[string]string{"username": "acme-bot", "token": "ghp_example"}})
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
-	"github.com/regcred/regcred/registry"
 )
 
 // refreshAt is when credentials first seen at seen and expiring at expires are due for
@@ -29,7 +29,7 @@ func earliest(a, t time.Time) time.Time {
 // second later) and every poll period, until ctx is done. A failed pass goes to failed
 // (while ctx is live) and is retried at the next wake-up. It is the loop of the
 // per-host refreshers (DockerConfigFile, Swarm).
-func passLoop(ctx context.Context, cat *registry.Catalog, clk clock.Clock, poll time.Duration,
+func passLoop(ctx context.Context, cat *catalog.Catalog, clk clock.Clock, poll time.Duration,
 	pass func(context.Context) error, next func() time.Time, failed func(error)) error {
 	events := cat.Subscribe(ctx)
 	for {

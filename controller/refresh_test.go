@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/kube"
@@ -46,8 +47,8 @@ func (s *tokenSource) Invalidate() {
 func TestTokenRefreshedBeforeExpiryInPlace(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	src := &tokenSource{clk: clk}
-	factory := registry.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil })
-	f := newFixture(t, []registry.CatalogOption{factory}, controller.WithClock(clk), controller.WithResync(2*time.Hour))
+	factory := catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil })
+	f := newFixture(t, []catalog.Option{factory}, controller.WithClock(clk), controller.WithResync(2*time.Hour))
 	r := f.add(t, custom("token", "unused"))
 	name := kube.DefaultSecretName(r)
 	f.start(t)

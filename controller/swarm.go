@@ -14,14 +14,16 @@ import (
 
 	dockerswarm "github.com/docker/docker/api/types/swarm"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 	"github.com/regcred/regcred/swarm"
 )
 
 // LabelSwarmRegistry on a Swarm service names the registry (its ID) whose credentials the
 // service's image is pulled with. Services without it are matched by their image
-// (registry.Keychain's rules).
+// (keychain.Keychain's rules).
 const LabelSwarmRegistry = "regcred.io/registry"
 
 // SwarmAPI is the part of the Docker Engine API client the Swarm re-auth uses
@@ -41,7 +43,7 @@ type SwarmAPI interface {
 // (a keyed fingerprint, never the credentials) and when. After a restart it knows nothing
 // and pushes once to every matching service.
 type Swarm struct {
-	cat  *registry.Catalog
+	cat  *catalog.Catalog
 	api  SwarmAPI
 	clk  clock.Clock
 	log  *slog.Logger
@@ -91,7 +93,7 @@ func WithSwarmPoll(d time.Duration) SwarmOption {
 }
 
 // NewSwarm returns the re-auth of the services of the swarm api manages.
-func NewSwarm(cat *registry.Catalog, api SwarmAPI, opts ...SwarmOption) *Swarm {
+func NewSwarm(cat *catalog.Catalog, api SwarmAPI, opts ...SwarmOption) *Swarm {
 	s := &Swarm{cat: cat, api: api, clk: clock.Real{}, log: slog.New(slog.DiscardHandler), poll: 30 * time.Second,
 		pushed: map[string]pushRecord{}, key: make([]byte, 32)}
 	_, _ = rand.Read(s.key)
@@ -219,7 +221,7 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 
 // auth resolves reg's credentials (after invalidating its provider's cache when refresh)
 // into the X-Registry-Auth its services get.
-func (s *Swarm) auth(ctx context.Context, kc *registry.Keychain, reg registry.Registry, refresh bool) *swarmAuth {
+func (s *Swarm) auth(ctx context.Context, kc *keychain.Keychain, reg registry.Registry, refresh bool) *swarmAuth {
 	p, ok := kc.Provider(reg.ID)
 	if !ok {
 		return &swarmAuth{skip: true}

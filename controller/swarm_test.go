@@ -24,10 +24,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 	"github.com/regcred/regcred/swarm"
 )
 
@@ -140,7 +142,7 @@ func TestSwarmReauthKeepsTasksRunning(t *testing.T) {
 	image := pauseImage(t, reg, user, pass, repo)
 
 	clk := clock.NewFake(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(func(r registry.Registry) (registry.Provider, error) {
+	cat := catalog.New(memory.New(), catalog.WithProviderFactory(func(r registry.Registry) (registry.Provider, error) {
 		return &recordToken{clk: clk, r: r}, nil
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -45,7 +46,7 @@ func (s *Swarm) Usage(_ context.Context, r registry.Registry) ([]string, error) 
 }
 
 // Usages joins usage hooks into one for registry.WithUsage.
-func Usages(hooks ...registry.UsageFunc) registry.UsageFunc {
+func Usages(hooks ...catalog.UsageFunc) catalog.UsageFunc {
 	return func(ctx context.Context, r registry.Registry) ([]string, error) {
 		var out []string
 		for _, h := range hooks {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
@@ -16,8 +17,8 @@ import (
 // registry is refused until the platform narrows its scope and the controller has pruned.
 func TestDeleteRefusedWhileServed(t *testing.T) {
 	var ctrl *controller.Controller
-	usage := registry.WithUsage(func(ctx context.Context, r registry.Registry) ([]string, error) { return ctrl.Usage(ctx, r) })
-	f := newFixture(t, []registry.CatalogOption{usage})
+	usage := catalog.WithUsage(func(ctx context.Context, r registry.Registry) ([]string, error) { return ctrl.Usage(ctx, r) })
+	f := newFixture(t, []catalog.Option{usage})
 	ctrl = f.ctrl
 	r := custom("inuse", "pw")
 	r.Scope = registry.Scope{Namespaces: []string{"inuse-*"}}
@@ -28,7 +29,7 @@ func TestDeleteRefusedWhileServed(t *testing.T) {
 	eventually(t, 10*time.Second, "served", func() error { return f.saLists(ns, "default", name) })
 	ctx := context.Background()
 	err := f.cat.Delete(ctx, r.ID, "")
-	var inUse *registry.InUseError
+	var inUse *catalog.InUseError
 	if !errors.As(err, &inUse) || len(inUse.Refs) != 1 || inUse.Refs[0] != "namespace/"+ns {
 		t.Fatalf("delete while served: %v, want InUseError naming namespace/%s", err, ns)
 	}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 func TestFromRegistries(t *testing.T) {
@@ -158,7 +160,7 @@ func TestFromRegistriesRefusesRedacted(t *testing.T) {
 		}
 	}
 
-	cat := registry.NewCatalog(registry.NewMemoryStore())
+	cat := catalog.New(memory.New())
 	defer cat.Close()
 	saved, err := cat.Add(ctx, ghcr)
 	if err != nil {

@@ -75,7 +75,7 @@
 // no key matches. Lookup normalizes an image as the kubelet's puller does ("nginx:1" is
 // docker.io/library/nginx) and an empty or unparsable image matches nothing.
 //
-// This is deliberately not registry.Keychain's rule for saved registries, which matches
+// This is deliberately not keychain.Keychain's rule for saved registries, which matches
 // paths on whole segments ("ghcr.io/org" is not "ghcr.io/organisation") and hosts
 // case-insensitively: that one decides what regcred sends; this one predicts what a node
 // does with Secrets that may have been written by anyone.

@@ -13,8 +13,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 // TestSecretCarriesNothingDerivedFromTheCredentials: no annotation or label of a pull
@@ -143,7 +145,7 @@ func TestAdaptersRefuseRedacted(t *testing.T) {
 	}
 	// The Catalog's factory resolves its redacted views by ID: Build and Sync of what
 	// Catalog.Get and List hand out deploy the real credentials.
-	cat := registry.NewCatalog(registry.NewMemoryStore())
+	cat := catalog.New(memory.New())
 	defer cat.Close()
 	saved, err := cat.Add(ctx, ghcr("cat", "real-token"))
 	if err != nil {

@@ -10,11 +10,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 // One ECR registry used in one process by the Keychain (a pull), the kube Refresher (pull
@@ -29,8 +31,8 @@ func TestCatalogOneECRTokenPerLifetime(t *testing.T) {
 	aws := fakecloud.NewAWS(t)
 	aws.AddKey("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "")
 	aws.Now = clk.Now
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithClock(clk),
-		registry.WithProviderFactory(providers.Factory(providers.WithHTTPClient(aws.Client()), providers.WithClock(clk))))
+	cat := catalog.New(memory.New(), catalog.WithClock(clk),
+		catalog.WithProviderFactory(providers.Factory(providers.WithHTTPClient(aws.Client()), providers.WithClock(clk))))
 	t.Cleanup(func() { cat.Close() })
 	const host = "123456789012.dkr.ecr.eu-west-3.amazonaws.com"
 	saved, err := cat.Add(ctx, registry.Registry{Name: "prod-ecr", Kind: registry.KindECR, Server: host,

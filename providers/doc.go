@@ -2,7 +2,7 @@
 // the leaf that knows every kind; the core (registry) never imports it.
 //
 //	p, err := providers.For(record)                     // validated, cached when it expires
-//	catalog := registry.NewCatalog(store, registry.WithProviderFactory(providers.Factory(providers.WithKubeClient(kc))))
+//	catalog := catalog.New(store, registry.WithProviderFactory(providers.Factory(providers.WithKubeClient(kc))))
 //
 // Rules:
 //   - For validates the record (registry.Registry.Validate) and makes no network call.

@@ -16,6 +16,7 @@ import (
 	"github.com/regcred/regcred/providers/google"
 	"github.com/regcred/regcred/providers/kubesa"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/transport"
 )
 
 // Option configures For and Factory.
@@ -148,7 +149,7 @@ func tokenProvider(r registry.Registry, o *options) (registry.Provider, bool, er
 			opts = append(opts, acr.WithHTTPClient(o.httpClient))
 		case r.TLS.EffectiveMode() != registry.TLSSecure:
 			// the exchange goes to the registry itself: honour its TLS mode
-			tr, err := registry.TLSTransport(r.TLS)
+			tr, err := transport.ForTLS(r.TLS)
 			if err != nil {
 				return nil, false, err
 			}

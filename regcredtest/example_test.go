@@ -11,10 +11,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/regcredtest"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 // t stands in for the *testing.T of a platform's test: examples have none.
@@ -22,7 +24,7 @@ var t testing.TB = &testing.T{}
 
 // deployCredentials is the platform's own code under test: it picks the credentials an
 // image is deployed with from the Catalog.
-func deployCredentials(ctx context.Context, cat *registry.Catalog, image string) (registryName, user, password string, err error) {
+func deployCredentials(ctx context.Context, cat *catalog.Catalog, image string) (registryName, user, password string, err error) {
 	kc, err := cat.Keychain(ctx)
 	if err != nil {
 		return "", "", "", err
@@ -44,8 +46,8 @@ func Example() {
 	team := regcredtest.NewRegistry(t, regcredtest.WithBearerAuth("deploy", "s3cret-team"), regcredtest.WithClock(clk))
 	aws := regcredtest.NewECR(t, regcredtest.WithCloudClock(clk))
 
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithClock(clk),
-		registry.WithProviderFactory(providers.Factory(aws.ProviderOption(), providers.WithClock(clk))))
+	cat := catalog.New(memory.New(), catalog.WithClock(clk),
+		catalog.WithProviderFactory(providers.Factory(aws.ProviderOption(), providers.WithClock(clk))))
 	defer cat.Close()
 	for _, r := range []registry.Registry{team.Record("team"), aws.Record("prod-ecr")} {
 		if _, err := cat.Add(ctx, r); err != nil {
@@ -86,7 +88,7 @@ func Example() {
 func ExampleRegistry() {
 	ctx := context.Background()
 	reg := regcredtest.NewRegistry(t) // basic auth, DefaultUsername / DefaultPassword
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(providers.Factory()))
+	cat := catalog.New(memory.New(), catalog.WithProviderFactory(providers.Factory()))
 	defer cat.Close()
 	saved, _ := cat.Add(ctx, reg.Record("team"))
 	fmt.Println(saved.TLS.Mode, saved.Fields["password"])
@@ -125,8 +127,8 @@ func ExampleECR() {
 	ctx := context.Background()
 	clk := regcredtest.NewClock(time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC))
 	aws := regcredtest.NewECR(t, regcredtest.WithCloudClock(clk))
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithClock(clk),
-		registry.WithProviderFactory(providers.Factory(aws.ProviderOption(), providers.WithClock(clk))))
+	cat := catalog.New(memory.New(), catalog.WithClock(clk),
+		catalog.WithProviderFactory(providers.Factory(aws.ProviderOption(), providers.WithClock(clk))))
 	defer cat.Close()
 	saved, _ := cat.Add(ctx, aws.Record("prod-ecr"))
 
@@ -155,7 +157,7 @@ func ExampleECR() {
 func ExampleACR() {
 	ctx := context.Background()
 	az := regcredtest.NewACR(t)
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(providers.Factory(az.ProviderOption())))
+	cat := catalog.New(memory.New(), catalog.WithProviderFactory(providers.Factory(az.ProviderOption())))
 	defer cat.Close()
 	saved, _ := cat.Add(ctx, az.Record("acr"))
 	p, _ := cat.Provider(ctx, saved.ID)
@@ -176,7 +178,7 @@ func ExampleACR() {
 func ExampleGoogle() {
 	ctx := context.Background()
 	g := regcredtest.NewGoogle(t)
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(providers.Factory(g.ProviderOption())))
+	cat := catalog.New(memory.New(), catalog.WithProviderFactory(providers.Factory(g.ProviderOption())))
 	defer cat.Close()
 	if _, err := cat.Add(ctx, g.Record("gar", "europe-west1")); err != nil {
 		fmt.Println(err)
@@ -201,8 +203,8 @@ func ExampleECR_refresher() {
 	ctx := context.Background()
 	clk := regcredtest.NewClock(time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC))
 	aws := regcredtest.NewECR(t, regcredtest.WithCloudClock(clk))
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithClock(clk),
-		registry.WithProviderFactory(providers.Factory(aws.ProviderOption(), providers.WithClock(clk))))
+	cat := catalog.New(memory.New(), catalog.WithClock(clk),
+		catalog.WithProviderFactory(providers.Factory(aws.ProviderOption(), providers.WithClock(clk))))
 	defer cat.Close()
 	saved, _ := cat.Add(ctx, aws.Record("prod-ecr"))
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 )
 
 // Default credentials and image of a Registry.
@@ -352,7 +353,7 @@ func writeRegistryError(w http.ResponseWriter, status int, code, msg string) {
 // Keychain, or any authn.Keychain-like lookup) and returns its manifest digest: the check
 // a platform's test makes that credentials really work. It uses the transport the
 // Keychain gives for the image, so the record's TLS settings apply.
-func Pull(ctx context.Context, kc *registry.Keychain, image string) (string, error) {
+func Pull(ctx context.Context, kc *keychain.Keychain, image string) (string, error) {
 	ref, err := name.ParseReference(image)
 	if err != nil {
 		return "", err

@@ -15,10 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/regcredtest"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 )
 
 // do sends one request to the registry with the header h and returns the status and the
@@ -294,7 +296,7 @@ func TestRegistryTLS(t *testing.T) {
 	} {
 		rec := r.Record("team")
 		rec.TLS = tc.tls
-		cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(providers.Factory()))
+		cat := catalog.New(memory.New(), catalog.WithProviderFactory(providers.Factory()))
 		if _, err := cat.Add(ctx, rec); err != nil {
 			t.Fatal(err)
 		}

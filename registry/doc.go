@@ -1,12 +1,26 @@
-// Package registry is regcred's core: the saved registry record (Registry) with its kind and
-// field schema (Kind, Field), the credentials a pull uses (Credentials), the Provider seam
-// that token sources implement, the Keychain that maps an image reference to a saved
-// registry, the Catalog of saved registries over a Store, the connection test, TLS modes and
-// the errors.
+// Package registry is regcred's model: the saved registry record (Registry) with its kind
+// and field schema (Kind, Field, FormSchema), the parsed server (Server), mirrors and
+// scope, the credentials a pull uses (Credentials), the Provider seam that token sources
+// implement, TLS modes, the Store driver contract (Store, Watcher, Rewriter, HealthStore and
+// the write rules CheckPut/CheckDelete/CheckRewrite every store applies), the connection
+// test's vocabulary (Verdict, StepName) and the errors.
+//
+// What acts on records lives beside it, one concern a package, as go-containerregistry
+// splits name, authn and remote/transport:
+//
+//	registry/transport  the guarded HTTP transport of one record (TLS mode, Authorization
+//	                    only to its own host and realms, bounded responses), ForTLS, Cache
+//	registry/keychain   image reference -> saved registry -> credentials (authn.Keychain)
+//	registry/conntest   the connection test with per-step diagnosis (Test, Report, Error)
+//	catalog             the Catalog of saved registries over a Store: add, update, rotate,
+//	                    default, delete guards, events, health, one provider per record
+//	store/...           the built-in stores (memory, file, sqlite, postgres, sealed) and
+//	                    store/storetest, the conformance suite for any Store
 //
 // Rules:
-//   - It imports the standard library and go-containerregistry only: no Kubernetes, Docker
-//     Engine or cloud SDK (a test guards that). Token providers live under providers/.
+//   - It imports the standard library, go-containerregistry's authn and internal helpers
+//     only: no Kubernetes, Docker Engine or cloud SDK, and none of its own sub-packages
+//     (imports_test.go guards both). Token providers live under providers/.
 //   - Secrets never print. Secret, Credentials and Registry redact under String, every fmt
 //     verb (%v, %+v, %#v), slog (LogValue), encoding/json (MarshalJSON: nested values stay
 //     redacted) and in error texts; a server URL's user info reads REDACTED wherever a
@@ -17,20 +31,9 @@
 //     of *FieldError, each naming its input as the form schema does (FormSchema,
 //     Kind.Schema), saying what is wrong and what to do, and never quoting the value of a
 //     credential field; errors.Is(err, ErrInvalid) holds. Other failures are
-//     *Error{Op, Registry, Err} wrapping one of the sentinels.
+//     *Error{Op, Registry, Err} wrapping one of the sentinels (errors.go: one list, the
+//     connection test's kinds included).
 //   - Zero Credentials.ExpiresAt means the credentials never expire.
-//   - One Transport per registry and TLS mode (DefaultTransports.For): the connection
-//     test, Keychain.Transport for pulls and the CLI all use it, so "custom CA" or
-//     "insecure" means the same thing everywhere.
-//   - Credentials only over TLS and only to their own host (transport.go, realm.go): a
-//     record's Transport refuses plain http unless its TLS mode is insecure, sends
-//     Authorization only to the registry and to a token realm it named, and refuses a
-//     realm on another host that resolves to a cloud metadata address, or to loopback,
-//     link-local or private addresses when the registry itself is not on that same kind
-//     of address; the connection test applies the same rule and warns about a realm on
-//     another host.
-//   - Test (conntest.go) runs the connection test as ordered steps (fields, DNS, TCP, TLS,
-//     GET /v2/, authentication, optionally image and push) and classifies each failure as
-//     a *ConnError with a sentinel (ErrDNS, ErrTLSUnknownAuthority, ErrUnauthorized, ...),
-//     a plain-language cause and a fix. Catalog.Test runs it on a saved record by ID.
+//   - Host names are folded in one place (host.go): Docker Hub's aliases, IPv6 literals,
+//     wildcard patterns.
 package registry

@@ -97,4 +97,3 @@ type HealthStore interface {
 	// there is no such record.
 	UpdateHealth(ctx context.Context, id string, update func(*Health)) error
 }
-

@@ -6,17 +6,17 @@ import (
 	"strings"
 )
 
-func connHostname(hostport string) string {
+func ConnHostname(hostport string) string {
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		return h
 	}
 	return strings.Trim(hostport, "[]")
 }
 
-func isGHCRHost(host string) bool { return connHostname(host) == "ghcr.io" }
+func IsGHCRHost(host string) bool { return ConnHostname(host) == "ghcr.io" }
 
-func isDockerHubHost(host string) bool {
-	switch connHostname(host) {
+func IsDockerHubHost(host string) bool {
+	switch ConnHostname(host) {
 	case "docker.io", "index.docker.io", "registry-1.docker.io":
 		return true
 	}
@@ -25,23 +25,23 @@ func isDockerHubHost(host string) bool {
 
 // dockerHubHost is the canonical host of Docker Hub inside the index. docker.io,
 // index.docker.io and registry-1.docker.io all fold into it.
-const dockerHubHost = "docker.io"
+const DockerHubHost = "docker.io"
 
 // canonicalHost folds a lowercase host[:port] into the key the index uses.
-func canonicalHost(h string) string {
+func IndexHost(h string) string {
 	switch h {
 	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		return dockerHubHost
+		return DockerHubHost
 	}
 	if strings.HasPrefix(h, "[") {
-		return canonicalIPv6(h)
+		return CanonicalIPv6(h)
 	}
 	return h
 }
 
 // canonicalIPv6 rewrites "[0:0::1]:5000" as "[::1]:5000", as ParseServer stores it. A literal
 // that is not an IPv6 address stays as written.
-func canonicalIPv6(h string) string {
+func CanonicalIPv6(h string) string {
 	end := strings.IndexByte(h, ']')
 	if end < 0 {
 		return h
@@ -58,7 +58,7 @@ func canonicalIPv6(h string) string {
 }
 
 // lowerASCII lowercases s without allocating when it has no uppercase letter.
-func lowerASCII(s string) string {
+func LowerASCII(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= 'A' && c <= 'Z' {
 			return strings.ToLower(s)
@@ -69,33 +69,33 @@ func lowerASCII(s string) string {
 
 // hostPattern is a wildcard server: hostname labels where "*" matches exactly one DNS
 // label (as kubelet's credential provider matches), and a port that must be equal.
-type hostPattern struct {
+type HostPattern struct {
 	labels  []string
 	port    string // ":5000" or ""
-	literal int    // labels that are not "*"
-	suffix  string // the literal labels after the last "*", the bucket key
+	Literal int    // labels that are not "*"
+	Suffix  string // the literal labels after the last "*", the bucket key
 }
 
-func newHostPattern(host string) hostPattern {
+func NewHostPattern(host string) HostPattern {
 	name, port := host, ""
 	if i := strings.LastIndexByte(host, ':'); i >= 0 {
 		name, port = host[:i], host[i:]
 	}
-	p := hostPattern{labels: strings.Split(name, "."), port: port}
+	p := HostPattern{labels: strings.Split(name, "."), port: port}
 	last := -1
 	for i, l := range p.labels {
 		if l == "*" {
 			last = i
 		} else {
-			p.literal++
+			p.Literal++
 		}
 	}
-	p.suffix = strings.Join(p.labels[last+1:], ".")
+	p.Suffix = strings.Join(p.labels[last+1:], ".")
 	return p
 }
 
 // match reports whether the hostname (no port) with port matches.
-func (p hostPattern) match(name, port string) bool {
+func (p HostPattern) Matches(name, port string) bool {
 	if port != p.port {
 		return false
 	}
@@ -113,7 +113,7 @@ func (p hostPattern) match(name, port string) bool {
 }
 
 // splitPort splits a canonical host into hostname and ":port".
-func splitPort(h string) (name, port string) {
+func SplitPort(h string) (name, port string) {
 	i := strings.LastIndexByte(h, ':')
 	if i < 0 || strings.HasSuffix(h, "]") {
 		return h, ""

@@ -51,6 +51,10 @@ func forbiddenDeps(t *testing.T, pkgs ...string) []string {
 func TestCoreImportsNoPlatformSDK(t *testing.T) {
 	for _, pkg := range []string{
 		"github.com/regcred/regcred/registry",
+		"github.com/regcred/regcred/registry/transport",
+		"github.com/regcred/regcred/registry/keychain",
+		"github.com/regcred/regcred/registry/conntest",
+		"github.com/regcred/regcred/catalog",
 		"github.com/regcred/regcred/dockerconfig",
 	} {
 		t.Run(filepath.Base(pkg), func(t *testing.T) {
@@ -66,5 +70,29 @@ func TestForbiddenDepsDetects(t *testing.T) {
 	bad := forbiddenDeps(t, "k8s.io/apimachinery/pkg/types")
 	if len(bad) == 0 {
 		t.Fatal("forbiddenDeps found nothing in a k8s.io package")
+	}
+}
+
+// The model imports none of its own sub-packages (transport, keychain, conntest) nor the
+// catalog or the stores: data flows from the record outwards, never back.
+func TestModelImportsNoSubPackage(t *testing.T) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", "-f", "{{.ImportPath}}", "github.com/regcred/regcred/registry").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 10 {
+		t.Fatalf("go list -deps returned %d packages; the check would see nothing", len(deps))
+	}
+	for _, p := range deps {
+		if strings.HasPrefix(p, "github.com/regcred/regcred/registry/") ||
+			strings.HasPrefix(p, "github.com/regcred/regcred/catalog") ||
+			strings.HasPrefix(p, "github.com/regcred/regcred/store") {
+			t.Errorf("registry depends on %s", p)
+		}
 	}
 }

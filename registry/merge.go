@@ -145,7 +145,7 @@ func merge(stored, edit Registry, cfg mergeConfig) (Registry, error) {
 }
 
 // secretNames returns the names of r's secret fields that hold a value, sorted.
-func secretNames(r Registry) []string {
+func SecretNames(r Registry) []string {
 	var out []string
 	for n, v := range r.Fields {
 		if v != "" && r.IsSecretField(n) {

@@ -1,9 +1,7 @@
 package registry_test
 
 import (
-	"context"
 	"fmt"
-	"time"
 
 	"github.com/regcred/regcred/registry"
 )
@@ -29,24 +27,4 @@ func ExampleMerge() {
 	// Output:
 	// production true true
 	// reg-ecr map[region:eu-west-3]
-}
-
-// A platform's Test Connection button on an unsaved edit: the draft is tested by the same
-// rules Update would save it with, so a blank password field tests the stored password.
-func ExampleCatalog_TestDraft() {
-	ctx := context.Background()
-	cat := registry.NewCatalog(registry.NewMemoryStore())
-	defer cat.Close()
-	saved, _ := cat.Add(ctx, registry.Registry{Name: "harbor", Kind: registry.KindHarbor, Server: "harbor.invalid",
-		Fields: map[string]string{"username": "robot$ci", "password": "s3cret"}})
-
-	draft := saved // the redacted view, edited in the form
-	draft.Server = "harbor-new.invalid"
-	rep, err := cat.TestDraft(ctx, draft, registry.WithTestOptions(registry.WithTestTimeout(5*time.Second)))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(rep.Server, rep.Step(registry.StepFields).Verdict, rep.Failed().Name)
-	// Output: harbor-new.invalid ok dns
 }

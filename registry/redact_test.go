@@ -14,7 +14,12 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
+	"github.com/regcred/regcred/registry/keychain"
+	"github.com/regcred/regcred/store/file"
+	"github.com/regcred/regcred/store/memory"
 )
 
 // TestRedaction walks every type that holds a secret (or carries one in its making)
@@ -59,7 +64,7 @@ func TestRedaction(t *testing.T) {
 	_, errSA := registry.ParseServiceAccountKey(badSAKey)
 	errSAPEM := with(gcr, setField("serviceAccountKey", saKeyWith(t, map[string]string{"private_key": "x" + keyLine}))).Validate()
 	errAdd := func() error {
-		_, err := registry.NewCatalog(registry.NewMemoryStore()).Add(ctx, with(ecr, setField("secretAccessKey", badAWS)))
+		_, err := catalog.New(memory.New()).Add(ctx, with(ecr, setField("secretAccessKey", badAWS)))
 		return err
 	}()
 	for _, err := range []error{errAWS, errURL, errSA, errSAPEM, errAdd} {
@@ -69,19 +74,19 @@ func TestRedaction(t *testing.T) {
 	}
 
 	// Containers that hold real values: keychain, providers, catalog, stores.
-	kc, err := registry.NewKeychain([]registry.Registry{harbor, ghcr})
+	kc, err := keychain.New([]registry.Registry{harbor, ghcr})
 	if err != nil {
 		t.Fatal(err)
 	}
 	auth, _ := kc.Resolve(name.MustParseReference("harbor.example.com/app").Context())
 	prov, _ := kc.Provider("reg-1")
-	mem := registry.NewMemoryStore()
-	file, err := registry.NewFileStore(filepath.Join(t.TempDir(), "r.json"))
+	mem := memory.New()
+	file, err := file.New(filepath.Join(t.TempDir(), "r.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := registry.NewCatalog(mem)
-	fcat := registry.NewCatalog(file)
+	cat := catalog.New(mem)
+	fcat := catalog.New(file)
 	for _, r := range []registry.Registry{harbor, with(ghcr, setField("passwrd", ""))} {
 		r.ID, r.Version = "", 0
 		if _, err := cat.Add(ctx, r); err != nil {
@@ -127,7 +132,7 @@ func TestRedaction(t *testing.T) {
 		{"FieldError SA not JSON", errSA, "serviceAccountKey"},
 		{"FieldError SA PEM", errSAPEM, "serviceAccountKey"},
 		{"*Error from Add", errAdd, "secretAccessKey"},
-		{"*InUseError", &registry.InUseError{Registry: "harbor", Refs: []string{"web"}}, "web"},
+		{"*InUseError", &catalog.InUseError{Registry: "harbor", Refs: []string{"web"}}, "web"},
 	}
 
 	renderers := []struct {
@@ -269,7 +274,7 @@ func TestRedactionJSONContainers(t *testing.T) {
 	if _, err := registry.MarshalStored(r.Redacted()); !errors.Is(err, registry.ErrRedacted) {
 		t.Fatalf("MarshalStored of a redacted view: %v, want ErrRedacted", err)
 	}
-	if err := registry.NewMemoryStore().Put(context.Background(), func() registry.Registry {
+	if err := memory.New().Put(context.Background(), func() registry.Registry {
 		v := r.Redacted()
 		v.Version = 1
 		return v
@@ -319,7 +324,7 @@ func TestServerUserInfoNeverPrinted(t *testing.T) {
 		if _, perr := registry.ParseServer(srv); perr != nil {
 			outs = append(outs, perr.Error())
 		}
-		rep := registry.Test(context.Background(), r)
+		rep := conntest.Test(context.Background(), r)
 		outs = append(outs, rep.String(), rep.Server)
 		if jb, err := json.Marshal(rep); err == nil {
 			outs = append(outs, string(jb))

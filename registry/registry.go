@@ -114,12 +114,12 @@ func (r Registry) Clone() Registry {
 
 // String describes the record without secrets.
 func (r Registry) String() string {
-	return fmt.Sprintf("registry %q (%s, %s)", r.Name, r.Kind, r.displayServer())
+	return fmt.Sprintf("registry %q (%s, %s)", r.Name, r.Kind, r.DisplayServer())
 }
 
 // displayServer is the server as every display shows it: parsed when it parses, else as
 // typed with any user info replaced (RedactServer), bounded and escaped.
-func (r Registry) displayServer() string {
+func (r Registry) DisplayServer() string {
 	if s, err := r.ServerInfo(); err == nil {
 		return s.String()
 	}
@@ -169,7 +169,7 @@ func (r Registry) LogValue() slog.Value {
 	red := r.Redacted()
 	attrs := []slog.Attr{
 		slog.String("id", r.ID), slog.String("name", r.Name), slog.String("kind", string(r.Kind)),
-		slog.String("server", r.displayServer()), slog.Int64("version", r.Version),
+		slog.String("server", r.DisplayServer()), slog.Int64("version", r.Version),
 	}
 	keys := make([]string, 0, len(red.Fields))
 	for k := range red.Fields {

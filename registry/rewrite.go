@@ -15,7 +15,7 @@ type Rewriter interface {
 }
 
 // checkRewrite applies the rule of Rewriter.Rewrite given the stored record.
-func checkRewrite(r Registry, cur Registry, ok bool) error {
+func CheckRewrite(r Registry, cur Registry, ok bool) error {
 	switch {
 	case r.ID == "":
 		return &Error{Op: "store rewrite", Registry: r.Name, Err: &FieldError{Field: "id", Reason: "is empty"}}

@@ -91,7 +91,7 @@ func ParseServer(raw string) (Server, error) {
 				Hint: "repository paths are lowercase"}
 		}
 		for _, seg := range strings.Split(path, "/") {
-			if seg == "" || !repoSegment(seg) {
+			if seg == "" || !RepoSegment(seg) {
 				return Server{}, &FieldError{Field: field, Reason: "path segment " + quote(seg) + " is not a valid repository name component"}
 			}
 		}
@@ -164,7 +164,7 @@ func checkHostname(h string) error {
 
 // repoSegment checks one path component against the distribution grammar:
 // [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*
-func repoSegment(s string) bool {
+func RepoSegment(s string) bool {
 	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 	if !alnum(s[0]) || !alnum(s[len(s)-1]) {
 		return false

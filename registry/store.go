@@ -19,7 +19,7 @@ import (
 // A Store may also implement the optional interfaces: Watcher (the change feed, so every
 // Catalog on the same data sees changes without Invalidate), HealthStore (health beside
 // the record, never bumping its version) and Rewriter (a new stored form at the same
-// version, for re-sealing). registry/storetest is the conformance suite every Store runs.
+// version, for re-sealing). store/storetest is the conformance suite every Store runs.
 type Store interface {
 	// Get returns the record with the given ID, or an error wrapping ErrNotFound.
 	Get(ctx context.Context, id string) (Registry, error)
@@ -34,7 +34,7 @@ type Store interface {
 
 // checkPut applies the version rule of Store.Put given the stored record (ok false when
 // there is none). Both stores use it, so they agree.
-func checkPut(r Registry, cur Registry, ok bool) error {
+func CheckPut(r Registry, cur Registry, ok bool) error {
 	switch {
 	case r.ID == "":
 		return &Error{Op: "store put", Registry: r.Name, Err: &FieldError{Field: "id", Reason: "is empty"}}
@@ -53,7 +53,7 @@ func checkPut(r Registry, cur Registry, ok bool) error {
 }
 
 // checkDelete applies the version rule of Store.Delete.
-func checkDelete(id string, version int64, cur Registry, ok bool) error {
+func CheckDelete(id string, version int64, cur Registry, ok bool) error {
 	switch {
 	case !ok:
 		return &Error{Op: "store delete", Registry: id, Err: ErrNotFound}
@@ -68,4 +68,4 @@ func errVersion(stored, expected int64) error {
 	return fmt.Errorf("stored version is %d, the write expects %d (reload and retry): %w", stored, expected, ErrConflict)
 }
 
-func notFound(op, id string) error { return &Error{Op: op, Registry: id, Err: ErrNotFound} }
+func NotFound(op, id string) error { return &Error{Op: op, Registry: id, Err: ErrNotFound} }

@@ -48,7 +48,7 @@ func (t TLS) validate(s Server) error {
 		if s.Scheme == "http" {
 			return &FieldError{Field: "url", Reason: "is http:// but TLS mode is custom CA", Hint: "use https://"}
 		}
-		if _, err := t.pool(); err != nil {
+		if _, err := t.CertPool(); err != nil {
 			return err
 		}
 	case TLSInsecure:
@@ -58,7 +58,7 @@ func (t TLS) validate(s Server) error {
 	return nil
 }
 
-func (t TLS) pool() (*x509.CertPool, error) {
+func (t TLS) CertPool() (*x509.CertPool, error) {
 	if t.CABundle == "" {
 		return nil, &FieldError{Field: "tls.caBundle", Reason: "is empty", Hint: "paste the registry's CA certificate (PEM, ca.crt)"}
 	}
@@ -83,7 +83,7 @@ func (t TLS) Config() (*tls.Config, error) {
 	c := &tls.Config{MinVersion: tls.VersionTLS12}
 	switch t.EffectiveMode() {
 	case TLSCustomCA:
-		pool, err := t.pool()
+		pool, err := t.CertPool()
 		if err != nil {
 			return nil, err
 		}

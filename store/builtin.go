@@ -2,13 +2,14 @@ package store
 
 import (
 	"context"
-	"io"
 	"strings"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/file"
+	"github.com/regcred/regcred/store/memory"
 )
 
-// The built-in drivers: file: (registry.FileStore) and memory: (registry.MemoryStore).
+// The built-in drivers: file: (file.Store) and memory: (memory.Store).
 func init() {
 	Register("file", openFile)
 	Register("memory", openMemory)
@@ -20,11 +21,11 @@ func openFile(_ context.Context, dsn string, _ Config) (Store, error) {
 	if path == "" {
 		return nil, &registry.Error{Op: "open store", Err: &registry.FieldError{Field: "dsn", Reason: "file: has no path", Hint: "write file:/var/lib/app/registries.json"}}
 	}
-	fs, err := registry.NewFileStore(path)
+	fs, err := file.New(path)
 	if err != nil {
 		return nil, err
 	}
-	return &fileStore{fs}, nil
+	return fs, nil
 }
 
 // openMemory opens "memory:": a new empty MemoryStore each time.
@@ -32,22 +33,5 @@ func openMemory(_ context.Context, dsn string, _ Config) (Store, error) {
 	if rest := dsn[len("memory:"):]; rest != "" {
 		return nil, &registry.Error{Op: "open store", Err: &registry.FieldError{Field: "dsn", Reason: "memory: takes nothing after the colon"}}
 	}
-	return &memoryStore{registry.NewMemoryStore()}, nil
-}
-
-// fileStore and memoryStore add Close to the built-in stores; embedding the pointer keeps
-// every optional interface they implement (Watch, Rewrite).
-type fileStore struct{ *registry.FileStore }
-
-func (s *fileStore) Close() error { return closeIfCloser(s.FileStore) }
-
-type memoryStore struct{ *registry.MemoryStore }
-
-func (s *memoryStore) Close() error { return closeIfCloser(s.MemoryStore) }
-
-func closeIfCloser(v any) error {
-	if c, ok := v.(io.Closer); ok {
-		return c.Close()
-	}
-	return nil
+	return memory.New(), nil
 }

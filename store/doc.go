@@ -1,8 +1,8 @@
 // Package store opens a registry.Store from a DSN, in one place, for platforms and the
 // regcred CLI:
 //
-//	file:/var/lib/app/registries.json    registry.FileStore (built in)
-//	memory:                              registry.MemoryStore (built in)
+//	file:/var/lib/app/registries.json    file.Store (built in)
+//	memory:                              memory.Store (built in)
 //	sqlite:/var/lib/app/regcred.db       store/sqlite (import it)
 //	postgres://user@host/db?sslmode=...  store/postgres (import it; postgresql:// too)
 //
@@ -13,7 +13,7 @@
 //	s, err := store.Open(ctx, "sqlite:/var/lib/app/regcred.db")
 //	if err != nil { ... }
 //	defer s.Close()
-//	catalog := registry.NewCatalog(s)
+//	catalog := catalog.New(s)
 //
 // A platform that does not import a driver does not compile it: this package depends on
 // registry and the standard library only, and neither registry nor this package imports

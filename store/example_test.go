@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store"
 )
@@ -16,7 +17,7 @@ func ExampleOpen() {
 		panic(err)
 	}
 	defer s.Close()
-	c := registry.NewCatalog(s)
+	c := catalog.New(s)
 	r, err := c.Add(ctx, registry.Registry{Name: "Docker Hub mirror", Kind: registry.KindPublic, Server: "mirror.gcr.io"})
 	if err != nil {
 		panic(err)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/registry/storetest"
 	"github.com/regcred/regcred/store"
+	"github.com/regcred/regcred/store/storetest"
 )
 
 func TestOpenBuiltins(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/regcred/regcred/internal/untrusted"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
 )
 
 // dockerHubRegistryHost is the host the daemon contacts for Docker Hub's v2 API (login and
@@ -20,13 +21,13 @@ const dockerHubRegistryHost = "registry-1.docker.io"
 // login, docker login, X-Registry-Auth on a service). Unless the record is in the insecure
 // mode (t, from WithTLS; the zero TLS is the secure mode) and the credentials are not
 // anonymous, it completes a TLS handshake with the registry under the record's mode
-// (registry.TLS.Handshake) first: the daemon retries a registry it deems insecure (all of
+// (registry.conntest.Handshake) first: the daemon retries a registry it deems insecure (all of
 // 127.0.0.0/8 by default, and its insecure-registries) over plain http, credentials
 // included, when TLS fails, and skips certificate verification for it, so its own checks
 // cannot be relied on.
 //
 // A server that answers in plain HTTP, or with a certificate the mode does not trust, is
-// refused with the handshake's *registry.ConnError (errors.Is ErrHTTPInSecureMode,
+// refused with the handshake's *conntest.Error (errors.Is ErrHTTPInSecureMode,
 // ErrTLSUnknownAuthority, ...) and the daemon is never called. A server this process
 // cannot reach at all (no DNS, connection refused, timeout) is left to the daemon, which
 // may sit on another network (a remote swarm manager); a record whose TLS settings are
@@ -36,11 +37,11 @@ func checkTLS(ctx context.Context, op string, t registry.TLS, server string, c r
 	if c.Anonymous() || t.EffectiveMode() == registry.TLSInsecure {
 		return nil
 	}
-	err := registry.Handshake(ctx, t, handshakeHost(server))
+	err := conntest.Handshake(ctx, t, handshakeHost(server))
 	if err == nil {
 		return nil
 	}
-	var ce *registry.ConnError
+	var ce *conntest.Error
 	if errors.As(err, &ce) && ce.Step != registry.StepTLS {
 		return nil // not reached from here; the daemon may be elsewhere
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -137,7 +138,7 @@ func writeJSONError(w http.ResponseWriter, status int, msg string, err error) {
 	for _, fe := range fieldErrors(err) {
 		e.Fields = append(e.Fields, apiFieldError{Field: fe.Field, Reason: fe.Reason, Hint: fe.Hint})
 	}
-	var inUse *registry.InUseError
+	var inUse *catalog.InUseError
 	if errors.As(err, &inUse) {
 		e.InUse = inUse.Refs
 	}

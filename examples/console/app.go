@@ -16,8 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
 )
 
 //go:embed templates/*.html
@@ -32,14 +34,14 @@ const consumerDeployment = "deployment"
 
 // app is the console: the pages, the JSON API and what they share.
 type app struct {
-	cat      *registry.Catalog
+	cat      *catalog.Catalog
 	records  registry.Store // the Catalog's store, for its HealthStore
 	acc      *accounts
 	log      *slog.Logger
 	pages    map[string]*template.Template
 	now      func() time.Time
 	limiter  *loginLimiter
-	testOpts []registry.TestOption
+	testOpts []conntest.Option
 
 	basicMu    sync.Mutex
 	basicCache map[string]basicEntry // user -> a recent successful Basic password, hashed
@@ -53,7 +55,7 @@ type basicEntry struct {
 type appOption func(*app)
 
 // withTestOptions passes options to every connection test (tests give a timeout).
-func withTestOptions(opts ...registry.TestOption) appOption {
+func withTestOptions(opts ...conntest.Option) appOption {
 	return func(a *app) { a.testOpts = append(a.testOpts, opts...) }
 }
 
@@ -63,9 +65,9 @@ func newApp(ctx context.Context, st *storage, log *slog.Logger, opts ...appOptio
 		o(a)
 	}
 	a.records = st.records
-	a.cat = registry.NewCatalog(st.records,
-		registry.WithProviderFactory(providers.Factory()),
-		registry.WithUsage(a.usage))
+	a.cat = catalog.New(st.records,
+		catalog.WithProviderFactory(providers.Factory()),
+		catalog.WithUsage(a.usage))
 	var err error
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err

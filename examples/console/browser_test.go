@@ -25,6 +25,7 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
 )
 
 var update = flag.Bool("update", false, "write screenshots of the main pages to testdata/screenshots")
@@ -218,7 +219,7 @@ func TestBrowser(t *testing.T) {
 	testenv.Chromium(t) // skip loudly before starting anything
 	const regUser, regPass = "ci-user", "Right-Registry-Pass-1"
 	reg := testenv.StartRegistry(t, testenv.WithBasicAuth(regUser, regPass))
-	c := newTestConsole(t, withTestOptions(registry.WithTestTimeout(10*time.Second)))
+	c := newTestConsole(t, withTestOptions(conntest.WithTimeout(10*time.Second)))
 	b := startBrowser(t, c.srv.URL)
 	u := func(p string) string { return c.srv.URL + p }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
 )
 
 // formView is the add/edit form of one kind, rendered from registry.FormSchema: every
@@ -154,7 +155,7 @@ type stepView struct {
 	Name, Title, Verdict, Detail, Cause, Fix string
 }
 
-func newReportView(rep *registry.Report) *reportView {
+func newReportView(rep *conntest.Report) *reportView {
 	v := &reportView{OK: rep.OK(), Name: rep.Registry}
 	for _, s := range rep.Steps {
 		v.Steps = append(v.Steps, stepView{Name: string(s.Name), Title: s.Name.Title(), Verdict: string(s.Verdict), Detail: s.Detail, Cause: s.Cause, Fix: s.Fix})

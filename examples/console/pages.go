@@ -14,7 +14,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
 )
 
 // pageData is what every page template gets.
@@ -256,8 +258,8 @@ func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 		draft, err := registry.FromForm(values)
 		var rep *reportView
 		if err == nil {
-			var res *registry.Report
-			res, err = a.cat.TestDraft(r.Context(), draft, registry.WithTestOptions(a.testOpts...))
+			var res *conntest.Report
+			res, err = a.cat.TestDraft(r.Context(), draft, catalog.WithTestOptions(a.testOpts...))
 			if err == nil {
 				rep = newReportView(res)
 			}
@@ -355,8 +357,8 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 		var rep *reportView
 		if err == nil {
 			draft.ID = id
-			var res *registry.Report
-			res, err = a.cat.TestDraft(r.Context(), draft, registry.WithTestOptions(a.testOpts...))
+			var res *conntest.Report
+			res, err = a.cat.TestDraft(r.Context(), draft, catalog.WithTestOptions(a.testOpts...))
 			if err == nil {
 				rep = newReportView(res)
 			}
@@ -463,7 +465,7 @@ func (a *app) deleteRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = a.cat.Delete(r.Context(), id, me)
-	var inUse *registry.InUseError
+	var inUse *catalog.InUseError
 	switch {
 	case err == nil:
 		a.audit(r.Context(), me, "registry.delete", cur.Name+" ("+id+")", "")

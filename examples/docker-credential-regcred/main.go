@@ -15,6 +15,7 @@ import (
 	"github.com/regcred/regcred/internal/boundedfile"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 	"github.com/regcred/regcred/registryfile"
 )
 
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 type helper struct {
 	ctx    context.Context
 	path   string
-	kc     *registry.Keychain
+	kc     *keychain.Keychain
 	regs   []registry.Registry
 	loaded bool
 	err    error
@@ -83,7 +84,7 @@ func (h *helper) load() error {
 	h.regs, h.err = registryfile.Load(h.path)
 	if h.err == nil {
 		factory := withTokenCache(h.path, providers.Factory())
-		h.kc, h.err = registry.NewKeychain(h.regs, registry.KeychainWithProviderFactory(factory))
+		h.kc, h.err = keychain.New(h.regs, keychain.WithProviderFactory(factory))
 	}
 	return h.err
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 	"github.com/regcred/regcred/registryfile"
 )
 
@@ -76,7 +77,7 @@ func decodeRequest(r io.Reader) (*credv1.CredentialProviderRequest, error) {
 // scope (see cacheScope), so the kubelet's cache never serves it to an image it was not
 // meant for.
 func respond(ctx context.Context, req *credv1.CredentialProviderRequest, regs []registry.Registry, factory registry.ProviderFactory, now func() time.Time) (*credv1.CredentialProviderResponse, error) {
-	kc, err := registry.NewKeychain(regs, registry.KeychainWithProviderFactory(lenient(factory)))
+	kc, err := keychain.New(regs, keychain.WithProviderFactory(lenient(factory)))
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +128,7 @@ func respond(ctx context.Context, req *credv1.CredentialProviderRequest, regs []
 // The key is the cache scope itself, not the registry's server pattern, so the kubelet's
 // keyring, whose rules differ from regcred's (string path prefixes, globs), matches it to
 // exactly the images of that scope.
-func cacheScope(kc *registry.Keychain, image string) (credv1.PluginCacheKeyType, string) {
+func cacheScope(kc *keychain.Keychain, image string) (credv1.PluginCacheKeyType, string) {
 	repo := image
 	if i := strings.IndexByte(repo, '@'); i >= 0 {
 		repo = repo[:i]

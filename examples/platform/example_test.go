@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/regcredtest"
-	"github.com/regcred/regcred/registry"
 )
 
 // The platform's JSON API over its Catalog, against the test kit's registry (basic auth
@@ -23,7 +23,7 @@ func Example() {
 	reg := regcredtest.NewRegistry(&testing.T{}, regcredtest.WithBasicAuth("deploy", "s3cret-Pa55"))
 	clk := regcredtest.NewClock(time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC))
 	n := 0
-	p := newPlatform(registry.WithClock(clk), registry.WithIDs(func() string { n++; return fmt.Sprintf("reg-%d", n) }))
+	p := newPlatform(catalog.WithClock(clk), catalog.WithIDs(func() string { n++; return fmt.Sprintf("reg-%d", n) }))
 	defer p.cat.Close()
 	srv := httptest.NewServer(p.handler())
 	defer srv.Close()

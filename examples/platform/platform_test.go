@@ -24,11 +24,13 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/compose"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 	"github.com/regcred/regcred/swarm"
 )
 
@@ -36,17 +38,17 @@ import (
 
 // platform holds one Catalog; everything below gets what it needs from it.
 type platform struct {
-	cat *registry.Catalog
+	cat *catalog.Catalog
 
 	mu   sync.Mutex
 	uses map[string]map[string]bool // registry ID -> what deploys with it
 }
 
-func newPlatform(opts ...registry.CatalogOption) *platform {
+func newPlatform(opts ...catalog.Option) *platform {
 	p := &platform{uses: map[string]map[string]bool{}}
-	p.cat = registry.NewCatalog(registry.NewMemoryStore(), append([]registry.CatalogOption{
-		registry.WithProviderFactory(providers.Factory()),
-		registry.WithUsage(p.usage)}, opts...)...)
+	p.cat = catalog.New(memory.New(), append([]catalog.Option{
+		catalog.WithProviderFactory(providers.Factory()),
+		catalog.WithUsage(p.usage)}, opts...)...)
 	return p
 }
 
@@ -156,7 +158,7 @@ func respond(w http.ResponseWriter, status int, v any, err error) {
 			body.Fields = append(body.Fields, fieldProblem{fe.Field, fe.Reason, fe.Hint})
 		}
 	}
-	var inUse *registry.InUseError
+	var inUse *catalog.InUseError
 	if errors.As(err, &inUse) {
 		body.Refs = inUse.Refs
 	}

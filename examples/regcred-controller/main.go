@@ -21,11 +21,13 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registryfile"
 	"github.com/regcred/regcred/store"
+	"github.com/regcred/regcred/store/memory"
 	_ "github.com/regcred/regcred/store/postgres"
 	_ "github.com/regcred/regcred/store/sqlite"
 )
@@ -103,7 +105,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		if err != nil {
 			return err
 		}
-		mem := registry.NewMemoryStore()
+		mem := memory.New()
 		for _, r := range regs {
 			r.Version = 1
 			if err := mem.Put(ctx, r); err != nil {
@@ -119,7 +121,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		defer s.Close()
 		st = s
 	}
-	cat := registry.NewCatalog(st, registry.WithProviderFactory(providers.Factory()), registry.WithLogger(log))
+	cat := catalog.New(st, catalog.WithProviderFactory(providers.Factory()), catalog.WithLogger(log))
 	defer cat.Close()
 
 	restCfg, err := restConfig(cfg.kubeconfig, cfg.qps, cfg.burst)

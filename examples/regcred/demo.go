@@ -12,8 +12,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
+	"github.com/regcred/regcred/registry/keychain"
+	"github.com/regcred/regcred/registry/transport"
+	"github.com/regcred/regcred/store/memory"
 )
 
 func init() {
@@ -44,7 +49,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(out, "registry at https://%s (user %q)\n", srv.Host, srv.Username)
 
 	step(2, "the user saves it (custom CA TLS mode); the catalog shows it redacted")
-	cat := registry.NewCatalog(registry.NewMemoryStore(), registry.WithProviderFactory(e.providerFactory()))
+	cat := catalog.New(memory.New(), catalog.WithProviderFactory(e.providerFactory()))
 	rec := registry.Registry{
 		Name: "Demo registry", Kind: registry.KindCustom, Server: srv.Host, Owner: "demo-user",
 		Fields: map[string]string{"username": srv.Username, "password": srv.Password},
@@ -58,7 +63,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	rec.ID = saved.ID
 
 	// The platform's CI pushes an image, so there is something to pull.
-	tr, err := registry.DefaultTransports.For(rec)
+	tr, err := transport.DefaultCache.For(rec)
 	if err != nil {
 		return err
 	}
@@ -77,7 +82,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 
 	step(3, "connection test, with the image check")
 	start := time.Now()
-	report := registry.Test(ctx, rec, registry.WithImage(ref.String()), registry.WithTestFactory(e.providerFactory()))
+	report := conntest.Test(ctx, rec, conntest.WithImage(ref.String()), conntest.WithFactory(e.providerFactory()))
 	fmt.Fprint(out, report.String())
 	fmt.Fprintf(out, "(%s)\n", time.Since(start).Round(time.Millisecond))
 	if !report.OK() {
@@ -99,7 +104,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	wrong := rec.Clone()
 	wrong.Name = "Demo registry (wrong password)"
 	wrong.Fields["password"] = "not-the-password"
-	bad := registry.Test(ctx, wrong, registry.WithTestFactory(e.providerFactory()))
+	bad := conntest.Test(ctx, wrong, conntest.WithFactory(e.providerFactory()))
 	fmt.Fprint(out, bad.String())
 
 	step(6, "the .dockerconfigjson a platform deploys (kubernetes.io/dockerconfigjson Secret)")
@@ -118,7 +123,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 // and the transport of the registry that matches (Keychain.Transport), which keeps them on
 // TLS (no plain-http fallback unless the record is in the insecure mode) and on their own
 // host, and bounds what the registry sends. It reads every layer, as a pull does.
-func pullWithKeychain(ctx context.Context, kc *registry.Keychain, ref name.Reference) (v1.Hash, error) {
+func pullWithKeychain(ctx context.Context, kc *keychain.Keychain, ref name.Reference) (v1.Hash, error) {
 	tr, err := kc.Transport(ref.String())
 	if err != nil {
 		return v1.Hash{}, err

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 )
 
 // The demo's pull path (Keychain + Keychain.Transport) against a record saved as https in
@@ -59,7 +60,7 @@ func TestDemoPullNeverDowngradesToHTTP(t *testing.T) {
 		t.Run(string(tlsSettings.Mode), func(t *testing.T) {
 			rec := registry.Registry{ID: "demo-" + string(tlsSettings.Mode), Name: "demo", Kind: registry.KindCustom, Server: "https://" + host,
 				Fields: map[string]string{"username": "demo", "password": "demo-pw"}, TLS: tlsSettings}
-			kc, err := registry.NewKeychain([]registry.Registry{rec})
+			kc, err := keychain.New([]registry.Registry{rec})
 			if err != nil {
 				t.Fatal(err)
 			}

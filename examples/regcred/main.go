@@ -15,6 +15,7 @@ import (
 
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 	"github.com/regcred/regcred/registryfile"
 )
 
@@ -75,12 +76,12 @@ func (e *env) providerFactory(opts ...providers.Option) registry.ProviderFactory
 }
 
 // keychain maps image references to the registries file's entries.
-func (e *env) keychain() (*registry.Keychain, error) {
+func (e *env) keychain() (*keychain.Keychain, error) {
 	regs, err := e.registries()
 	if err != nil {
 		return nil, err
 	}
-	return registry.NewKeychain(regs, registry.KeychainWithProviderFactory(e.providerFactory()), registry.KeychainWithLogger(e.logger))
+	return keychain.New(regs, keychain.WithProviderFactory(e.providerFactory()), keychain.WithLogger(e.logger))
 }
 
 // selectRegistries returns the registries named (by id or name) in names, or all of them.

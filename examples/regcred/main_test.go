@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/regcred/regcred/internal/testenv"
-	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 	"github.com/regcred/regcred/registryfile"
 )
 
@@ -172,7 +172,7 @@ func TestAgainstRealRegistry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kc, err := registry.NewKeychain(regs[:1])
+		kc, err := keychain.New(regs[:1])
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestAgainstRealRegistry(t *testing.T) {
 		if _, err := remote.Image(r, remote.WithAuthFromKeychain(kc)); err != nil {
 			t.Fatalf("pull through the keychain: %v", err)
 		}
-		anon, _ := registry.NewKeychain(nil)
+		anon, _ := keychain.New(nil)
 		if _, err := remote.Image(r, remote.WithAuthFromKeychain(anon)); err == nil {
 			t.Fatal("an anonymous pull from the password-protected registry succeeded")
 		}

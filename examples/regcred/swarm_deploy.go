@@ -9,6 +9,7 @@ import (
 
 	"github.com/regcred/regcred/compose"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/keychain"
 	"github.com/regcred/regcred/swarm"
 )
 
@@ -110,7 +111,7 @@ func runSwarmDeploy(ctx context.Context, e *env, args []string) error {
 // imageAuth returns the X-Registry-Auth for image's saved registry and that registry (its
 // TLS settings go to the swarm calls, which check them before the daemon gets the auth);
 // "" and a zero record when none matches (public image).
-func imageAuth(ctx context.Context, kc *registry.Keychain, image string) (string, registry.Registry, error) {
+func imageAuth(ctx context.Context, kc *keychain.Keychain, image string) (string, registry.Registry, error) {
 	_, host, err := compose.NormalizeRef(image)
 	if err != nil {
 		return "", registry.Registry{}, usagef("image %q: %v", image, err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/conntest"
 )
 
 func init() {
@@ -39,19 +39,19 @@ func runTest(ctx context.Context, e *env, args []string) error {
 	if (*image != "" || *push != "") && len(regs) != 1 {
 		return usagef("--image and --push need exactly one registry named on the command line")
 	}
-	opts := []registry.TestOption{
-		registry.WithTestFactory(e.providerFactory()),
-		registry.WithTestTimeout(*timeout),
-		registry.WithConcurrency(*concurrency),
-		registry.WithTestLogger(e.logger),
+	opts := []conntest.Option{
+		conntest.WithFactory(e.providerFactory()),
+		conntest.WithTimeout(*timeout),
+		conntest.WithConcurrency(*concurrency),
+		conntest.WithLogger(e.logger),
 	}
 	if *image != "" {
-		opts = append(opts, registry.WithImage(*image))
+		opts = append(opts, conntest.WithImage(*image))
 	}
 	if *push != "" {
-		opts = append(opts, registry.WithPush(*push))
+		opts = append(opts, conntest.WithPush(*push))
 	}
-	reports := registry.TestAll(ctx, regs, opts...)
+	reports := conntest.TestAll(ctx, regs, opts...)
 	failed := 0
 	for _, r := range reports {
 		if !r.OK() {

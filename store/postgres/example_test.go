@@ -5,7 +5,7 @@ import (
 	"log"
 	"os"
 
-	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/store/postgres"
 )
 
@@ -24,7 +24,7 @@ func ExampleStore_Acquire() {
 		log.Fatal(err)
 	}
 	defer lease.Release(ctx)
-	c := registry.NewCatalog(s.Fenced(lease)) // a deposed leader's writes fail with ErrFenced
+	c := catalog.New(s.Fenced(lease)) // a deposed leader's writes fail with ErrFenced
 	defer c.Close()
 	select {
 	case <-lease.Lost(): // stop leading

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/registry/storetest"
 	"github.com/regcred/regcred/store/postgres"
+	"github.com/regcred/regcred/store/storetest"
 )
 
 const holderEnv = "REGCRED_PG_LEASE_HOLDER" // the DSN: run as a lease holder process

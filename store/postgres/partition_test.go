@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regcred/regcred/registry/storetest"
 	"github.com/regcred/regcred/store/postgres"
+	"github.com/regcred/regcred/store/storetest"
 )
 
 // blackhole is a TCP proxy that can stop forwarding without closing anything: a network

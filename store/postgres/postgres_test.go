@@ -13,9 +13,9 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/registry/storetest"
 	"github.com/regcred/regcred/store"
 	"github.com/regcred/regcred/store/postgres"
+	"github.com/regcred/regcred/store/storetest"
 )
 
 func TestMain(m *testing.M) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/sealed"
 )
@@ -35,13 +36,13 @@ func TestReplicasSeeEachOthersChanges(t *testing.T) {
 				}
 				return s
 			}
-			a, b := registry.NewCatalog(replica()), registry.NewCatalog(replica())
+			a, b := catalog.New(replica()), catalog.New(replica())
 			defer a.Close()
 			defer b.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			events := b.Subscribe(ctx)
-			expect := func(op registry.EventOp, id string) registry.Event {
+			expect := func(op catalog.EventOp, id string) catalog.Event {
 				t.Helper()
 				for {
 					select {
@@ -63,7 +64,7 @@ func TestReplicasSeeEachOthersChanges(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			expect(registry.EventAdd, saved.ID)
+			expect(catalog.EventAdd, saved.ID)
 			if got, err := b.Reveal(ctx, saved.ID); err != nil || got.Fields["password"] != "first" {
 				t.Fatalf("B reads %v", err)
 			}
@@ -79,7 +80,7 @@ func TestReplicasSeeEachOthersChanges(t *testing.T) {
 			if _, err := a.Update(ctx, cur); err != nil {
 				t.Fatal(err)
 			}
-			ev := expect(registry.EventRotate, saved.ID)
+			ev := expect(catalog.EventRotate, saved.ID)
 			if ev.Registry.Fields["password"] != registry.Redacted {
 				t.Fatalf("the event carries %q; want the redacted view", ev.Registry.Fields["password"])
 			}
@@ -94,7 +95,7 @@ func TestReplicasSeeEachOthersChanges(t *testing.T) {
 			if err := a.Delete(ctx, saved.ID, ""); err != nil {
 				t.Fatal(err)
 			}
-			expect(registry.EventDelete, saved.ID)
+			expect(catalog.EventDelete, saved.ID)
 			if _, err := b.Provider(ctx, saved.ID); !errors.Is(err, registry.ErrNotFound) {
 				t.Fatalf("B's provider after the delete: %v; want ErrNotFound", err)
 			}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 )
@@ -23,7 +24,7 @@ func canary(t *testing.T) string {
 func save(t *testing.T, s registry.Store, secret string) {
 	t.Helper()
 	ctx := context.Background()
-	c := registry.NewCatalog(s)
+	c := catalog.New(s)
 	for _, name := range []string{"harbor", "ghcr"} {
 		r := record("", secret)
 		r.ID, r.Name, r.Version = "", name, 0

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/memory"
 	"github.com/regcred/regcred/store/sealed"
 )
 
@@ -16,7 +17,7 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	inner := registry.NewMemoryStore() // any Store: sqlite, postgres, a platform's own
+	inner := memory.New() // any Store: sqlite, postgres, a platform's own
 	s, err := sealed.New(ctx, inner, keys)
 	if err != nil {
 		panic(err)

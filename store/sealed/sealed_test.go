@@ -11,10 +11,11 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/registry/storetest"
+	"github.com/regcred/regcred/store/memory"
 	"github.com/regcred/regcred/store/postgres"
 	"github.com/regcred/regcred/store/sealed"
 	"github.com/regcred/regcred/store/sqlite"
+	"github.com/regcred/regcred/store/storetest"
 )
 
 func TestMain(m *testing.M) { testenv.PostgresMain(m) }
@@ -45,7 +46,7 @@ func wrap(t testing.TB, inner registry.Store, k sealed.KeyProvider) *sealed.Stor
 func TestConformanceOverMemory(t *testing.T) {
 	inners := map[registry.Store]registry.Store{}
 	storetest.Run(t, func(t *testing.T) registry.Store {
-		m := registry.NewMemoryStore()
+		m := memory.New()
 		s := wrap(t, m, keyring(t, key1))
 		inners[s] = m
 		return s
@@ -107,7 +108,7 @@ func record(id, secret string) registry.Registry {
 // The inner store holds ciphertext with the key ID; public fields stay readable.
 func TestInnerHoldsCiphertext(t *testing.T) {
 	ctx := context.Background()
-	m := registry.NewMemoryStore()
+	m := memory.New()
 	s := wrap(t, m, keyring(t, key1))
 	if err := s.Put(ctx, record("a", "hunter2")); err != nil {
 		t.Fatal(err)
@@ -141,7 +142,7 @@ func TestInnerHoldsCiphertext(t *testing.T) {
 // A ciphertext moved to another record, or to another field, does not open.
 func TestCiphertextBoundToRecordAndField(t *testing.T) {
 	ctx := context.Background()
-	m := registry.NewMemoryStore()
+	m := memory.New()
 	s := wrap(t, m, keyring(t, key1))
 	if err := s.Put(ctx, record("a", "secret-a")); err != nil {
 		t.Fatal(err)
@@ -181,7 +182,7 @@ func TestCiphertextBoundToRecordAndField(t *testing.T) {
 // empty secret.
 func TestReplicasMustShareTheKey(t *testing.T) {
 	ctx := context.Background()
-	m := registry.NewMemoryStore()
+	m := memory.New()
 	s := wrap(t, m, keyring(t, key1))
 	if err := s.Put(ctx, record("a", "hunter2")); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/sqlite"
 )
@@ -19,7 +20,7 @@ func ExampleOpen() {
 		panic(err)
 	}
 	defer s.Close()
-	c := registry.NewCatalog(s)
+	c := catalog.New(s)
 	defer c.Close()
 	r, err := c.Add(ctx, registry.Registry{Name: "team harbor", Kind: registry.KindCustom, Server: "harbor.example.com",
 		Fields: map[string]string{"username": "robot$ci", "password": "s3cret"}})

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/registry/storetest"
 	"github.com/regcred/regcred/store/sqlite"
+	"github.com/regcred/regcred/store/storetest"
 )
 
 const childEnv = "REGCRED_SQLITE_CHILD" // "PATH,NAME": run as a writer process

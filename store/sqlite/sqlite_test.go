@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/registry/storetest"
 	"github.com/regcred/regcred/store"
 	"github.com/regcred/regcred/store/sqlite"
+	"github.com/regcred/regcred/store/storetest"
 )
 
 func open(t testing.TB, path string, opts ...sqlite.Option) *sqlite.Store {

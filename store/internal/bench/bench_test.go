@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/file"
+	"github.com/regcred/regcred/store/memory"
 	"github.com/regcred/regcred/store/postgres"
 	"github.com/regcred/regcred/store/sealed"
 	"github.com/regcred/regcred/store/sqlite"
@@ -42,7 +45,7 @@ func fill(b *testing.B, s registry.Store, n int) {
 
 // fileWith10k writes a FileStore file of n records directly (10,000 FileStore Puts would
 // rewrite the file 10,000 times) and opens it.
-func fileWith(b *testing.B, dir string, n int) *registry.FileStore {
+func fileWith(b *testing.B, dir string, n int) *file.Store {
 	b.Helper()
 	var doc struct {
 		Registries []json.RawMessage `json:"registries"`
@@ -59,7 +62,7 @@ func fileWith(b *testing.B, dir string, n int) *registry.FileStore {
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	s, err := registry.NewFileStore(p)
+	s, err := file.New(p)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -142,9 +145,9 @@ func BenchmarkList1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	plain := registry.NewMemoryStore()
+	plain := memory.New()
 	fill(b, plain, 1000)
-	inner := registry.NewMemoryStore()
+	inner := memory.New()
 	sl, err := sealed.New(ctx, inner, keys)
 	if err != nil {
 		b.Fatal(err)
@@ -228,7 +231,7 @@ func BenchmarkFeedLatency(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cat := registry.NewCatalog(a)
+			cat := catalog.New(a)
 			r := record(1, 0)
 			r.ID, r.Version = "", 0
 			saved, err := cat.Add(ctx, r)

@@ -1,0 +1,15 @@
+// Package keychain maps an image reference to the saved registry that serves it and to that
+// registry's credentials. Keychain implements go-containerregistry's authn.Keychain (and
+// its context-aware form), so remote.WithAuthFromKeychain pulls with it, and hands out the
+// registry's guarded transport (Keychain.Transport).
+//
+// Rules:
+//   - References are parsed without network, with docker/distribution's grammar (ref.go);
+//     Docker Hub's aliases fold into docker.io (registry/host.go).
+//   - Matching: the longest saved path prefix on the exact host wins, then the most
+//     specific wildcard host ("*.azurecr.io"); a host nobody saved resolves anonymous.
+//   - The index is built once in New; lookups do not allocate. Providers are made by the
+//     factory (WithProviderFactory) and fetch lazily, when a pull asks.
+//   - A Keychain is a snapshot; build another when the records change (catalog.Catalog
+//     does that for you). Safe for concurrent use.
+package keychain
