@@ -2,72 +2,58 @@ package fanout
 
 import (
 	"context"
-	"github.com/regcred/regcred/registry"
 	"sync"
+
+	"github.com/regcred/regcred/registry"
 )
 
-// DefaultFeedBacklog is how many changes a Feed queues for one watcher before it drops
-// them and queues a ChangeResync instead.
+// DefaultFeedBacklog is how many values a subscription queues before what it has queued is
+// replaced by one resync value.
 const DefaultFeedBacklog = 1024
 
-// Feed fans a Store's changes out to its watchers with the semantics of Watcher: every
-// change published after Subscribe returns reaches the subscription, in publish order,
-// until its ctx is done; a subscriber that falls more than the backlog behind gets a
-// ChangeResync in place of the changes it missed, so Publish never blocks. Stores call
-// Publish while they hold the lock that orders their commits. The zero value is not
-// usable; call NewFeed. Safe for concurrent use.
-type Feed struct {
-	f *Fanout[registry.Change]
-}
-
-// NewFeed returns a Feed that queues up to backlog changes per watcher (DefaultFeedBacklog
-// when backlog < 1).
-func NewFeed(backlog int) *Feed {
-	return &Feed{NewFanout(backlog, registry.Change{Op: registry.ChangeResync}, func(c registry.Change) bool { return c.Op == registry.ChangeResync })}
-}
-
-// Subscribe starts a subscription that ends when ctx is done or the Feed is closed; then
-// the channel is closed.
-func (f *Feed) Subscribe(ctx context.Context) <-chan registry.Change { return f.f.Subscribe(ctx) }
-
-// Watchers is the number of live subscriptions.
-func (f *Feed) Watchers() int { return f.f.watchers() }
-
-// Publish queues changes for every subscription. It never blocks.
-func (f *Feed) Publish(changes ...registry.Change) { f.f.Publish(changes...) }
-
-// Close ends every subscription; later ones end at once.
-func (f *Feed) Close() { f.f.Close() }
-
-// fanout is the queue behind Feed and the Catalog's events: a goroutine per subscription
-// forwards its queue; a queue longer than backlog is replaced by the resync value.
+// Fanout delivers published values to every subscription, in publish order, until the
+// subscription's ctx is done or Close. Each subscription has its own queue and goroutine;
+// a queue longer than the backlog is replaced by the resync value (reloading everything
+// covers every value dropped), so Publish never blocks and a slow subscriber holds back
+// nobody. Consecutive resyncs are coalesced. A value may carry a sequence
+// (PublishSeq): a subscription made with SubscribeAfter(after) skips values whose
+// sequence is at or below after, so a subscriber that has read a snapshot up to a
+// sequence sees nothing twice. Safe for concurrent use.
 type Fanout[T any] struct {
 	backlog  int
 	resync   T
 	isResync func(T) bool
 
 	mu     sync.Mutex
-	subs   map[*fanoutSub[T]]struct{}
+	subs   map[*sub[T]]struct{}
 	closed bool
 	done   chan struct{}
 }
 
-type fanoutSub[T any] struct {
-	ch   chan T
-	wake chan struct{}
-	q    []T // guarded by fanout.mu
+type sub[T any] struct {
+	ch    chan T
+	wake  chan struct{}
+	after int64
+	q     []T // guarded by Fanout.mu
 }
 
+// NewFanout returns a Fanout whose subscriptions queue up to backlog values
+// (DefaultFeedBacklog when backlog < 1) before they get resync; isResync tells a resync
+// value.
 func NewFanout[T any](backlog int, resync T, isResync func(T) bool) *Fanout[T] {
 	if backlog < 1 {
 		backlog = DefaultFeedBacklog
 	}
 	return &Fanout[T]{backlog: backlog, resync: resync, isResync: isResync,
-		subs: map[*fanoutSub[T]]struct{}{}, done: make(chan struct{})}
+		subs: map[*sub[T]]struct{}{}, done: make(chan struct{})}
 }
 
-func (f *Fanout[T]) Subscribe(ctx context.Context) <-chan T {
-	s := &fanoutSub[T]{ch: make(chan T), wake: make(chan struct{}, 1)}
+// Subscribe starts a subscription that gets every value published after it returns.
+func (f *Fanout[T]) Subscribe(ctx context.Context) <-chan T { return f.SubscribeAfter(ctx, 0) }
+
+// SubscribeAfter is Subscribe that skips values published with a sequence <= after.
+func (f *Fanout[T]) SubscribeAfter(ctx context.Context, after int64) <-chan T {
+	s := &sub[T]{ch: make(chan T), wake: make(chan struct{}, 1), after: after}
 	f.mu.Lock()
 	if f.closed || ctx.Err() != nil {
 		f.mu.Unlock()
@@ -80,13 +66,14 @@ func (f *Fanout[T]) Subscribe(ctx context.Context) <-chan T {
 	return s.ch
 }
 
-func (f *Fanout[T]) watchers() int {
+// Len is the number of live subscriptions.
+func (f *Fanout[T]) Len() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.subs)
 }
 
-func (f *Fanout[T]) run(ctx context.Context, s *fanoutSub[T]) {
+func (f *Fanout[T]) run(ctx context.Context, s *sub[T]) {
 	defer close(s.ch)
 	defer func() {
 		f.mu.Lock()
@@ -121,16 +108,23 @@ func (f *Fanout[T]) run(ctx context.Context, s *fanoutSub[T]) {
 	}
 }
 
-func (f *Fanout[T]) Publish(items ...T) {
+// Publish queues items, in order, for every subscription. It never blocks.
+func (f *Fanout[T]) Publish(items ...T) { f.PublishSeq(0, items...) }
+
+// PublishSeq is Publish for items committed at sequence seq (0: none); subscriptions made
+// after seq skip them.
+func (f *Fanout[T]) PublishSeq(seq int64, items ...T) {
 	if len(items) == 0 {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for s := range f.subs {
+		if seq != 0 && seq <= s.after {
+			continue
+		}
 		for _, c := range items {
 			if len(s.q) >= f.backlog {
-				// Fallen behind: what is queued is superseded by a resync.
 				clear(s.q)
 				s.q = append(s.q[:0], f.resync)
 			}
@@ -146,6 +140,7 @@ func (f *Fanout[T]) Publish(items ...T) {
 	}
 }
 
+// Close ends every subscription (their channels close); later ones end at once.
 func (f *Fanout[T]) Close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -153,4 +148,15 @@ func (f *Fanout[T]) Close() {
 		f.closed = true
 		close(f.done)
 	}
+}
+
+// Feed is the Fanout of a Store's registry.Change values with the semantics of
+// registry.Watcher; its resync value is a ChangeResync.
+type Feed = Fanout[registry.Change]
+
+// NewFeed returns a Feed that queues up to backlog changes per watcher (DefaultFeedBacklog
+// when backlog < 1).
+func NewFeed(backlog int) *Feed {
+	return NewFanout(backlog, registry.Change{Op: registry.ChangeResync},
+		func(c registry.Change) bool { return c.Op == registry.ChangeResync })
 }

@@ -523,7 +523,7 @@ func (s *Store) pollLoop() {
 	defer t.Stop()
 	for range t.C {
 		s.mu.Lock()
-		if s.closed || s.feed.Watchers() == 0 {
+		if s.closed || s.feed.Len() == 0 {
 			s.polls--
 			s.mu.Unlock()
 			return

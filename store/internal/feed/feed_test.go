@@ -3,7 +3,6 @@ package feed
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/regcred/regcred/registry"
 )
@@ -12,50 +11,8 @@ func put(id string, v int64) registry.Change {
 	return registry.Change{Op: registry.ChangePut, ID: id, Version: v}
 }
 
-// A subscriber that does not read never blocks Publish; when it reads again it gets one
-// resync in place of what it missed, then what follows.
-func TestOverflowGivesOneResync(t *testing.T) {
-	var h Hub
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ch := h.Subscribe(ctx, 0)
-	done := make(chan struct{})
-	go func() {
-		for i := range Buffer * 3 {
-			h.Publish(put("a", int64(i+1)), 0)
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Publish blocked on a subscriber that does not read")
-	}
-	if c := <-ch; c.Op != registry.ChangeResync {
-		t.Fatalf("first after the overflow: %+v; want a resync", c)
-	}
-	// What follows the resync is what came after it, in order, up to the last change.
-	last := int64(0)
-	for pending := true; pending; {
-		select {
-		case c := <-ch:
-			if c.Op != registry.ChangePut || c.Version <= last {
-				t.Fatalf("after the resync: %+v after version %d; want later puts in order", c, last)
-			}
-			last = c.Version
-		default:
-			pending = false
-		}
-	}
-	if last != Buffer*3 {
-		t.Fatalf("the last change read is version %d; want %d", last, Buffer*3)
-	}
-	h.Publish(put("b", 1), 0)
-	if c := <-ch; c != put("b", 1) {
-		t.Fatalf("after the resync: %+v", c)
-	}
-}
-
+// A subscriber made after a sequence skips what its snapshot covered; cancel and Close end
+// subscriptions. (Overflow and resync are internal/fanout's, tested there.)
 func TestSequenceFilterAndClose(t *testing.T) {
 	var h Hub
 	ctx, cancel := context.WithCancel(context.Background())
