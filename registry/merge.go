@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -51,6 +52,11 @@ func UnsetDefault() MergeOption {
 //     shown). In a record that is not a redacted view, "REDACTED" is a real password.
 //     ClearFields clears fields explicitly. Other fields take the edit's value; blank
 //     removes them.
+//   - A stored secret is bound to the endpoint it was saved for: the canonical scheme and
+//     host:port, the TLS mode and the CA bundle. An edit that changes any of them and
+//     keeps a stored secret (blank, or sent back Redacted) is refused with a *FieldError
+//     naming the field ("re-enter the password: the server changed"), so a draft cannot
+//     send a saved password, token or key to a host its editor chose.
 //   - Changing the kind keeps no credential: the edit gives every field of the new kind
 //     (a secret sent back as Redacted is an error naming the field).
 //   - Default set makes the record the default; unset keeps the stored flag. UnsetDefault
@@ -94,12 +100,18 @@ func merge(stored, edit Registry, cfg mergeConfig) (Registry, error) {
 		}
 		next.Version = 0
 	case edit.Kind == stored.Kind:
+		moved := movedFrom(stored, next)
 		for _, f := range stored.Kind.Fields() {
 			if !f.Secret || clear[f.Name] {
 				continue
 			}
 			if v := next.Fields[f.Name]; v == "" || edit.IsRedacted() && v == Redacted {
 				if old := stored.Fields[f.Name]; old != "" {
+					if moved != "" {
+						return fail(&FieldError{Field: f.Name,
+							Reason: "re-enter the " + strings.ToLower(f.Label) + ": the " + moved + " changed",
+							Hint:   "a saved secret is sent only to the endpoint it was saved for"})
+					}
 					next.Fields[f.Name] = old
 				} else {
 					delete(next.Fields, f.Name)
@@ -142,6 +154,61 @@ func merge(stored, edit Registry, cfg mergeConfig) (Registry, error) {
 		next.Default = false
 	}
 	return next, nil
+}
+
+// endpoint is where a stored secret may go: the canonical scheme and host:port, and the
+// trust the TLS settings give that connection. A secret saved with one endpoint is bound to
+// it (Merge).
+type endpoint struct {
+	scheme, host string
+	mode         TLSMode
+	ca           string // the CA bundle, with TLSCustomCA only
+	systemRoots  bool   // with TLSCustomCA only
+}
+
+// endpointOf returns r's endpoint; an unparsable server is its raw text.
+func endpointOf(r Registry) endpoint {
+	e := endpoint{mode: r.TLS.EffectiveMode()}
+	if e.mode == TLSCustomCA {
+		e.ca, e.systemRoots = strings.TrimSpace(r.TLS.CABundle), r.TLS.SystemRoots
+	}
+	s, err := r.ServerInfo()
+	if err != nil {
+		e.host = "invalid:" + r.Server
+		return e
+	}
+	e.scheme, e.host = s.Scheme, s.Host
+	if e.scheme == "" {
+		e.scheme = "https" // what a client tries first, and the only scheme outside insecure mode
+	}
+	if _, _, err := net.SplitHostPort(e.host); err != nil {
+		port := "443"
+		if e.scheme == "http" {
+			port = "80"
+		}
+		e.host = net.JoinHostPort(strings.Trim(e.host, "[]"), port)
+	}
+	return e
+}
+
+// movedFrom says what of the endpoint next changed from stored's ("server", "TLS mode", "CA
+// bundle"), or "" when it is the same: a secret kept from stored may then go with it. A
+// server that does not parse is no endpoint: nothing connects to it, and Validate (or the
+// connection test's fields step) names the url field instead.
+func movedFrom(stored, next Registry) string {
+	if _, err := next.ServerInfo(); err != nil {
+		return ""
+	}
+	a, b := endpointOf(stored), endpointOf(next)
+	switch {
+	case a.scheme != b.scheme || a.host != b.host:
+		return "server"
+	case a.mode != b.mode:
+		return "TLS mode"
+	case a.ca != b.ca || a.systemRoots != b.systemRoots:
+		return "CA bundle"
+	}
+	return ""
 }
 
 // secretNames returns the names of r's secret fields that hold a value, sorted.
