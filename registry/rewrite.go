@@ -14,17 +14,16 @@ type Rewriter interface {
 	Rewrite(ctx context.Context, r Registry) error
 }
 
-// checkRewrite applies the rule of Rewriter.Rewrite given the stored record.
+// CheckRewrite applies the rules of Rewriter.Rewrite given the stored record.
 func CheckRewrite(r Registry, cur Registry, ok bool) error {
+	if err := CheckWrite("store rewrite", r); err != nil {
+		return err
+	}
 	switch {
-	case r.ID == "":
-		return &Error{Op: "store rewrite", Registry: r.Name, Err: &FieldError{Field: "id", Reason: "is empty"}}
-	case r.IsRedacted():
-		return &Error{Op: "store rewrite", Registry: r.ID, Err: ErrRedacted}
 	case !ok:
 		return &Error{Op: "store rewrite", Registry: r.ID, Err: ErrNotFound}
 	case cur.Version != r.Version:
-		return &Error{Op: "store rewrite", Registry: r.ID, Err: errVersion(cur.Version, r.Version)}
+		return &Error{Op: "store rewrite", Registry: r.ID, Err: &VersionError{Stored: cur.Version, Expected: r.Version}}
 	}
 	return nil
 }

@@ -32,40 +32,67 @@ type Store interface {
 	Delete(ctx context.Context, id string, version int64) error
 }
 
-// checkPut applies the version rule of Store.Put given the stored record (ok false when
-// there is none). Both stores use it, so they agree.
-func CheckPut(r Registry, cur Registry, ok bool) error {
+// The write rules every Store applies, in one place so the built-in stores, the SQL stores
+// and a platform's own store agree (store/storetest checks them). A store that reads the
+// stored record first (memory, file) calls CheckPut, CheckDelete or CheckRewrite before it
+// writes; a store that writes optimistically (UPDATE ... WHERE version = ?) calls
+// CheckWrite before and, when no row matched, the same Check function with the version it
+// finds stored now, to say why.
+
+// CheckWrite applies the rules that need no stored record: an ID, a real (not redacted)
+// record, a saved version (1 creates).
+func CheckWrite(op string, r Registry) error {
 	switch {
 	case r.ID == "":
-		return &Error{Op: "store put", Registry: r.Name, Err: &FieldError{Field: "id", Reason: "is empty"}}
+		return &Error{Op: op, Registry: r.Name, Err: &FieldError{Field: "id", Reason: "is empty"}}
 	case r.IsRedacted():
-		return &Error{Op: "store put", Registry: r.ID, Err: ErrRedacted}
+		return &Error{Op: op, Registry: r.ID, Err: ErrRedacted}
 	case r.Version < 1:
-		return &Error{Op: "store put", Registry: r.ID, Err: fmt.Errorf("version %d is not a saved version (1 creates): %w", r.Version, ErrInvalid)}
+		return &Error{Op: op, Registry: r.ID, Err: fmt.Errorf("version %d is not a saved version (1 creates): %w", r.Version, ErrInvalid)}
+	}
+	return nil
+}
+
+// CheckPut applies the rules of Store.Put given the stored record (ok false when there is
+// none).
+func CheckPut(r Registry, cur Registry, ok bool) error {
+	if err := CheckWrite("store put", r); err != nil {
+		return err
+	}
+	switch {
 	case r.Version == 1 && ok:
 		return &Error{Op: "store put", Registry: r.ID, Err: fmt.Errorf("a registry with this id exists already (version %d): %w", cur.Version, ErrConflict)}
 	case r.Version > 1 && !ok:
 		return &Error{Op: "store put", Registry: r.ID, Err: ErrNotFound}
 	case r.Version > 1 && cur.Version != r.Version-1:
-		return &Error{Op: "store put", Registry: r.ID, Err: errVersion(cur.Version, r.Version-1)}
+		return &Error{Op: "store put", Registry: r.ID, Err: &VersionError{Stored: cur.Version, Expected: r.Version - 1}}
 	}
 	return nil
 }
 
-// checkDelete applies the version rule of Store.Delete.
+// CheckDelete applies the rules of Store.Delete given the stored record.
 func CheckDelete(id string, version int64, cur Registry, ok bool) error {
 	switch {
 	case !ok:
 		return &Error{Op: "store delete", Registry: id, Err: ErrNotFound}
 	case version != 0 && cur.Version != version:
-		return &Error{Op: "store delete", Registry: id, Err: fmt.Errorf("stored version is %d, not %d (reload and retry): %w", cur.Version, version, ErrConflict)}
+		return &Error{Op: "store delete", Registry: id, Err: &VersionError{Stored: cur.Version, Expected: version}}
 	}
 	return nil
 }
 
-// errVersion is the ErrConflict of a write that expected another stored version.
-func errVersion(stored, expected int64) error {
-	return fmt.Errorf("stored version is %d, the write expects %d (reload and retry): %w", stored, expected, ErrConflict)
+// VersionError is the conflict of a write that expected another stored version: someone
+// else saved in between; reload and retry. errors.Is(err, ErrConflict) holds.
+type VersionError struct {
+	Stored, Expected int64
 }
 
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("stored version is %d, the write expects %d (reload and retry): %v", e.Stored, e.Expected, ErrConflict)
+}
+
+// Is makes errors.Is(err, ErrConflict) hold.
+func (e *VersionError) Is(target error) bool { return target == ErrConflict }
+
+// NotFound is the error of op on a record id that is not stored.
 func NotFound(op, id string) error { return &Error{Op: op, Registry: id, Err: ErrNotFound} }

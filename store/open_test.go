@@ -94,7 +94,7 @@ func TestBuiltinsConformance(t *testing.T) {
 			}
 			t.Cleanup(func() { s.Close() })
 			return s
-		})
+		}, storetest.Without(storetest.Reopen))
 	})
 	for _, dsn := range []string{"memory:", "file:" + filepath.Join(t.TempDir(), "r.json")} {
 		s, err := store.Open(context.Background(), dsn)

@@ -13,5 +13,5 @@ func TestConformance(t *testing.T) {
 		s := memory.New()
 		t.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, storetest.Without(storetest.Reopen))
 }

@@ -17,7 +17,10 @@
 // lost update, exactly one creator), and a cancelled context (an error wrapping
 // context.Canceled, nothing written).
 //
-// When the store implements the optional interfaces, their contracts are checked too:
+// The optional interfaces are checked too, and required unless the caller declares the
+// store without them (Without(Watch), Without(Rewrite), Without(Health), Without(Reopen)
+// for a store with no second handle); a declared absence is itself checked, and nothing
+// is ever skipped, so a wrapper store that stops forwarding an interface fails the suite:
 // registry.Watcher (every committed change arrives in commit order, from this handle and
 // from another handle on the same data; nothing from before Watch; failed writes publish
 // nothing; a consumer that falls behind never blocks writers and gets a ChangeResync in

@@ -11,7 +11,8 @@ import (
 // A Store's test runs the suite with a factory of fresh stores:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) registry.Store { return memory.New() })
+//		storetest.Run(t, func(t *testing.T) registry.Store { return memory.New() },
+//			storetest.Without(storetest.Reopen)) // no second handle on memory
 //	}
 //
 // Record is the fully populated record the suite round-trips; a store's own tests may use

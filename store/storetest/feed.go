@@ -14,7 +14,7 @@ import (
 func (s *suite) watcher(t *testing.T, st registry.Store) registry.Watcher {
 	w, ok := st.(registry.Watcher)
 	if !ok {
-		t.Skipf("%T does not implement registry.Watcher", st)
+		t.Fatalf("%T does not implement registry.Watcher (declare Without(Watch) if it is meant to lack it)", st)
 	}
 	return w
 }
@@ -111,9 +111,6 @@ func (s *suite) testFeed(t *testing.T) {
 }
 
 func (s *suite) testFeedOtherHandle(t *testing.T) {
-	if s.cfg.reopen == nil {
-		t.Skip("no WithReopen: the store has no second handle")
-	}
 	st := s.open(t)
 	w := s.watcher(t, st)
 	ch := watch(t, w)
@@ -235,7 +232,7 @@ func (s *suite) testRewrite(t *testing.T) {
 	st, ctx := s.open(t), ctxT(t)
 	rw, ok := st.(registry.Rewriter)
 	if !ok {
-		t.Skipf("%T does not implement registry.Rewriter", st)
+		t.Fatalf("%T does not implement registry.Rewriter (declare Without(Rewrite) if it is meant to lack it)", st)
 	}
 	var ch <-chan registry.Change
 	if w, ok := st.(registry.Watcher); ok {
@@ -288,7 +285,7 @@ func (s *suite) testRewrite(t *testing.T) {
 func (s *suite) healthStore(t *testing.T, st registry.Store) registry.HealthStore {
 	hs, ok := st.(registry.HealthStore)
 	if !ok {
-		t.Skipf("%T does not implement registry.HealthStore", st)
+		t.Fatalf("%T does not implement registry.HealthStore (declare Without(Health) if it is meant to lack it)", st)
 	}
 	return hs
 }

@@ -24,6 +24,7 @@ type Factory func(t *testing.T) registry.Store
 type Option func(*config)
 
 type config struct {
+	without     map[Capability]bool
 	reopen      func(t *testing.T, s registry.Store) registry.Store
 	feedTimeout time.Duration
 	writers     int
@@ -31,10 +32,34 @@ type config struct {
 	large       int
 }
 
-// WithReopen gives a second handle on the data of s: another FileStore on its path,
+// Capability is an optional part of the Store contract. Run checks every capability
+// unless the caller declares the store without it (Without); then Run checks that the
+// store really lacks it, and runs none of its checks. Nothing is skipped: a wrapper store
+// that stops forwarding Watch fails the suite instead of passing it with fewer checks.
+type Capability string
+
+// The optional capabilities.
+const (
+	Watch   Capability = "watch"   // registry.Watcher: a change feed
+	Rewrite Capability = "rewrite" // registry.Rewriter: a new stored form at the same version
+	Health  Capability = "health"  // registry.HealthStore: health beside the record
+	Reopen  Capability = "reopen"  // a second handle on the same data (WithReopen gives it)
+)
+
+// Without declares capabilities the store does not have (a store in memory has no second
+// handle: Without(Reopen)).
+func Without(caps ...Capability) Option {
+	return func(c *config) {
+		for _, cp := range caps {
+			c.without[cp] = true
+		}
+	}
+}
+
+// WithReopen gives a second handle on the data of s: another file store on its path,
 // another connection pool on its database, the same wrapper over a second handle. The
 // suite then checks persistence, races between handles and the change feed across
-// handles. Without it those checks are skipped.
+// handles. A store without a second handle says so with Without(Reopen).
 func WithReopen(f func(t *testing.T, s registry.Store) registry.Store) Option {
 	return func(c *config) { c.reopen = f }
 }
@@ -71,17 +96,24 @@ func WithLargeRecord(n int) Option {
 // fresh one.
 func Run(t *testing.T, newStore Factory, opts ...Option) {
 	t.Helper()
-	c := &config{feedTimeout: 10 * time.Second, writers: 8, writes: 25, large: 4 << 20}
+	c := &config{feedTimeout: 10 * time.Second, writers: 8, writes: 25, large: 4 << 20, without: map[Capability]bool{}}
 	for _, o := range opts {
 		if o != nil {
 			o(c)
 		}
 	}
+	switch {
+	case c.reopen == nil && !c.without[Reopen]:
+		t.Fatal("storetest: give the store's second handle (WithReopen) or declare Without(Reopen)")
+	case c.reopen != nil && c.without[Reopen]:
+		t.Fatal("storetest: WithReopen and Without(Reopen) contradict each other")
+	}
 	s := &suite{cfg: c, open: newStore}
-	tests := []struct {
+	type test struct {
 		name string
 		fn   func(t *testing.T)
-	}{
+	}
+	tests := []test{
 		{"Empty", s.testEmpty},
 		{"RoundTrip", s.testRoundTrip},
 		{"Copies", s.testCopies},
@@ -93,15 +125,28 @@ func Run(t *testing.T, newStore Factory, opts ...Option) {
 		{"ConcurrentUpdates", s.testConcurrentUpdates},
 		{"ConcurrentCreates", s.testConcurrentCreates},
 		{"Cancelled", s.testCancelled},
-		{"Reopen", s.testReopen},
-		{"Feed", s.testFeed},
-		{"FeedOtherHandle", s.testFeedOtherHandle},
-		{"FeedNoReplay", s.testFeedNoReplay},
-		{"FeedSlowConsumer", s.testFeedSlowConsumer},
-		{"FeedClosesWithContext", s.testFeedCloses},
-		{"Rewrite", s.testRewrite},
-		{"Health", s.testHealth},
-		{"HealthConcurrent", s.testHealthConcurrent},
+	}
+	if !c.without[Reopen] {
+		tests = append(tests, test{"Reopen", s.testReopen})
+	}
+	if c.without[Watch] {
+		tests = append(tests, test{"LacksWatch", s.lacks(Watch)})
+	} else {
+		tests = append(tests, test{"Feed", s.testFeed}, test{"FeedNoReplay", s.testFeedNoReplay},
+			test{"FeedSlowConsumer", s.testFeedSlowConsumer}, test{"FeedClosesWithContext", s.testFeedCloses})
+		if !c.without[Reopen] {
+			tests = append(tests, test{"FeedOtherHandle", s.testFeedOtherHandle})
+		}
+	}
+	if c.without[Rewrite] {
+		tests = append(tests, test{"LacksRewrite", s.lacks(Rewrite)})
+	} else {
+		tests = append(tests, test{"Rewrite", s.testRewrite})
+	}
+	if c.without[Health] {
+		tests = append(tests, test{"LacksHealth", s.lacks(Health)})
+	} else {
+		tests = append(tests, test{"Health", s.testHealth}, test{"HealthConcurrent", s.testHealthConcurrent})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, tt.fn)
@@ -523,10 +568,27 @@ func (s *suite) testCancelled(t *testing.T) {
 	}
 }
 
-func (s *suite) testReopen(t *testing.T) {
-	if s.cfg.reopen == nil {
-		t.Skip("no WithReopen: the store has no second handle")
+// lacks checks that a store declared Without(cp) really lacks it: a declaration that has
+// gone stale (the store gained the capability) would hide its checks.
+func (s *suite) lacks(cp Capability) func(t *testing.T) {
+	return func(t *testing.T) {
+		st := s.open(t)
+		var has bool
+		switch cp {
+		case Watch:
+			_, has = st.(registry.Watcher)
+		case Rewrite:
+			_, has = st.(registry.Rewriter)
+		case Health:
+			_, has = st.(registry.HealthStore)
+		}
+		if has {
+			t.Fatalf("%T implements the %s capability declared absent: drop it from Without so the suite checks it", st, cp)
+		}
 	}
+}
+
+func (s *suite) testReopen(t *testing.T) {
 	st, ctx := s.open(t), ctxT(t)
 	mustPut(t, st, Record("a", 1))
 	mustPut(t, st, Record("b", 1))
