@@ -234,7 +234,7 @@ func TestEveryProblemOfAnEntryAtOnce(t *testing.T) {
 	}
 	want := map[int][]string{
 		1: {
-			`r.yaml:4: registry "team" (entry 1): field defualt: is not a field of a registry entry (did you mean "default"? known fields: name, type, kind, id, url, server, default, owner, credentials, tls, mirror)`,
+			`r.yaml:4: registry "team" (entry 1): field defualt: is not a field of a registry entry (did you mean "default"? known fields: name, type, kind, id, url, server, username, password, default, owner, credentials, tls, mirror)`,
 			`r.yaml:7: registry "team" (entry 1): field credentials.passwrod: is not a field of Docker Hub (did you mean "password"? known fields: username, password, url)`,
 		},
 		2: {
@@ -273,17 +273,21 @@ func TestEveryProblemOfAnEntryAtOnce(t *testing.T) {
 	}
 }
 
-// A credential field written at the entry's level gets a hint to move it.
+// A credential field written at the entry's level gets a hint to move it; the documents'
+// flat username and password beside credentials: are one place too many.
 func TestCredentialFieldOutsideCredentials(t *testing.T) {
-	_, err := Decode(strings.NewReader("- name: a\n  type: custom\n  url: r.example\n  password: x\n  credentials: {username: u}\n"))
-	if err == nil || !strings.Contains(err.Error(), "field password: is not a field of a registry entry (password is a credential field: put it under credentials:)") {
+	_, err := Decode(strings.NewReader("- name: a\n  type: GHCR\n  token: x\n  credentials: {username: u}\n"))
+	if err == nil || !strings.Contains(err.Error(), "field token: is not a field of a registry entry (token is a credential field: put it under credentials:)") {
+		t.Fatalf("error %v", err)
+	}
+	_, err = Decode(strings.NewReader("- name: a\n  type: custom\n  url: r.example\n  password: x\n  credentials: {username: u}\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 4: registry \"a\" (entry 1): field password: is given beside credentials:") {
 		t.Fatalf("error %v", err)
 	}
 }
 
 func TestYAMLShapes(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
-		{"two documents", "- {name: a, type: public}\n---\n- {name: b, type: public}\n", "a second YAML document"},
 		{"merge key", "- &a {name: a, type: public}\n- <<: *a\n  name: b\n", "merge keys (<<) are not supported"},
 		{"scalar entry", "- just a string\n", "entry 1: is a single value; each registry is a mapping"},
 		{"mapping list", "registries: {name: a}\n", "expected a list of registries"},

@@ -17,7 +17,7 @@ import (
 // The keys the file knows, in the order errors list them.
 var (
 	topKeys    = []string{"registries"}
-	entryKeys  = []string{"name", "type", "kind", "id", "url", "server", "default", "owner", "credentials", "tls", "mirror"}
+	entryKeys  = []string{"name", "type", "kind", "id", "url", "server", "username", "password", "default", "owner", "credentials", "tls", "mirror"}
 	tlsKeys    = []string{"mode", "ca", "caFile", "systemRoots"}
 	mirrorKeys = []string{"of", "order", "fallback"}
 	// credential keys that set the server instead of a field (registry: for all kinds but ECR,
@@ -36,28 +36,24 @@ type pair struct {
 	val  *yaml.Node
 }
 
-// parseYAML parses data into its single document's root node (nil for an empty file).
-func parseYAML(data []byte) (*yaml.Node, error) {
+// parseYAML parses data into the root nodes of its documents, empty documents left out
+// (none for an empty file). Several documents (separated by ---) are several registries
+// or lists of them: what pasting the documents' examples one after another gives.
+func parseYAML(data []byte) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		return nil, syntaxError(err)
-	}
-	var next yaml.Node
-	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
-		line := next.Line
-		if err != nil {
+	var roots []*yaml.Node
+	for {
+		var doc yaml.Node
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return roots, nil
+			}
 			return nil, syntaxError(err)
 		}
-		return nil, fmt.Errorf("line %d: a second YAML document (after ---); keep every registry in one list", line)
+		if len(doc.Content) > 0 {
+			roots = append(roots, doc.Content[0])
+		}
 	}
-	if len(doc.Content) == 0 {
-		return nil, nil
-	}
-	return doc.Content[0], nil
 }
 
 var quotedRE = regexp.MustCompile(`'[^']*'|"[^"]*"|` + "`[^`]*`")

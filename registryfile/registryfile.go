@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -84,10 +85,23 @@ func newDecoder(opts []Option) *decoder {
 	return d
 }
 
+// Entry is one registry of the file: the record, the line its entry starts on, and, when
+// the entry gave no type, what was inferred from its URL (nil when it gave one).
+type Entry struct {
+	Registry registry.Registry
+	Line     int
+	Inferred *registry.Inference
+}
+
 // Load reads and validates the registries file at path. Only a regular file (or a symlink
 // to one) of at most MaxFileSize is read: a FIFO, a device or a directory is refused at
 // once, without blocking.
 func Load(path string, opts ...Option) ([]registry.Registry, error) {
+	return records(LoadEntries(path, opts...))
+}
+
+// LoadEntries is Load with each registry's line and what was inferred for it.
+func LoadEntries(path string, opts ...Option) ([]Entry, error) {
 	d := newDecoder(append([]Option{WithFileName(path)}, opts...))
 	data, err := boundedfile.ReadFile(path, MaxFileSize)
 	if err != nil {
@@ -100,12 +114,28 @@ func Load(path string, opts ...Option) ([]registry.Registry, error) {
 // file: values, and validates every entry. It returns the registries in file order, or
 // every problem found (see Error).
 func Decode(r io.Reader, opts ...Option) ([]registry.Registry, error) {
+	return records(DecodeEntries(r, opts...))
+}
+
+// DecodeEntries is Decode with each registry's line and what was inferred for it.
+func DecodeEntries(r io.Reader, opts ...Option) ([]Entry, error) {
 	d := newDecoder(opts)
 	data, err := boundedfile.ReadAll(r, MaxFileSize)
 	if err != nil {
 		return nil, d.readError(err)
 	}
 	return d.decode(data)
+}
+
+func records(entries []Entry, err error) ([]registry.Registry, error) {
+	if err != nil || entries == nil {
+		return nil, err
+	}
+	out := make([]registry.Registry, len(entries))
+	for i, e := range entries {
+		out[i] = e.Registry
+	}
+	return out, nil
 }
 
 func (d *decoder) readError(err error) error {
@@ -136,29 +166,38 @@ func (w *wrapped) Error() string { return w.msg }
 func (w *wrapped) Unwrap() error { return w.err }
 
 // decode parses data and converts every entry, collecting every problem.
-func (d *decoder) decode(data []byte) ([]registry.Registry, error) {
-	root, err := parseYAML(data)
+func (d *decoder) decode(data []byte) ([]Entry, error) {
+	roots, err := parseYAML(data)
 	if err != nil {
 		return nil, &Error{File: d.file, Err: err}
-	}
-	if root == nil {
-		return nil, nil
 	}
 	w := &walker{}
 	var errs []error
 	fileBad := func(line int, err error) { errs = append(errs, &Error{File: d.file, Line: line, Err: err}) }
-	list, err := d.list(w, root, fileBad)
-	if err != nil {
-		return nil, &Error{File: d.file, Err: err}
+	type item struct {
+		node   *yaml.Node
+		single bool
 	}
-	if list == nil {
+	var items []item
+	for _, root := range roots {
+		list, single, err := d.list(w, root, fileBad)
+		if err != nil {
+			return nil, &Error{File: d.file, Err: err}
+		}
+		if list != nil {
+			for _, n := range list.Content {
+				items = append(items, item{n, single})
+			}
+		}
+	}
+	if len(items) == 0 {
 		return nil, join(errs)
 	}
-	out := make([]registry.Registry, 0, len(list.Content))
+	out := make([]Entry, 0, len(items))
 	seen := map[string]int{}
 	defaults := 0
-	for i, item := range list.Content {
-		reg, line, problems, err := d.entry(w, item, i+1)
+	for i, it := range items {
+		e, problems, err := d.entry(w, it.node, i+1, it.single)
 		if err != nil {
 			return nil, &Error{File: d.file, Err: err}
 		}
@@ -166,8 +205,9 @@ func (d *decoder) decode(data []byte) ([]registry.Registry, error) {
 			errs = append(errs, problems...)
 			continue
 		}
+		reg := e.Registry
 		bad := func(fe *registry.FieldError) {
-			errs = append(errs, &Error{File: d.file, Line: line, Entry: i + 1, Name: reg.Name, Err: fe})
+			errs = append(errs, &Error{File: d.file, Line: e.Line, Entry: i + 1, Name: reg.Name, Err: fe})
 		}
 		if j, dup := seen[reg.ID]; dup {
 			bad(&registry.FieldError{Field: "name", Reason: fmt.Sprintf("has the same id %q as entry %d", reg.ID, j), Hint: "give each registry its own name or id"})
@@ -181,29 +221,34 @@ func (d *decoder) decode(data []byte) ([]registry.Registry, error) {
 				continue
 			}
 		}
-		out = append(out, reg)
+		out = append(out, e)
 	}
 	if err := join(errs); err != nil {
 		return nil, err
 	}
-	if err := registry.ValidateMirrors(out); err != nil { // loops and unknown upstreams span entries
+	regs, _ := records(out, nil)
+	if err := registry.ValidateMirrors(regs); err != nil { // loops and unknown upstreams span entries
 		return nil, &Error{File: d.file, Err: err}
 	}
 	return out, nil
 }
 
-// list finds the list of registries: the root itself, or the value of its registries key.
-func (d *decoder) list(w *walker, root *yaml.Node, bad func(int, error)) (*yaml.Node, error) {
-	root, err := w.deref(root)
+// list finds the registries of one YAML document: the document itself when it is a list,
+// the value of its registries key, or the document as the one entry when it is a mapping
+// of an entry's keys (single is then true).
+func (d *decoder) list(w *walker, root *yaml.Node, bad func(int, error)) (list *yaml.Node, single bool, err error) {
+	root, err = w.deref(root)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if root.Kind == yaml.MappingNode {
+		if isEntry(root) {
+			return &yaml.Node{Kind: yaml.SequenceNode, Content: []*yaml.Node{root}}, true, nil
+		}
 		pairs, err := w.mapping(root, "", false, bad)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		var list *yaml.Node
 		for _, p := range pairs {
 			if p.key != "registries" {
 				bad(p.line, unknownKey("", p, "the registries file", topKeys))
@@ -212,31 +257,52 @@ func (d *decoder) list(w *walker, root *yaml.Node, bad func(int, error)) (*yaml.
 			list = p.val
 		}
 		if list == nil {
-			return nil, nil
+			return nil, false, nil
 		}
 		root = list
 	}
 	if v, ok := scalar(root); ok && v == "" {
-		return nil, nil // "registries:" with nothing under it
+		return nil, false, nil // "registries:" with nothing under it
 	}
 	if root.Kind != yaml.SequenceNode {
 		bad(root.Line, fmt.Errorf("expected a list of registries (each with name, type, url, credentials), found %s", describe(root)))
-		return nil, nil
+		return nil, false, nil
 	}
-	return root, nil
+	return root, false, nil
+}
+
+// isEntry reports whether a top-level mapping is one registry (it has no registries key and
+// at least one key of an entry) rather than the file's mapping.
+func isEntry(m *yaml.Node) bool {
+	entry := false
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i].Value
+		if k == "registries" {
+			return false
+		}
+		entry = entry || slices.Contains(entryKeys, k)
+	}
+	return entry
 }
 
 var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
 
-// entry converts one list item. problems holds every problem of the entry, unknown and
-// duplicate keys first, then values that cannot be read, then what registry.Validate finds;
-// err is only the node budget.
-func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry, line int, problems []error, err error) {
+// entry converts one list item (single: the item is a whole document). problems holds
+// every problem of the entry, unknown and duplicate keys first, then values that cannot be
+// read, then what registry.Validate finds; err is only the node budget.
+//
+// An entry is written in our shape (type, credentials: {...}) or in the product documents'
+// flat one (no type: inferred from the url's host; username and password beside the url,
+// mapped to the kind's own fields by registry.FlatFields). Problems name the keys as the
+// entry wrote them: a GHCR token given as password is "password".
+func (d *decoder) entry(w *walker, n *yaml.Node, idx int, single bool) (e Entry, problems []error, err error) {
 	n, err = w.deref(n)
 	if err != nil {
-		return reg, 0, nil, err
+		return e, nil, err
 	}
-	line = n.Line
+	var reg registry.Registry
+	line := n.Line
+	e.Line = line
 	var structural, values []error
 	reported := map[string]bool{} // fields with a problem already: Validate's word on them is noise
 	add := func(list *[]error, line int, err error) {
@@ -255,11 +321,17 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 	}
 	if n.Kind != yaml.MappingNode {
 		add(&structural, n.Line, fmt.Errorf("is %s; each registry is a mapping of name, type, url, credentials", describe(n)))
-		return reg, line, finish(), nil
+		return e, finish(), nil
 	}
-	pairs, err := w.mapping(n, "", false, func(l int, e error) { add(&structural, l, e) })
+	pairs, err := w.mapping(n, "", false, func(l int, err error) {
+		var fe *registry.FieldError
+		if single && errors.As(err, &fe) && strings.HasPrefix(fe.Reason, "is given twice") {
+			fe.Hint = "several registries pasted one after another? separate them with a line of --- or make a list (- name: ...)"
+		}
+		add(&structural, l, err)
+	})
 	if err != nil {
-		return reg, line, nil, err
+		return e, nil, err
 	}
 	lines := map[string]int{} // field -> line, for Validate's problems
 	str := func(p pair, field string) string {
@@ -272,6 +344,7 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 	}
 	var typ, typeKey, url, urlKey string
 	var creds, tls, mirror *pair
+	var flat []pair // the documents' username and password
 	for i := range pairs {
 		p := pairs[i]
 		switch p.key {
@@ -295,6 +368,8 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 				continue
 			}
 			url, urlKey = v, p.key
+		case "username", "password":
+			flat = append(flat, p)
 		case "default":
 			lines["default"] = p.line
 			b, ok := boolean(p.val)
@@ -325,10 +400,27 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 	}
 	reg.Version = 1
 	reg.Server = url
-	kindOK := false
+	kindOK, inferred := false, false
 	switch {
 	case typ == "" && !reported["type"]:
-		add(&values, line, &registry.FieldError{Field: "type", Reason: "is missing", Hint: "e.g. type: GHCR"})
+		// The documents' shape: the kind comes from the url's host (the entry's url, else
+		// the one under credentials:).
+		srv, srvLine := url, lines["url"]
+		if srv == "" && creds != nil {
+			srv, srvLine = d.peekURL(creds)
+		}
+		if srvLine == 0 {
+			srvLine = line
+		}
+		k, _, err := registry.InferKind(srv)
+		switch {
+		case srv == "":
+			add(&values, line, &registry.FieldError{Field: "type", Reason: "is missing and there is no url to infer it from", Hint: "give url (e.g. ghcr.io) or type (e.g. GHCR)"})
+		case err != nil:
+			add(&values, srvLine, err)
+		default:
+			reg.Kind, kindOK, inferred = k, true, true
+		}
 	case len(typ) > 64:
 		add(&values, lines["type"], &registry.FieldError{Field: "type", Reason: "is not a registry type", Hint: "e.g. type: GHCR"})
 	case typ != "":
@@ -342,6 +434,10 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 	if creds != nil {
 		d.credentials(w, &reg, *creds, kindOK, lines, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
 	}
+	flatAs := map[string]string{} // kind's field -> the flat key that filled it
+	if len(flat) > 0 {
+		d.flat(&reg, flat, creds != nil, kindOK, lines, flatAs, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
+	}
 	if tls != nil {
 		d.tls(w, &reg, *tls, lines, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
 	}
@@ -349,11 +445,27 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 		d.mirror(w, &reg, *mirror, lines, func(l int, e error) { add(&structural, l, e) }, func(l int, e error) { add(&values, l, e) })
 	}
 	if kindOK {
-		for _, e := range leaves(reg.Validate()) {
-			var fe *registry.FieldError
+		// The host gives some fields (ECR's and GAR's region, ACR's loginServer); an inferred
+		// kind is inferred again from the final server (the same: a second url would have
+		// been a problem above) so that Infer says what it filled.
+		if inferred {
+			reg.Kind = ""
+		}
+		inf, err := registry.Infer(&reg)
+		if err != nil { // cannot happen: the server parsed above
+			add(&values, lines["url"], err)
+		}
+		e.Inferred = inf
+		for _, fe := range leaves(reg.Validate()) {
+			var f *registry.FieldError
 			field := ""
-			if errors.As(e, &fe) {
-				field = fe.Field
+			if errors.As(fe, &f) {
+				field = f.Field
+				if as := flatAs[field]; as != "" {
+					c := *f
+					c.Field, field = as, as
+					fe = &c
+				}
 			}
 			if field != "" && reported[field] {
 				continue
@@ -362,13 +474,95 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int) (reg registry.Registry
 			if !ok {
 				l = line
 			}
-			add(&values, l, e)
+			add(&values, l, fe)
 		}
 	}
+	e.Registry = reg
 	if len(structural)+len(values) > 0 {
-		return reg, line, finish(), nil
+		return e, finish(), nil
 	}
-	return reg, line, nil, nil
+	return e, nil, nil
+}
+
+// flat reads the documents' username and password (beside the url, not under
+// credentials:) into the kind's own fields (registry.FlatFields: GHCR's and Quay's password
+// is the token, ECR's username and password are the access key). Given beside credentials:
+// they are a problem: one place or the other.
+func (d *decoder) flat(reg *registry.Registry, flat []pair, hasCreds, kindOK bool, lines map[string]int, flatAs map[string]string, structural, values func(int, error)) {
+	vals := map[string]string{}
+	at := map[string]int{}
+	for _, p := range flat {
+		at[p.key] = p.line
+		if hasCreds {
+			structural(p.line, &registry.FieldError{Field: p.key, Reason: "is given beside credentials:",
+				Hint: "write username and password beside the url (as the documents do) or all under credentials:, not both"})
+			continue
+		}
+		raw, ok := scalar(p.val)
+		if !ok {
+			values(p.line, &registry.FieldError{Field: p.key, Reason: "must be a single value, not " + describe(p.val)})
+			continue
+		}
+		v, err := d.resolve(p.key, raw)
+		if err != nil {
+			values(p.line, err)
+			continue
+		}
+		vals[p.key] = v
+	}
+	if !kindOK || len(vals) == 0 {
+		return
+	}
+	fields, err := registry.FlatFields(reg.Kind, vals["username"], vals["password"])
+	if err != nil {
+		var fe *registry.FieldError
+		l := 0
+		if errors.As(err, &fe) {
+			l = at[fe.Field]
+		}
+		values(l, err)
+		return
+	}
+	for name, v := range fields {
+		if reg.Fields == nil {
+			reg.Fields = map[string]string{}
+		}
+		reg.Fields[name] = v
+	}
+	for _, name := range []string{"username", "password"} {
+		for _, f := range reg.Kind.Fields() {
+			if registry.FlatFieldOf(reg.Kind, f.Name) == name {
+				flatAs[f.Name] = name
+				if l, ok := at[name]; ok {
+					lines[f.Name] = l
+				}
+			}
+		}
+	}
+}
+
+// peekURL is the url given under credentials: (url, server or registry), resolved, and
+// its line; "" when there is none or it cannot be read (credentials reports that).
+func (d *decoder) peekURL(creds *pair) (string, int) {
+	if creds.val.Kind != yaml.MappingNode {
+		return "", 0
+	}
+	for i := 0; i+1 < len(creds.val.Content); i += 2 {
+		k := strings.ToLower(creds.val.Content[i].Value)
+		if k != "url" && k != "server" && k != "registry" {
+			continue
+		}
+		raw, ok := scalar(creds.val.Content[i+1])
+		if !ok {
+			return "", 0
+		}
+		v, err := d.resolve("url", raw)
+		if err != nil {
+			return "", 0
+		}
+		return v, creds.val.Content[i].Line
+	}
+	return "", 0
 }
 
 // typOf is the raw type of an entry, for hints.

@@ -1,0 +1,298 @@
+package registry
+
+import (
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// The documents' shape. The product documents (seeds 000 and 001) write a registry flat,
+// without a type, with the credentials beside the URL:
+//
+//	name: GitHub Registry
+//	url: ghcr.io
+//	username: my-github-user
+//	password: ghp_xxxxxxxxxxxx
+//
+// A Document is that shape; FromDocument turns it into a Registry: a missing type is
+// inferred from the URL's host (InferKind), and username/password go to the kind's own
+// fields (FlatFields). An explicit type always wins over the host.
+
+// Document is a registry as the product documents write it: flat, type optional.
+type Document struct {
+	ID       string `json:"id,omitempty"`
+	Name     string `json:"name"`
+	Type     string `json:"type,omitempty"` // optional: inferred from URL when empty
+	URL      string `json:"url"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	Default  bool   `json:"default,omitempty"`
+}
+
+// Inference says how a record's kind was chosen when the input gave no type.
+type Inference struct {
+	Kind Kind   `json:"kind"`
+	Host string `json:"host"` // the host the kind was read from ("" when there was none)
+	// Fields are the credential fields filled from the host (ECR's and GAR's region, ACR's
+	// loginServer), by name.
+	Fields []string `json:"fields,omitempty"`
+}
+
+// String says what was inferred: `type ghcr (GitHub Container Registry) inferred from
+// host ghcr.io`.
+func (i Inference) String() string {
+	s := "type " + string(i.Kind) + " (" + i.Kind.Label() + ") inferred from host " + i.Host
+	if len(i.Fields) > 0 {
+		s += "; " + strings.Join(i.Fields, ", ") + " from the host too"
+	}
+	return s
+}
+
+// InferKind returns the kind a registry URL's host implies, and the credential fields the
+// host itself gives (ECR's region, GAR's region, ACR's loginServer):
+//
+//	docker.io, index.docker.io, registry-1.docker.io    Docker Hub
+//	ghcr.io                                             GHCR
+//	quay.io                                             Quay
+//	NAME.azurecr.io (.cn, .us), *.azurecr.io            ACR (loginServer = the host)
+//	ACCOUNT.dkr.ecr.REGION.amazonaws.com, ...ecr-fips..., .amazonaws.com.cn, .amazonaws.eu,
+//	  the dual-stack dkr-ecr...on.aws, *.dkr.ecr.*.amazonaws.com, public.ecr.aws,
+//	  ecr-public.aws.com                                ECR (region from the host)
+//	gcr.io, us.gcr.io, eu.gcr.io, asia.gcr.io           GCR
+//	REGION-docker.pkg.dev                               GAR (region from the host)
+//	anything else                                       Custom
+//
+// A URL that does not parse is the *FieldError of ParseServer, for field "url".
+func InferKind(url string) (Kind, map[string]string, error) {
+	s, err := ParseServer(url)
+	if err != nil {
+		return "", nil, err
+	}
+	host := ConnHostname(s.Host)
+	switch {
+	case IsDockerHubHost(host):
+		return KindDockerHub, nil, nil
+	case IsGHCRHost(host):
+		return KindGHCR, nil, nil
+	case host == "quay.io":
+		return KindQuay, nil, nil
+	case acrHostRE.MatchString(host):
+		if s.Wildcard {
+			return KindACR, nil, nil
+		}
+		return KindACR, map[string]string{"loginServer": host}, nil
+	case gcrHosts[host]:
+		return KindGCR, nil, nil
+	}
+	if m := garHostRE.FindStringSubmatch(host); m != nil {
+		return KindGAR, map[string]string{"region": m[1]}, nil
+	}
+	if region, ok := ecrHostRegion(host); ok {
+		if region == "" || region == "*" {
+			return KindECR, nil, nil
+		}
+		return KindECR, map[string]string{"region": region}, nil
+	}
+	return KindCustom, nil, nil
+}
+
+var (
+	acrHostRE = regexp.MustCompile(`^([a-z0-9-]+|\*)\.azurecr\.(io|cn|us)$`)
+	garHostRE = regexp.MustCompile(`^([a-z0-9-]+)-docker\.pkg\.dev$`)
+	gcrHosts  = map[string]bool{"gcr.io": true, "us.gcr.io": true, "eu.gcr.io": true, "asia.gcr.io": true}
+	// ACCOUNT.dkr.ecr[-fips].REGION.SUFFIX or ACCOUNT.dkr-ecr[-fips].REGION.SUFFIX
+	ecrHostRE = regexp.MustCompile(`^([0-9]{12}|\*)\.dkr[.-]ecr(-fips)?\.([a-z0-9-]+|\*)\.([a-z0-9.-]+)$`)
+)
+
+// ecrDualStackSuffixes are the DNS suffixes of ECR's dual-stack hosts (dkr-ecr).
+var ecrDualStackSuffixes = map[string]string{"on.aws": "aws", "on.amazonwebservices.com.cn": "aws-cn"}
+
+// ecrHostRegion reports whether host is an ECR registry host, with the region it names
+// ("us-east-1" for ECR Public, "" or "*" for a wildcard). The suffix must be the one the
+// region's partition serves (AWSDNSSuffix), as providers/ecr.Parse checks in full.
+func ecrHostRegion(host string) (string, bool) {
+	if host == "public.ecr.aws" || host == "ecr-public.aws.com" {
+		return "us-east-1", true
+	}
+	m := ecrHostRE.FindStringSubmatch(host)
+	if m == nil {
+		return "", false
+	}
+	region, suffix := m[3], m[4]
+	if region == "*" {
+		return "", suffix == "amazonaws.com" || suffix == "amazonaws.com.cn" || suffix == "amazonaws.eu"
+	}
+	p, ok := AWSPartition(region)
+	if !ok {
+		return "", false
+	}
+	if suffix == AWSDNSSuffix(p) {
+		return region, true
+	}
+	if dp, ok := ecrDualStackSuffixes[suffix]; ok && (dp == p || p == "aws-us-gov" && dp == "aws") {
+		return region, true
+	}
+	return "", false
+}
+
+// flatNames are the kind's fields the documents' flat username and password fill ("" for
+// none); ok is false for a kind that takes neither.
+func flatNames(k Kind) (user, pass string, ok bool) {
+	switch k {
+	case KindDockerHub, KindHarbor, KindCustom, KindACR:
+		return "username", "password", true
+	case KindGHCR, KindQuay:
+		return "username", "token", true // the password is the token
+	case KindECR:
+		return "accessKeyId", "secretAccessKey", true
+	case KindGCR, KindGAR:
+		return "", "serviceAccountKey", true // username _json_key, as docker login takes it
+	}
+	return "", "", false
+}
+
+// FlatFields maps the documents' flat username and password to the kind's own credential
+// fields: username/password for Docker Hub, Harbor, Custom and ACR; username/token for GHCR
+// and Quay (the password is the token); accessKeyId/secretAccessKey for ECR; for GCR and
+// GAR the password is the service account key (the username, when given, must be
+// _json_key, as `docker login` takes it). Public and Kubernetes registries take neither:
+// a *FieldError naming the field says what to write instead. Empty values are left out.
+func FlatFields(k Kind, username, password string) (map[string]string, error) {
+	out := map[string]string{}
+	user, pass, ok := flatNames(k)
+	if !ok {
+		if username == "" && password == "" {
+			return out, nil
+		}
+		field := "username"
+		if username == "" {
+			field = "password"
+		}
+		hint := "leave username and password out"
+		if k == KindKubernetes {
+			hint = "a Kubernetes token registry takes credentials.serviceAccount (namespace/name), not a password"
+		}
+		return nil, &FieldError{Field: field, Reason: "is not used by " + k.Label(), Hint: hint}
+	}
+	if user == "" && username != "" && username != "_json_key" {
+		return nil, &FieldError{Field: "username", Reason: "is not used by " + k.Label(),
+			Hint: "leave it out (or write _json_key) and put the service account key JSON in password"}
+	}
+	if user != "" && username != "" {
+		out[user] = username
+	}
+	if password != "" {
+		out[pass] = password
+	}
+	return out, nil
+}
+
+// FlatFieldOf is the flat key ("username" or "password") whose value FlatFields puts in the
+// kind's field, or "" for a field no flat key fills. Decoders use it to name a problem of
+// "token" after the "password" the user wrote.
+func FlatFieldOf(k Kind, field string) string {
+	user, pass, ok := flatNames(k)
+	switch {
+	case !ok || field == "":
+		return ""
+	case field == user:
+		return "username"
+	case field == pass:
+		return "password"
+	}
+	return ""
+}
+
+// Infer completes a record read from the documents' shape: when r.Kind is empty it is
+// inferred from r.Server (InferKind) and the returned Inference says so (nil when the kind
+// was given); when the kind is the one the host implies, the fields the host gives (ECR's
+// and GAR's region, ACR's loginServer) fill those left empty. An empty kind without a
+// server, or with one that does not parse, is a *FieldError ("type" or "url"); a given
+// kind is never changed, and a server that does not parse is then left to Validate.
+func Infer(r *Registry) (*Inference, error) {
+	var hostKind Kind
+	var hostFields map[string]string
+	var urlErr error
+	if r.Server != "" {
+		hostKind, hostFields, urlErr = InferKind(r.Server)
+	}
+	var inf *Inference
+	if r.Kind == "" {
+		switch {
+		case r.Server == "":
+			return nil, &FieldError{Field: "type", Reason: "is missing and there is no url to infer it from", Hint: "give url (e.g. ghcr.io) or type (e.g. GHCR)"}
+		case urlErr != nil:
+			return nil, urlErr
+		}
+		r.Kind = hostKind
+		inf = &Inference{Kind: hostKind, Host: r.Host()}
+	}
+	if r.Kind != hostKind {
+		return inf, nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(hostFields)) {
+		if r.Fields[name] != "" {
+			continue
+		}
+		if r.Fields == nil {
+			r.Fields = map[string]string{}
+		}
+		r.Fields[name] = hostFields[name]
+		if inf != nil {
+			inf.Fields = append(inf.Fields, name)
+		}
+	}
+	return inf, nil
+}
+
+// FromDocument turns the documents' flat shape into a validated record: the type, when
+// given, is parsed (ParseKind) and wins; when empty it is inferred from the URL (Infer),
+// and the returned Inference says so (nil when the type was given). Every problem comes
+// back at once in a *ValidationError, each named as the document names it ("password",
+// not GHCR's "token").
+func FromDocument(d Document) (Registry, *Inference, error) {
+	r := Registry{ID: d.ID, Name: d.Name, Server: d.URL, Default: d.Default}
+	var v validation
+	if d.Type != "" {
+		k, err := ParseKind(d.Type)
+		if err != nil {
+			v.add(err)
+		}
+		r.Kind = k
+	}
+	var inf *Inference
+	if len(v.errs) == 0 {
+		var err error
+		inf, err = Infer(&r)
+		v.add(err)
+	}
+	if r.Kind == "" {
+		if strings.TrimSpace(d.Name) == "" {
+			v.add(&FieldError{Field: "name", Reason: "is empty", Hint: "give the registry a name to show in lists"})
+		}
+		return Registry{}, inf, v.result(r.Kind)
+	}
+	f, err := FlatFields(r.Kind, d.Username, d.Password)
+	v.add(err)
+	for name, val := range f {
+		if r.Fields == nil {
+			r.Fields = map[string]string{}
+		}
+		r.Fields[name] = val
+	}
+	if err := r.Validate(); err != nil {
+		for _, fe := range err.(*ValidationError).Errors {
+			if flat := FlatFieldOf(r.Kind, fe.Field); flat != "" {
+				c := *fe
+				c.Field = flat
+				fe = &c
+			}
+			v.add(fe)
+		}
+	}
+	if err := v.result(r.Kind); err != nil {
+		return Registry{}, inf, err
+	}
+	return r, inf, nil
+}
