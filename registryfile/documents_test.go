@@ -179,7 +179,7 @@ func serviceAccountKey(t *testing.T) []byte {
 	}
 	der, _ := x509.MarshalPKCS8PrivateKey(k)
 	b, _ := json.Marshal(map[string]string{"type": "service_account", "project_id": "demo", "private_key_id": "abc",
-		"private_key": string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		"client_email": "puller@demo.iam.gserviceaccount.com", "token_uri": "https://oauth2.googleapis.com/token"})
 	return b
 }
