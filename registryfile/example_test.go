@@ -63,3 +63,30 @@ func ExampleProblems() {
 	// registries.yaml:6: registry "hub" (entry 1): field credentials.passwrod: is not a field of Docker Hub (did you mean "password"? known fields: username, password, url)
 	// registries.yaml:2: field password
 }
+
+// The product documents' shape: no type, username and password beside the url. The kind
+// is inferred from the host and said.
+func ExampleDecodeEntries() {
+	const file = `
+name: GitHub Registry
+url: ghcr.io
+username: my-github-user
+password: ghp_xxxxxxxxxxxx
+---
+name: Private Registry
+url: registry.mycompany.com
+username: admin
+password: secretpassword
+`
+	entries, err := registryfile.DecodeEntries(strings.NewReader(file))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, e := range entries {
+		fmt.Printf("line %d: %v: %s\n", e.Line, e.Registry, e.Inferred)
+	}
+	// Output:
+	// line 2: registry "GitHub Registry" (ghcr, ghcr.io): type ghcr (GitHub Container Registry) inferred from host ghcr.io
+	// line 7: registry "Private Registry" (custom, registry.mycompany.com): type custom (Custom / self-hosted) inferred from host registry.mycompany.com
+}
