@@ -2,56 +2,12 @@ package catalog_test
 
 import (
 	"context"
-	"path/filepath"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/regcred/regcred/catalog"
-	"github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/store/file"
 	"github.com/regcred/regcred/store/memory"
 )
-
-// BenchmarkFileStoreFeedLatency: a Put through one FileStore handle seen by a watcher on
-// another (as another process would be), at the default poll interval; p99 over the run.
-func BenchmarkFileStoreFeedLatency(b *testing.B) {
-	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "registries.json")
-	writer, err := file.New(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	watched, err := file.New(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer watched.Close()
-	ch, err := watched.Watch(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := fixture.StoreRecord("a", 1)
-	var lat []time.Duration
-	b.ResetTimer()
-	for i := range b.N {
-		r.Version = int64(i + 1)
-		start := time.Now()
-		if err := writer.Put(ctx, r); err != nil {
-			b.Fatal(err)
-		}
-		for c := range ch {
-			if c.ID == "a" && c.Version == r.Version {
-				break
-			}
-		}
-		lat = append(lat, time.Since(start))
-	}
-	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-}
 
 // BenchmarkCatalogProvider: the shared provider of a record, as every consumer asks for
 // it, against building one per call with the factory (what adapters did before).

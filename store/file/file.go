@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/gofrs/flock"
 
 	"github.com/regcred/regcred/internal/atomicfile"
@@ -26,8 +27,9 @@ import (
 
 // FileStore defaults.
 const (
-	// DefaultPollInterval is how often a watched FileStore looks at its file for writes of
-	// other handles (other processes): the latency of its change feed across processes.
+	// DefaultPollInterval is how often a watched Store looks at its file for writes of
+	// other handles (other processes) when no file event came: the latency of its change
+	// feed across processes on file systems that report no events.
 	DefaultPollInterval = 250 * time.Millisecond
 	// fileChangeLog is how many recent changes the file keeps for watchers in other
 	// processes; one that falls further behind gets a ChangeResync.
@@ -49,10 +51,12 @@ const (
 // handle's write (the file is then read again). Every write rewrites the whole file: for
 // thousands of records or many writers, use a SQL store.
 //
-// FileStore implements Watcher, HealthStore and Rewriter. The file keeps a log of the last
-// changes, so a watcher in another process gets each change in order, within the poll
-// interval (WithPollInterval, default 250 ms; one stat(2) per interval while watched);
-// changes through the same handle arrive at once. Close ends the watches.
+// Store implements Watcher, HealthStore and Rewriter. The file keeps a log of the last
+// changes, so a watcher in another process gets each change in order: as soon as the
+// operating system reports that the file was replaced (a watch on its directory:
+// inotify, kqueue, ReadDirectoryChangesW), and within the poll interval on file systems
+// that report nothing (WithPollInterval, default 250 ms; one stat(2) per interval while
+// watched); changes through the same handle arrive at once. Close ends the watches.
 type Store struct {
 	path string
 	lock *flock.Flock
@@ -517,11 +521,31 @@ func (s *Store) Watch(ctx context.Context) (<-chan registry.Change, error) {
 	return ch, nil
 }
 
-// pollLoop reads the file again every poll interval while anyone watches.
+// pollLoop reads the file again when the directory reports that it was replaced (inotify
+// and its twins: another handle's write is seen in milliseconds), and every poll interval
+// in any case (file systems that report nothing, such as NFS), while anyone watches.
 func (s *Store) pollLoop() {
 	t := time.NewTicker(s.poll)
 	defer t.Stop()
-	for range t.C {
+	var events <-chan fsnotify.Event
+	if w, err := fsnotify.NewWatcher(); err == nil {
+		defer w.Close()
+		if w.Add(filepath.Dir(s.path)) == nil {
+			events = w.Events
+		}
+	}
+	for {
+		select {
+		case <-t.C:
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if filepath.Clean(ev.Name) != filepath.Clean(s.path) || !ev.Has(fsnotify.Create|fsnotify.Write|fsnotify.Rename|fsnotify.Remove) {
+				continue
+			}
+		}
 		s.mu.Lock()
 		if s.closed || s.feed.Len() == 0 {
 			s.polls--
