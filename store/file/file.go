@@ -22,7 +22,7 @@ import (
 	"github.com/regcred/regcred/internal/atomicfile"
 	"github.com/regcred/regcred/internal/fanout"
 	"github.com/regcred/regcred/registry"
-	"github.com/regcred/regcred/store/memory"
+	"github.com/regcred/regcred/store/internal/row"
 )
 
 // FileStore defaults.
@@ -380,7 +380,7 @@ func (s *Store) write(ctx context.Context, op, id string, next func(w *fileWrite
 }
 
 func encodeFileStore(doc *fileStoreDoc, recs map[string]registry.Registry, health map[string]registry.Health) ([]byte, error) {
-	sorted := memory.SortedRecords(recs)
+	sorted := row.SortedClones(recs)
 	doc.Registries = make([]json.RawMessage, len(sorted))
 	for i, r := range sorted {
 		raw, err := registry.MarshalStored(r)
@@ -415,7 +415,7 @@ func (s *Store) Get(ctx context.Context, id string) (r registry.Registry, err er
 // List implements Store.
 func (s *Store) List(ctx context.Context) (out []registry.Registry, err error) {
 	err = s.read(ctx, "store list", "", func() error {
-		out = memory.SortedRecords(s.recs)
+		out = row.SortedClones(s.recs)
 		return nil
 	})
 	return out, err

@@ -3,13 +3,14 @@ package memory
 import (
 	"context"
 	"fmt"
-	"github.com/regcred/regcred/internal/fanout"
-	"github.com/regcred/regcred/registry"
 	"io"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
+
+	"github.com/regcred/regcred/internal/fanout"
+	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/internal/row"
 )
 
 // MemoryStore is a Store in memory, for tests and for platforms that load their records
@@ -56,7 +57,7 @@ func (s *Store) List(ctx context.Context) ([]registry.Registry, error) {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return SortedRecords(s.recs), nil
+	return row.SortedClones(s.recs), nil
 }
 
 // Put implements Store.
@@ -169,15 +170,6 @@ func (s *Store) UpdateHealth(ctx context.Context, id string, update func(*regist
 func (s *Store) Close() error {
 	s.feed.Close()
 	return nil
-}
-
-func SortedRecords(m map[string]registry.Registry) []registry.Registry {
-	out := make([]registry.Registry, 0, len(m))
-	for _, r := range m {
-		out = append(out, r.Clone())
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
 }
 
 func (s *Store) count() int {

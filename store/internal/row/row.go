@@ -1,7 +1,8 @@
-// Package row encodes and decodes what the SQL stores keep in a row: the record's stored
+// Package row encodes and decodes what the stores keep of a record: the record's stored
 // JSON (registry.MarshalStored, registry.UnmarshalStored) and its health JSON, with the
 // errors both stores give, including those of a write that matched no row. It exists so
-// store/sqlite and store/postgres read and write their rows one way.
+// store/sqlite and store/postgres read and write their rows one way, and the map-backed
+// stores (memory, file) list one way.
 package row
 
 import (
