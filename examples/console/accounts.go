@@ -10,10 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/regcred/regcred/catalog"
 )
 
 // accounts keeps the console's own data beside the registry records, in the same
@@ -39,16 +42,29 @@ const sessionLifetime = 12 * time.Hour
 var (
 	errBadLogin   = errors.New("wrong username or password")
 	errUserExists = errors.New("a user with this name exists")
+	errNoUser     = errors.New("no such user")
 )
 
 type user struct {
-	Name    string
-	Role    string
-	Created time.Time
-	Creator string
+	Name     string
+	Role     string
+	Teams    []string // matched against a registry's Scope.Teams
+	Projects []string // matched against a registry's Scope.Projects
+	Disabled bool
+	Created  time.Time
+	Creator  string
 }
 
 func (u user) Admin() bool { return u.Role == roleAdmin }
+
+// principal is the user as the Catalog's authorizer sees it.
+func (u user) principal() catalog.Principal {
+	p := catalog.Principal{User: u.Name, Teams: u.Teams, Projects: u.Projects}
+	if u.Admin() {
+		p.Roles = []string{catalog.RoleAdmin}
+	}
+	return p
+}
 
 type auditEntry struct {
 	At     time.Time
@@ -82,6 +98,14 @@ CREATE TABLE IF NOT EXISTS console_audit (
 CREATE INDEX IF NOT EXISTS console_audit_at ON console_audit (at);
 `
 
+// accountsColumns are the columns added to console_users after its first release: a
+// database made before them gets them at open (SQLite has no ADD COLUMN IF NOT EXISTS).
+var accountsColumns = []struct{ name, ddl string }{
+	{"teams", `ALTER TABLE console_users ADD COLUMN teams TEXT NOT NULL DEFAULT ''`},
+	{"projects", `ALTER TABLE console_users ADD COLUMN projects TEXT NOT NULL DEFAULT ''`},
+	{"disabled", `ALTER TABLE console_users ADD COLUMN disabled BIGINT NOT NULL DEFAULT 0`},
+}
+
 func openAccounts(ctx context.Context, db *sql.DB) (*accounts, error) {
 	for _, stmt := range strings.Split(accountsSchema, ";") {
 		if strings.TrimSpace(stmt) == "" {
@@ -89,6 +113,14 @@ func openAccounts(ctx context.Context, db *sql.DB) (*accounts, error) {
 		}
 		if _, err := db.ExecContext(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("create the console's tables: %w", err)
+		}
+	}
+	for _, c := range accountsColumns {
+		if _, err := db.ExecContext(ctx, `SELECT `+c.name+` FROM console_users WHERE 1 = 0`); err == nil {
+			continue
+		}
+		if _, err := db.ExecContext(ctx, c.ddl); err != nil {
+			return nil, fmt.Errorf("add the column %s to the console's users: %w", c.name, err)
 		}
 	}
 	return &accounts{db: db}, nil
@@ -121,13 +153,13 @@ func validName(n string) bool {
 // bcryptCost is a package variable so the benchmark and tests may lower it.
 var bcryptCost = bcrypt.DefaultCost
 
-func (a *accounts) createUser(ctx context.Context, name, role, password, creator string, now time.Time) error {
+func (a *accounts) createUser(ctx context.Context, u user, password string, now time.Time) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
 	if err != nil {
 		return err
 	}
-	res, err := a.db.ExecContext(ctx, `INSERT INTO console_users (name, role, hash, creator, created) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
-		name, role, string(hash), creator, now.UnixNano())
+	res, err := a.db.ExecContext(ctx, `INSERT INTO console_users (name, role, hash, creator, created, teams, projects) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING`,
+		u.Name, u.Role, string(hash), u.Creator, now.UnixNano(), strings.Join(u.Teams, ","), strings.Join(u.Projects, ","))
 	if err != nil {
 		return err
 	}
@@ -137,38 +169,119 @@ func (a *accounts) createUser(ctx context.Context, name, role, password, creator
 	return nil
 }
 
-func (a *accounts) setPassword(ctx context.Context, name, password string) error {
+// setPassword sets name's password and ends every session of name but keep (the token
+// of the session that changed it; "" ends them all): whoever knew the old password is
+// logged out everywhere.
+func (a *accounts) setPassword(ctx context.Context, name, password, keep string) error {
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
 	if err != nil {
 		return err
 	}
-	_, err = a.db.ExecContext(ctx, `UPDATE console_users SET hash = $1 WHERE name = $2`, string(hash), name)
+	res, err := a.db.ExecContext(ctx, `UPDATE console_users SET hash = $1 WHERE name = $2`, string(hash), name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errNoUser
+	}
+	return a.endSessions(ctx, name, keep)
+}
+
+// endSessions ends every session of name but the one whose token is keep.
+func (a *accounts) endSessions(ctx context.Context, name, keep string) error {
+	_, err := a.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE name = $1 AND token_hash <> $2`, name, tokenHash(keep))
 	return err
+}
+
+// setDisabled disables (ending every session) or enables a user.
+func (a *accounts) setDisabled(ctx context.Context, name string, disabled bool) error {
+	v := 0
+	if disabled {
+		v = 1
+	}
+	res, err := a.db.ExecContext(ctx, `UPDATE console_users SET disabled = $1 WHERE name = $2`, v, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errNoUser
+	}
+	if disabled {
+		return a.endSessions(ctx, name, "")
+	}
+	return nil
+}
+
+// removeUser deletes a user and every session of theirs; the audit log keeps their name.
+func (a *accounts) removeUser(ctx context.Context, name string) error {
+	res, err := a.db.ExecContext(ctx, `DELETE FROM console_users WHERE name = $1`, name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errNoUser
+	}
+	return a.endSessions(ctx, name, "")
 }
 
 // verify checks a password; it spends a bcrypt comparison even for an unknown user, so
 // the answer's timing does not tell which names exist.
 func (a *accounts) verify(ctx context.Context, name, password string) (user, error) {
-	var u user
 	var hash string
-	var created int64
-	err := a.db.QueryRowContext(ctx, `SELECT name, role, hash, creator, created FROM console_users WHERE name = $1`, name).
-		Scan(&u.Name, &u.Role, &hash, &u.Creator, &created)
+	u, err := a.scanUser(a.db.QueryRowContext(ctx, `SELECT `+userColumns+`, hash FROM console_users WHERE name = $1`, name), &hash)
 	if errors.Is(err, sql.ErrNoRows) {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return user{}, errBadLogin
 	}
 	if err != nil {
 		return user{}, err
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || u.Disabled {
 		return user{}, errBadLogin
 	}
-	u.Created = time.Unix(0, created).UTC()
 	return u, nil
 }
 
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("regcred console: no such user"), bcrypt.MinCost)
+// dummy is the hash an unknown name is checked against, at the cost of every real hash:
+// an unknown name is answered in the time a known one is.
+var dummy struct {
+	sync.Mutex
+	cost int
+	hash []byte
+}
+
+func dummyHash() []byte {
+	dummy.Lock()
+	defer dummy.Unlock()
+	if dummy.cost != bcryptCost || dummy.hash == nil {
+		dummy.hash, _ = bcrypt.GenerateFromPassword([]byte("regcred console: no such user"), bcryptCost)
+		dummy.cost = bcryptCost
+	}
+	return dummy.hash
+}
+
+// userColumns are the columns scanUser reads, in its order.
+const userColumns = `name, role, creator, created, teams, projects, disabled`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func (a *accounts) scanUser(row scanner, extra ...any) (user, error) {
+	var u user
+	var created, disabled int64
+	var teams, projects string
+	err := row.Scan(append([]any{&u.Name, &u.Role, &u.Creator, &created, &teams, &projects, &disabled}, extra...)...)
+	u.Created = time.Unix(0, created).UTC()
+	u.Teams, u.Projects, u.Disabled = splitList(teams), splitList(projects), disabled != 0
+	return u, err
+}
+
+// splitList reads a stored comma-separated list.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
 
 func (a *accounts) hasUser(ctx context.Context, name string) (bool, error) {
 	var n int
@@ -177,30 +290,27 @@ func (a *accounts) hasUser(ctx context.Context, name string) (bool, error) {
 }
 
 func (a *accounts) users(ctx context.Context) ([]user, error) {
-	rows, err := a.db.QueryContext(ctx, `SELECT name, role, creator, created FROM console_users ORDER BY name`)
+	rows, err := a.db.QueryContext(ctx, `SELECT `+userColumns+` FROM console_users ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []user
 	for rows.Next() {
-		var u user
-		var created int64
-		if err := rows.Scan(&u.Name, &u.Role, &u.Creator, &created); err != nil {
+		u, err := a.scanUser(rows)
+		if err != nil {
 			return nil, err
 		}
-		u.Created = time.Unix(0, created).UTC()
 		out = append(out, u)
 	}
 	return out, rows.Err()
 }
 
 func (a *accounts) user(ctx context.Context, name string) (user, error) {
-	var u user
-	var created int64
-	err := a.db.QueryRowContext(ctx, `SELECT name, role, creator, created FROM console_users WHERE name = $1`, name).
-		Scan(&u.Name, &u.Role, &u.Creator, &created)
-	u.Created = time.Unix(0, created).UTC()
+	u, err := a.scanUser(a.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM console_users WHERE name = $1`, name))
+	if err == nil && u.Disabled {
+		return user{}, sql.ErrNoRows // a disabled user's session and cached Basic credentials end
+	}
 	return u, err
 }
 

@@ -11,8 +11,10 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +45,9 @@ type app struct {
 	limiter  *loginLimiter
 	testOpts []conntest.Option
 
+	secureCookie bool     // behind a TLS-terminating proxy: mark the cookie Secure anyway
+	allowedHosts []string // the Host headers served (DNS rebinding); empty: any
+
 	basicMu    sync.Mutex
 	basicCache map[string]basicEntry // user -> a recent successful Basic password, hashed
 }
@@ -59,8 +64,18 @@ func withTestOptions(opts ...conntest.Option) appOption {
 	return func(a *app) { a.testOpts = append(a.testOpts, opts...) }
 }
 
+// withSecureCookie marks the session cookie Secure over plain HTTP too (a TLS-terminating
+// proxy in front).
+func withSecureCookie() appOption { return func(a *app) { a.secureCookie = true } }
+
+// withAllowedHosts serves only requests whose Host header names one of hosts (any port):
+// a page of another site whose name was rebound to the console's address is refused.
+func withAllowedHosts(hosts ...string) appOption {
+	return func(a *app) { a.allowedHosts = append(a.allowedHosts, hosts...) }
+}
+
 func newApp(ctx context.Context, st *storage, log *slog.Logger, opts ...appOption) (*app, error) {
-	a := &app{acc: st.accounts, log: log, now: time.Now, limiter: newLoginLimiter(5, 5*time.Minute), basicCache: map[string]basicEntry{}}
+	a := &app{acc: st.accounts, log: log, now: time.Now, limiter: newLoginLimiter(5, 20, 20, 5*time.Minute), basicCache: map[string]basicEntry{}}
 	for _, o := range opts {
 		o(a)
 	}
@@ -108,12 +123,12 @@ func (a *app) ensureAdmin(ctx context.Context, password string) (generated strin
 	case exists && password == "":
 		return "", nil
 	case exists:
-		return "", a.acc.setPassword(ctx, adminUser, password)
+		return "", a.acc.setPassword(ctx, adminUser, password, "")
 	case password == "":
 		generated = randomToken()[:24]
 		password = generated
 	}
-	if err := a.acc.createUser(ctx, adminUser, roleAdmin, password, "", a.now()); err != nil && !errors.Is(err, errUserExists) {
+	if err := a.acc.createUser(ctx, user{Name: adminUser, Role: roleAdmin}, password, a.now()); err != nil && !errors.Is(err, errUserExists) {
 		return "", err
 	}
 	return generated, nil
@@ -124,7 +139,7 @@ func (a *app) ensureAdmin(ctx context.Context, password string) (generated strin
 func (a *app) Handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
-	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", noListing(http.FileServerFS(static))))
 	mux.HandleFunc("GET /healthz", a.healthz)
 
 	mux.HandleFunc("GET /login", a.loginPage)
@@ -154,7 +169,38 @@ func (a *app) Handler() http.Handler {
 	mux.Handle("POST /api/v1/registries/{id}/test", a.api(a.apiTest))
 
 	cop := http.NewCrossOriginProtection()
-	return securityHeaders(cop.Handler(mux))
+	return securityHeaders(a.checkHost(cop.Handler(mux)))
+}
+
+// noListing serves files only: a directory (the static root included) is not found.
+func noListing(files http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// checkHost refuses a request whose Host is not allowed (withAllowedHosts): a browser
+// tricked by DNS rebinding sends the attacker's name, never the console's.
+func (a *app) checkHost(next http.Handler) http.Handler {
+	if len(a.allowedHosts) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+		if !slices.ContainsFunc(a.allowedHosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+			http.Error(w, "this console does not answer to that host name (see --allowed-hosts)", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // contentSecurityPolicy allows the console's own script and styles only: no inline

@@ -14,14 +14,25 @@ import (
 
 const sessionCookie = "regcred_session"
 
-// loginLimiter counts failed logins per client address and per username in a fixed
-// window: after max failures either key is refused until the window ends. It is per
+// loginLimiter limits password guesses per account and per address, never the whole
+// address's users: a guess is counted before its password is checked (attempt, under one
+// lock), so a burst of concurrent guesses sees its own earlier members, and a success
+// refunds it. Three counters, each over a fixed window:
+//
+//   - an account from one address (pairMax): a user mistyping from their own desk;
+//   - an address over every account (addrMax): a spray of names from one place;
+//   - an account over every address (userMax): a guesser spread over many places.
+//
+// The address and account counters never refuse a name that logged in from that address
+// before (known, kept for knownFor): a spray from the office's NAT address blocks the
+// sprayer's next guesses, not the colleagues who log in there every day. It is per
 // process; replicas each count their own.
 type loginLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string]*failWindow
+	mu                        sync.Mutex
+	pairMax, addrMax, userMax int
+	window, knownFor          time.Duration
+	fails                     map[string]*failWindow
+	known                     map[string]time.Time // pair key -> last success
 }
 
 type failWindow struct {
@@ -29,61 +40,103 @@ type failWindow struct {
 	start time.Time
 }
 
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, fails: map[string]*failWindow{}}
+// maxLimiterKeys bounds the limiter's memory under a spray of names and addresses.
+const maxLimiterKeys = 100_000
+
+func newLoginLimiter(pairMax, addrMax, userMax int, window time.Duration) *loginLimiter {
+	return &loginLimiter{pairMax: pairMax, addrMax: addrMax, userMax: userMax, window: window, knownFor: 30 * 24 * time.Hour,
+		fails: map[string]*failWindow{}, known: map[string]time.Time{}}
 }
 
-// blocked reports how long the keys are still refused (0: not refused).
-func (l *loginLimiter) blocked(now time.Time, keys ...string) time.Duration {
+type limit struct {
+	key string
+	max int
+}
+
+// loginAttempt is one reserved guess: succeed refunds it.
+type loginAttempt struct {
+	keys []string
+}
+
+func limiterKeys(addr, name string) (pair, byAddr, byUser string) {
+	name = limitText(name, 64) // a 64 KiB name is one key, not 64 KiB of memory
+	return "p:" + addr + "\x00" + name, "a:" + addr, "u:" + name
+}
+
+// attempt reserves a guess of name's password from addr, or says how long to wait. The
+// reservation counts as a failure until succeed refunds it.
+func (l *loginLimiter) attempt(now time.Time, addr, name string) (loginAttempt, time.Duration) {
+	pair, byAddr, byUser := limiterKeys(addr, name)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	last, ok := l.known[pair]
+	known := ok && now.Sub(last) < l.knownFor
+	check := []limit{{pair, l.pairMax}}
+	if !known {
+		check = append(check, limit{byAddr, l.addrMax}, limit{byUser, l.userMax})
+	}
 	var wait time.Duration
-	for _, k := range keys {
-		f := l.fails[k]
-		if f == nil {
-			continue
-		}
-		if now.Sub(f.start) >= l.window {
-			delete(l.fails, k)
-			continue
-		}
-		if f.n >= l.max {
+	for _, c := range check {
+		if f := l.window1(now, c.key); f != nil && f.n >= c.max {
 			wait = max(wait, l.window-now.Sub(f.start))
 		}
 	}
-	return wait
-}
-
-func (l *loginLimiter) fail(now time.Time, keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.fails) > 100_000 { // bound memory under a spray of names
+	if wait > 0 {
+		return loginAttempt{}, wait
+	}
+	if len(l.fails) > maxLimiterKeys {
 		clear(l.fails)
 	}
+	keys := []string{pair, byAddr, byUser}
 	for _, k := range keys {
-		f := l.fails[k]
-		if f == nil || now.Sub(f.start) >= l.window {
+		f := l.window1(now, k)
+		if f == nil {
 			f = &failWindow{start: now}
 			l.fails[k] = f
 		}
 		f.n++
 	}
+	return loginAttempt{keys: keys}, 0
 }
 
-func (l *loginLimiter) succeed(keys ...string) {
+// window1 is key's live window, nil when it has none (an ended one is dropped).
+func (l *loginLimiter) window1(now time.Time, key string) *failWindow {
+	f := l.fails[key]
+	if f != nil && now.Sub(f.start) >= l.window {
+		delete(l.fails, key)
+		return nil
+	}
+	return f
+}
+
+// succeed refunds a reserved guess that was right, forgets the account's failures from
+// that address and remembers the name as known there.
+func (l *loginLimiter) succeed(now time.Time, at loginAttempt) {
+	if len(at.keys) == 0 {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, k := range keys[1:] { // keep counting the address; forget the user's failures
-		delete(l.fails, k)
+	for _, k := range at.keys {
+		if f := l.fails[k]; f != nil && f.n > 0 {
+			f.n--
+		}
 	}
+	delete(l.fails, at.keys[0])
+	if len(l.known) > maxLimiterKeys {
+		clear(l.known)
+	}
+	l.known[at.keys[0]] = now
 }
 
-func limiterKeys(r *http.Request, name string) []string {
+// clientAddr is the request's client address (the TCP peer: the console trusts no
+// forwarding header).
+func clientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = r.RemoteAddr
+		return r.RemoteAddr
 	}
-	return []string{"addr:" + host, "user:" + name}
+	return host
 }
 
 type ctxKey int
@@ -139,38 +192,43 @@ func (a *app) loginPage(w http.ResponseWriter, r *http.Request) {
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	name, password := r.PostFormValue("username"), r.PostFormValue("password")
-	keys := limiterKeys(r, name)
 	now := a.now()
-	if wait := a.limiter.blocked(now, keys...); wait > 0 {
+	try, wait := a.limiter.attempt(now, clientAddr(r), name)
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		a.render(w, r, http.StatusTooManyRequests, "login", pageData{Title: "Log in", Error: "Too many failed logins: wait a few minutes and try again.", Username: name})
+		a.render(w, r, http.StatusTooManyRequests, "login", pageData{Title: "Log in", Error: "Too many failed logins for this name: wait a few minutes and try again.", Username: name})
 		return
 	}
 	u, err := a.acc.verify(r.Context(), name, password)
 	if err != nil {
 		if errors.Is(err, errBadLogin) {
-			a.limiter.fail(now, keys...)
 			a.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Log in", Error: "Wrong username or password.", Username: name})
 			return
 		}
 		a.serverError(w, r, err)
 		return
 	}
-	a.limiter.succeed(keys...)
+	a.limiter.succeed(now, try)
 	token, err := a.acc.newSession(r.Context(), u.Name, now)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(sessionLifetime.Seconds())})
+	a.setSessionCookie(w, r, token, int(sessionLifetime.Seconds()))
 	a.audit(r.Context(), u.Name, "login", u.Name, "")
 	http.Redirect(w, r, "/registries", http.StatusSeeOther)
 }
 
+// setSessionCookie sets (maxAge > 0) or clears (maxAge < 0) the session cookie: HttpOnly,
+// SameSite=Strict, Secure over TLS or when the console is told it sits behind a TLS proxy.
+func (a *app) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: r.TLS != nil || a.secureCookie,
+		SameSite: http.SameSiteStrictMode, MaxAge: maxAge})
+}
+
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 	a.acc.endSession(r.Context(), currentSession(r.Context()))
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	a.setSessionCookie(w, r, "", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
@@ -184,9 +242,9 @@ func (a *app) api(h http.HandlerFunc) http.Handler {
 			writeJSONError(w, http.StatusUnauthorized, "authenticate with HTTP Basic as a console user (admin and its password)", nil)
 			return
 		}
-		keys := limiterKeys(r, name)
 		now := a.now()
-		if wait := a.limiter.blocked(now, keys...); wait > 0 {
+		try, wait := a.limiter.attempt(now, clientAddr(r), name)
+		if wait > 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 			writeJSONError(w, http.StatusTooManyRequests, "too many failed logins: wait and retry", nil)
 			return
@@ -194,7 +252,6 @@ func (a *app) api(h http.HandlerFunc) http.Handler {
 		u, err := a.basicUser(r.Context(), name, password, now)
 		if err != nil {
 			if errors.Is(err, errBadLogin) {
-				a.limiter.fail(now, keys...)
 				w.Header().Set("WWW-Authenticate", `Basic realm="regcred console", charset="UTF-8"`)
 				writeJSONError(w, http.StatusUnauthorized, "wrong username or password", nil)
 				return
@@ -202,6 +259,7 @@ func (a *app) api(h http.HandlerFunc) http.Handler {
 			writeJSONError(w, http.StatusInternalServerError, "the console's store failed", nil)
 			return
 		}
+		a.limiter.succeed(now, try)
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		h(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
 	})

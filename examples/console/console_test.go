@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -446,15 +447,93 @@ func TestEditFormNeverSendsTheStoredSecret(t *testing.T) {
 }
 
 func TestLimiterWindow(t *testing.T) {
-	l := newLoginLimiter(2, time.Minute)
+	l := newLoginLimiter(2, 10, 10, time.Minute)
 	now := time.Unix(1000, 0)
-	l.fail(now, "a", "u")
-	l.fail(now, "a", "u")
-	if l.blocked(now, "a", "u") == 0 {
+	l.attempt(now, "a", "u")
+	l.attempt(now, "a", "u")
+	if _, wait := l.attempt(now, "a", "u"); wait == 0 {
 		t.Fatal("not blocked after 2 failures")
 	}
-	if l.blocked(now.Add(time.Minute), "a", "u") != 0 {
+	if _, wait := l.attempt(now.Add(time.Minute), "a", "u"); wait != 0 {
 		t.Error("still blocked after the window")
+	}
+}
+
+// loginStatus posts the login form and returns the status (the redirect not followed).
+func (c *testConsole) loginStatus(name, password string) int {
+	c.t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(c.srv.URL+"/login", url.Values{"username": {name}, "password": {password}})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestLoginLimits: failures are limited per account and per address, a spray of names
+// from one address never locks out the users who log in there, and a concurrent burst of
+// guesses is counted before the passwords are checked.
+func TestLoginLimits(t *testing.T) {
+	c := newTestConsole(t)
+	ctx := context.Background()
+	for _, n := range []string{"bob", "carol"} {
+		if err := c.st.accounts.createUser(ctx, user{Name: n, Role: roleUser, Creator: "admin"}, n+"-password-123", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.loginStatus("bob", "bob-password-123"); s != http.StatusSeeOther {
+		t.Fatalf("bob logs in: %d", s)
+	}
+	// Five failures under other names (yesterday's lock-out for everyone on the address).
+	for i := range 5 {
+		if s := c.loginStatus(fmt.Sprint("nobody", i), "guess"); s != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d", i, s)
+		}
+	}
+	if s := c.loginStatus("carol", "carol-password-123"); s != http.StatusSeeOther {
+		t.Errorf("carol after 5 failures of other names from her address: %d, want a login", s)
+	}
+	// A spray of 30 names: the sprayer's next new name waits; bob, who logs in here, does not.
+	for i := range 30 {
+		c.loginStatus(fmt.Sprint("spray", i), "guess")
+	}
+	if s := c.loginStatus("spray-next", "guess"); s != http.StatusTooManyRequests {
+		t.Errorf("the 31st sprayed name: %d, want 429", s)
+	}
+	if s := c.loginStatus("bob", "bob-password-123"); s != http.StatusSeeOther {
+		t.Errorf("bob after a spray from his address: %d, want a login", s)
+	}
+	// A burst of 150 concurrent guesses at admin: at most 5 passwords are checked.
+	var wg sync.WaitGroup
+	statuses := make(chan int, 150)
+	for i := range 150 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- c.loginStatus("admin", fmt.Sprint("burst-guess-", i))
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	checked := 0
+	for s := range statuses {
+		if s == http.StatusUnauthorized {
+			checked++
+		}
+	}
+	if checked > 5 {
+		t.Errorf("%d of 150 concurrent guesses were checked, want at most 5", checked)
+	}
+}
+
+// TestUnknownNamesCostAHash: an unknown name is checked against a hash of the cost real
+// hashes have, so both are answered in the same time.
+func TestUnknownNamesCostAHash(t *testing.T) {
+	defer func(c int) { bcryptCost = c }(bcryptCost)
+	bcryptCost = bcrypt.MinCost + 2
+	if got, err := bcrypt.Cost(dummyHash()); err != nil || got != bcryptCost {
+		t.Errorf("the unknown-name hash has cost %d (%v), real hashes %d", got, err, bcryptCost)
 	}
 }
 
@@ -534,5 +613,54 @@ func TestSecureCookieOverTLS(t *testing.T) {
 	}
 	if !secure || resp.Header.Get("Strict-Transport-Security") == "" {
 		t.Errorf("over TLS: Secure cookie %v, HSTS %q", secure, resp.Header.Get("Strict-Transport-Security"))
+	}
+}
+
+// TestHostStaticAndCookieFlags: the Host allow-list refuses a rebound name, /static/ lists
+// nothing, and --secure-cookie marks the cookie Secure over plain HTTP.
+func TestHostStaticAndCookieFlags(t *testing.T) {
+	c := newTestConsole(t, withAllowedHosts(allowedHosts(config{addr: "127.0.0.1:8080"})...), withSecureCookie())
+	get := func(path, host string) (int, string) {
+		req, _ := http.NewRequest("GET", c.srv.URL+path, nil)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if s, _ := get("/login", "attacker.example:8080"); s != http.StatusMisdirectedRequest {
+		t.Errorf("a rebound host name: %d, want 421", s)
+	}
+	if s, _ := get("/login", "localhost:8080"); s != http.StatusOK {
+		t.Errorf("localhost: %d", s)
+	}
+	for _, p := range []string{"/static/", "/static"} {
+		if s, body := get(p, ""); s == http.StatusOK || strings.Contains(body, "console.js") {
+			t.Errorf("%s: %d, lists %v", p, s, strings.Contains(body, "console.js"))
+		}
+	}
+	if s, _ := get("/static/console.css", ""); s != http.StatusOK {
+		t.Errorf("a static file: %d", s)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.PostForm(c.srv.URL+"/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var secure bool
+	for _, ck := range resp.Cookies() {
+		secure = secure || ck.Name == sessionCookie && ck.Secure
+	}
+	if !secure {
+		t.Error("--secure-cookie over plain HTTP: the session cookie is not Secure")
+	}
+	if hosts := allowedHosts(config{addr: "0.0.0.0:8080", allowedHosts: "console.example.com, other"}); strings.Join(hosts, ",") != "console.example.com,other" {
+		t.Errorf("--allowed-hosts: %v", hosts)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,9 @@ type config struct {
 	tlsCert  string
 	tlsKey   string
 	password string // REGCRED_CONSOLE_PASSWORD
+
+	secureCookie bool
+	allowedHosts string
 }
 
 func main() {
@@ -47,6 +51,29 @@ func defaultDataDir() string {
 	return "regcred-console"
 }
 
+// allowedHosts is --allowed-hosts, or for a loopback --addr the loopback names (a page
+// on another site can rebind its name to 127.0.0.1, never make the browser send
+// "Host: localhost").
+func allowedHosts(cfg config) []string {
+	var out []string
+	for _, h := range strings.Split(cfg.allowedHosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	host, _, err := net.SplitHostPort(cfg.addr)
+	if err != nil {
+		return nil
+	}
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		return []string{"localhost", "127.0.0.1", "::1"}
+	}
+	return nil
+}
+
 // run parses args, opens the storage and serves until ctx ends. ready, when not nil, gets
 // the listening address once the console answers.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
@@ -59,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.StringVar(&cfg.keyFile, "key-file", "", "master key file (ID=BASE64 lines, mode 0600); default: "+keyFileName+" in --data, created on first start")
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "the key of --tls-cert (PEM)")
+	fs.BoolVar(&cfg.secureCookie, "secure-cookie", false, "mark the session cookie Secure over plain HTTP too: the console sits behind a TLS-terminating proxy")
+	fs.StringVar(&cfg.allowedHosts, "allowed-hosts", "", "comma-separated host names the console answers to (DNS rebinding); default: localhost, 127.0.0.1 and ::1 when --addr is a loopback address, else any")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: console [--addr HOST:PORT] [--data DIR | --store postgres://...] [--key-file FILE]")
 		fmt.Fprintln(stderr, "The admin password comes from REGCRED_CONSOLE_PASSWORD, or is generated at first start and printed once.")
@@ -81,7 +110,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer st.Close()
-	app, err := newApp(ctx, st, log)
+	var opts []appOption
+	if cfg.secureCookie {
+		opts = append(opts, withSecureCookie())
+	}
+	if hosts := allowedHosts(cfg); len(hosts) > 0 {
+		opts = append(opts, withAllowedHosts(hosts...))
+	}
+	app, err := newApp(ctx, st, log, opts...)
 	if err != nil {
 		return err
 	}

@@ -600,7 +600,7 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Password "+err.Error()+".")
 		return
 	}
-	if err := a.acc.createUser(r.Context(), name, roleUser, password, me.Name, a.now()); err != nil {
+	if err := a.acc.createUser(r.Context(), user{Name: name, Role: roleUser, Creator: me.Name}, password, a.now()); err != nil {
 		if errors.Is(err, errUserExists) {
 			a.renderUsers(w, r, http.StatusConflict, "", "Username: "+name+" exists.")
 			return
