@@ -212,9 +212,20 @@ func (c *Catalog) Add(ctx context.Context, r registry.Registry) (registry.Regist
 	if r.IsRedacted() {
 		return registry.Registry{}, &registry.Error{Op: "add", Registry: r.Name, Err: fmt.Errorf("%w (give the real credential values)", registry.ErrRedacted)}
 	}
+	if p, ok := PrincipalFrom(ctx); ok && p.User != "" {
+		r.Owner = p.User // the principal who adds a registry owns it
+	}
 	r, err := registry.Merge(registry.Registry{}, r)
 	if err != nil {
 		return registry.Registry{}, err
+	}
+	if err := c.authorize(ctx, ActionAdd, r); err != nil {
+		return registry.Registry{}, err
+	}
+	if r.Default {
+		if err := c.authorize(ctx, ActionSetDefault, r); err != nil {
+			return registry.Registry{}, err
+		}
 	}
 	if err := c.validate(r); err != nil {
 		return registry.Registry{}, &registry.Error{Op: "add", Registry: r.Name, Err: err}
@@ -280,6 +291,9 @@ func (c *Catalog) Update(ctx context.Context, r registry.Registry, opts ...regis
 	if err != nil {
 		return registry.Registry{}, &registry.Error{Op: "update", Registry: r.Name, Err: err}
 	}
+	if err := c.authorize(ctx, ActionView, cur); err != nil {
+		return registry.Registry{}, err
+	}
 	if r.Version != cur.Version {
 		return registry.Registry{}, &registry.Error{Op: "update", Registry: cur.Name, Err: fmt.Errorf(
 			"the record is at version %d, the update was made from version %d (reload and retry): %w", cur.Version, r.Version, registry.ErrConflict)}
@@ -287,6 +301,19 @@ func (c *Catalog) Update(ctx context.Context, r registry.Registry, opts ...regis
 	next, err := registry.Merge(cur, r, opts...)
 	if err != nil {
 		return registry.Registry{}, err
+	}
+	actions := editActions(cur, next)
+	if len(actions) == 0 {
+		// The form sent back unchanged: no new version, no event, no new token.
+		if err := c.authorize(ctx, ActionEdit, cur); err != nil {
+			return registry.Registry{}, err
+		}
+		return cur.Redacted(), nil
+	}
+	for _, a := range actions {
+		if err := c.authorize(ctx, a, cur); err != nil {
+			return registry.Registry{}, err
+		}
 	}
 	if err := c.validate(next); err != nil {
 		return registry.Registry{}, &registry.Error{Op: "update", Registry: cur.Name, Err: err}
@@ -359,6 +386,9 @@ func (c *Catalog) SetDefault(ctx context.Context, id string) error {
 	if target == nil {
 		return &registry.Error{Op: "set default", Registry: id, Err: registry.ErrNotFound}
 	}
+	if err := c.authorize(ctx, ActionSetDefault, *target); err != nil {
+		return err
+	}
 	if !target.Default {
 		t := target.Clone()
 		t.Default = true
@@ -383,6 +413,9 @@ func (c *Catalog) Default(ctx context.Context) (registry.Registry, error) {
 	}
 	for _, r := range all {
 		if r.Default {
+			if err := c.authorize(ctx, ActionView, r); err != nil {
+				return registry.Registry{}, err
+			}
 			return r.Redacted(), nil
 		}
 	}
@@ -394,6 +427,9 @@ func (c *Catalog) Get(ctx context.Context, id string) (registry.Registry, error)
 	r, err := c.store.Get(ctx, id)
 	if err != nil {
 		return registry.Registry{}, &registry.Error{Op: "get", Registry: id, Err: err}
+	}
+	if err := c.authorize(ctx, ActionView, r); err != nil {
+		return registry.Registry{}, err
 	}
 	return r.Redacted(), nil
 }
@@ -407,6 +443,9 @@ func (c *Catalog) Reveal(ctx context.Context, id string) (registry.Registry, err
 	if err != nil {
 		return registry.Registry{}, &registry.Error{Op: "reveal", Registry: id, Err: err}
 	}
+	if err := c.authorize(ctx, ActionReveal, r); err != nil {
+		return registry.Registry{}, err
+	}
 	return r, nil
 }
 
@@ -419,6 +458,7 @@ func (c *Catalog) RevealAll(ctx context.Context) ([]registry.Registry, error) {
 	if err != nil {
 		return nil, &registry.Error{Op: "reveal", Err: err}
 	}
+	all = filter(all, c.allowed(ctx, ActionReveal))
 	sortByName(all)
 	return all, nil
 }
@@ -451,6 +491,7 @@ func (c *Catalog) List(ctx context.Context) ([]registry.Registry, error) {
 	if err != nil {
 		return nil, &registry.Error{Op: "list", Err: err}
 	}
+	all = filter(all, c.allowed(ctx, ActionList))
 	for i := range all {
 		all[i] = all[i].Redacted()
 	}
@@ -467,20 +508,21 @@ func sortByName(all []registry.Registry) {
 	})
 }
 
-// Delete removes the registry with id on behalf of actor. Only the record's Owner may
-// delete it (ErrNotOwner); a record saved without an owner may be deleted by anyone. While
+// Delete removes the registry with id on behalf of the principal ctx carries: with an
+// Authorizer it must be allowed ActionDelete (DefaultPolicy: its owner or an admin); without
+// one nothing is checked (one trusted operator). While
 // the usage hook reports references, it fails with an *InUseError (errors.Is ErrInUse) that
 // lists them; when the hook itself fails, nothing is deleted. Deleting the default leaves
 // no default.
-func (c *Catalog) Delete(ctx context.Context, id, actor string) error {
+func (c *Catalog) Delete(ctx context.Context, id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cur, err := c.store.Get(ctx, id)
 	if err != nil {
 		return &registry.Error{Op: "delete", Registry: id, Err: err}
 	}
-	if cur.Owner != "" && cur.Owner != actor {
-		return &registry.Error{Op: "delete", Registry: cur.Name, Err: fmt.Errorf("%q created it, %q asked: %w", cur.Owner, actor, registry.ErrNotOwner)}
+	if err := c.authorize(ctx, ActionDelete, cur); err != nil {
+		return err
 	}
 	// A mirror that names this record as its upstream (by ID) would be left pointing
 	// nowhere: it is a use like any other.
@@ -527,7 +569,7 @@ func (c *Catalog) Delete(ctx context.Context, id, actor string) error {
 // on the store's change feed) or Invalidate; a Keychain is a snapshot, so ask the Catalog
 // for it again rather than keeping it.
 func (c *Catalog) Keychain(ctx context.Context) (*keychain.Keychain, error) {
-	return c.keychain(ctx, nil)
+	return c.keychain(ctx, c.allowed(ctx, ActionUse))
 }
 
 func (c *Catalog) keychain(ctx context.Context, keep func(registry.Registry) bool) (*keychain.Keychain, error) {
@@ -572,6 +614,16 @@ func (c *Catalog) keychain(ctx context.Context, keep func(registry.Registry) boo
 func (c *Catalog) Provider(ctx context.Context, id string) (registry.Provider, error) {
 	c.startWatch()
 	g := c.gen.Load()
+	if c.authz != nil {
+		r, err := c.store.Get(ctx, id)
+		if err != nil {
+			return nil, &registry.Error{Op: "provider", Registry: id, Err: err}
+		}
+		if err := c.authorize(ctx, ActionUse, r); err != nil {
+			return nil, err
+		}
+		return c.providerFor(r, g)
+	}
 	c.pmu.Lock()
 	if sp, ok := c.providers[id]; ok && sp.gen == g {
 		c.pmu.Unlock()
@@ -590,6 +642,11 @@ func (c *Catalog) Provider(ctx context.Context, id string) (registry.Provider, e
 // that registry (its newest version), so the record handed to the adapter may be the
 // redacted view the Catalog lists. A record without an ID (not saved) gets a provider of
 // its own from the Catalog's factory.
+//
+// A factory has no context to carry a principal: on a Catalog WithAuthorizer it is refused
+// every saved record (ErrForbidden). It is the path of trusted components (the
+// controller, regcred sync), which use a Catalog without an authorizer (see the package
+// doc).
 func (c *Catalog) ProviderFactory() registry.ProviderFactory {
 	return func(r registry.Registry) (registry.Provider, error) {
 		if r.ID == "" {
@@ -622,6 +679,9 @@ func (c *Catalog) providerFor(r registry.Registry, g uint64) (registry.Provider,
 		return nil, err
 	}
 	op := &observedProvider{p: p, c: c, id: r.ID, name: r.Name}
+	if old, ok := c.providers[r.ID]; ok {
+		c.retire(old) // an older version: controller_api.go
+	}
 	c.providers[r.ID] = &sharedProvider{version: r.Version, gen: g, p: op}
 	return op, nil
 }
@@ -636,6 +696,7 @@ func (c *Catalog) forgetOthers(all []registry.Registry) {
 	defer c.pmu.Unlock()
 	for id := range c.providers {
 		if !ids[id] {
+			c.retire(c.providers[id]) // controller_api.go
 			delete(c.providers, id)
 		}
 	}
@@ -646,6 +707,7 @@ func (c *Catalog) drop(id string, keep int64) {
 	c.pmu.Lock()
 	defer c.pmu.Unlock()
 	if sp, ok := c.providers[id]; ok && (keep == 0 || sp.version != keep) {
+		c.retire(sp) // controller_api.go
 		delete(c.providers, id)
 	}
 }
@@ -770,6 +832,9 @@ func (c *Catalog) Test(ctx context.Context, id string, opts ...conntest.Option) 
 	if err != nil {
 		return nil, &registry.Error{Op: "test", Registry: id, Err: err}
 	}
+	if err := c.authorize(ctx, ActionTest, r); err != nil {
+		return nil, err
+	}
 	base := []conntest.Option{conntest.WithFactory(c.factory)}
 	if p, err := c.providerFor(r, c.gen.Load()); err == nil {
 		base = append(base, conntest.WithProvider(p))
@@ -820,6 +885,7 @@ func (c *Catalog) TestDraft(ctx context.Context, draft registry.Registry, opts .
 		}
 	}
 	var stored registry.Registry
+	var err error
 	if draft.ID != "" {
 		cur, err := c.store.Get(ctx, draft.ID)
 		switch {
@@ -828,6 +894,14 @@ func (c *Catalog) TestDraft(ctx context.Context, draft registry.Registry, opts .
 		case !errors.Is(err, registry.ErrNotFound):
 			return nil, &registry.Error{Op: "test draft", Registry: draft.Name, Err: err}
 		}
+	}
+	if stored.ID != "" {
+		err = c.authorize(ctx, ActionTest, stored)
+	} else {
+		err = c.authorize(ctx, ActionAdd, draft) // a new record's draft carries only what was typed
+	}
+	if err != nil {
+		return nil, err
 	}
 	r, err := registry.Merge(stored, draft, cfg.merge...)
 	if err != nil {
@@ -844,7 +918,8 @@ func (c *Catalog) TestDraft(ctx context.Context, draft registry.Registry, opts .
 // Catalog's one provider of each. Build it per request or per deployment; it is a
 // snapshot.
 func (c *Catalog) KeychainFor(ctx context.Context, sub registry.Subject) (*keychain.Keychain, error) {
-	return c.keychain(ctx, func(r registry.Registry) bool { return r.Scope.Allows(sub) })
+	may := c.allowed(ctx, ActionUse)
+	return c.keychain(ctx, func(r registry.Registry) bool { return r.Scope.Allows(sub) && (may == nil || may(r)) })
 }
 
 // ListFor returns the registries sub may use, redacted, sorted as List.

@@ -31,6 +31,9 @@ func (c *Catalog) Health(ctx context.Context, id string) (registry.Health, error
 	if err != nil {
 		return registry.Health{}, &registry.Error{Op: "health", Registry: id, Err: err}
 	}
+	if err := c.authorize(ctx, ActionView, r); err != nil {
+		return registry.Health{}, err
+	}
 	var h registry.Health
 	if hs, ok := c.store.(registry.HealthStore); ok {
 		if h, err = hs.Health(ctx, id); err != nil {
@@ -52,6 +55,7 @@ func (c *Catalog) ListHealth(ctx context.Context) (map[string]registry.Health, e
 	if err != nil {
 		return nil, &registry.Error{Op: "health", Err: err}
 	}
+	all = filter(all, c.allowed(ctx, ActionView))
 	var stored map[string]registry.Health
 	if hs, ok := c.store.(registry.HealthStore); ok {
 		if stored, err = hs.ListHealth(ctx); err != nil {
@@ -78,6 +82,15 @@ func (c *Catalog) ListHealth(ctx context.Context) (map[string]registry.Health, e
 func (c *Catalog) SetConsumers(ctx context.Context, id, kind string, names []string) error {
 	if kind == "" {
 		return &registry.Error{Op: "set consumers", Registry: id, Err: &registry.FieldError{Field: "kind", Reason: "is empty"}}
+	}
+	if c.authz != nil {
+		r, err := c.store.Get(ctx, id)
+		if err != nil {
+			return &registry.Error{Op: "set consumers", Registry: id, Err: err}
+		}
+		if err := c.authorize(ctx, ActionUse, r); err != nil {
+			return err
+		}
 	}
 	now := c.stamp()
 	names = slices.Clone(names)
@@ -168,6 +181,8 @@ type observedProvider struct {
 	exp     time.Time // of the last value seen
 	errText string    // of the last failure seen; "" after a success
 	seen    bool
+
+	use fence // writes in flight with this version's credentials (controller_api.go)
 }
 
 var (
@@ -253,6 +268,7 @@ func (c *Catalog) Expiring(ctx context.Context, d time.Duration) ([]registry.Reg
 	if err != nil {
 		return nil, &registry.Error{Op: "expiring", Err: err}
 	}
+	all = filter(all, c.allowed(ctx, ActionView))
 	limit := c.clk.Now().Add(d)
 	var out []registry.Registry
 	for _, r := range all {

@@ -26,6 +26,7 @@ type options struct {
 	logger          *slog.Logger
 	configOpts      []dockerconfig.Option
 	now             func() time.Time
+	scopeLabels     ScopeLabels
 }
 
 func newOptions(opts []Option) *options {
@@ -119,3 +120,9 @@ func WithClock(c clock.Clock) Option {
 		}
 	}
 }
+
+// WithScopeLabels sets the namespace labels that carry a namespace's team and project, so a
+// registry scoped to teams or projects gets its Secret only in their namespaces (see
+// ScopeLabels, and its risk). Without it such a registry gets no Secret anywhere. The
+// Syncer then lists namespaces (RBAC: list namespaces).
+func WithScopeLabels(l ScopeLabels) Option { return func(o *options) { o.scopeLabels = l } }

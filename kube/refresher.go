@@ -21,9 +21,9 @@ const (
 )
 
 // Refresher keeps the Secrets of expiring credentials fresh: it runs a Syncer pass, then
-// sleeps until three quarters of the lifetime of the earliest expiring credential have
-// passed (jittered by ±10%, so replicas do not stampede), invalidates the providers that are
-// due (registry.Invalidator) so they fetch anew, and runs again. A pass with failures is
+// sleeps until the earliest credentials are due (Result.RefreshAt: when their provider's
+// next call fetches anew, by the refreshing cache's one rule; jittered by ±10%, so
+// replicas do not stampede), and runs again. A pass with failures is
 // retried with exponential back-off, capped by half the remaining lifetime of what the
 // Secrets hold. Because a Syncer leaves the Secret of a registry whose
 // credentials failed exactly as it was, a failed refresh never deletes or blanks a working
@@ -116,8 +116,6 @@ func (r *Refresher) Run(ctx context.Context) error {
 // Step runs one pass and returns its result, how long to wait before the next one, and its
 // error (the pass's, or the joined failures of its result).
 func (r *Refresher) Step(ctx context.Context) (*Result, time.Duration, error) {
-	now := r.clock.Now()
-	r.syncer.invalidateDue(now)
 	regs, namespaces, err := r.source(ctx)
 	var res *Result
 	if err == nil {
@@ -129,7 +127,7 @@ func (r *Refresher) Step(ctx context.Context) (*Result, time.Duration, error) {
 	if r.onPass != nil {
 		r.onPass(res, err)
 	}
-	now = r.clock.Now()
+	now := r.clock.Now()
 	var wait time.Duration
 	if err != nil {
 		r.failures++
@@ -146,11 +144,12 @@ func (r *Refresher) Step(ctx context.Context) (*Result, time.Duration, error) {
 	} else {
 		r.failures = 0
 		wait = r.resync
-		if next := r.syncer.nextRefresh(); !next.IsZero() && next.Sub(now) < wait {
+		if next := res.RefreshAt; !next.IsZero() && next.Sub(now) < wait {
 			wait = next.Sub(now)
 		}
 	}
-	// Jitter ±10%, never below minWait.
+	// Jitter ±10%, never below minWait. A pass woken before its provider is due reads the
+	// same credentials and writes nothing; the next wait is then the short rest.
 	wait = time.Duration(float64(wait) * (0.9 + 0.2*r.jitter()))
 	if wait < minWait {
 		wait = minWait

@@ -17,14 +17,15 @@ import (
 	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
+	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 )
 
-// tokenSource is a caching provider of one-hour tokens that can be made to fail.
+// tokenSource is a token endpoint of one-hour tokens that can be made to fail: every call
+// fetches (the refreshing cache in front of it decides when to call).
 type tokenSource struct {
 	clock   clock.Clock
 	mu      sync.Mutex
-	cur     registry.Credentials
 	n       int
 	fail    bool
 	fetches int
@@ -33,30 +34,25 @@ type tokenSource struct {
 func (p *tokenSource) Credentials(ctx context.Context) (registry.Credentials, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.cur.Anonymous() && p.clock.Now().Before(p.cur.ExpiresAt) {
-		return p.cur, nil
-	}
 	p.fetches++
 	if p.fail {
 		return registry.Credentials{}, &registry.Error{Op: "refresh", Registry: "tok", Err: registry.ErrUnavailable}
 	}
 	p.n++
-	p.cur = registry.Credentials{Username: "token", Password: registry.Secret("t" + string(rune('0'+p.n))), ExpiresAt: p.clock.Now().Add(time.Hour)}
-	return p.cur, nil
+	return registry.Credentials{Username: "token", Password: registry.Secret("t" + string(rune('0'+p.n))), ExpiresAt: p.clock.Now().Add(time.Hour)}, nil
 }
-
-func (p *tokenSource) Invalidate() { p.mu.Lock(); p.cur = registry.Credentials{}; p.mu.Unlock() }
-
-var _ registry.Invalidator = (*tokenSource)(nil)
 
 func TestRefresher(t *testing.T) {
 	ctx := context.Background()
 	clock := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	src := &tokenSource{clock: clock}
+	// The one refresh rule is the cache's (0.8 of the lifetime): the Refresher wakes when
+	// it says. A back-off of a millisecond lets each failing pass call the endpoint.
+	cached := cache.New(src, cache.WithClock(clock), cache.WithBackoff(time.Millisecond, time.Millisecond))
 	client := fake.NewSimpleClientset()
 	reg := registry.Registry{ID: "tok", Name: "tok", Kind: registry.KindKubernetes, Server: "payload.example.com"}
 	s := kube.NewSyncer(client, kube.WithClock(clock),
-		kube.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil }))
+		kube.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return cached, nil }))
 	r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
 		return []registry.Registry{reg}, []string{"ns"}, nil
 	}, kube.WithRefresherClock(clock), kube.WithJitter(func() float64 { return 0.5 }), kube.WithBackoff(time.Second, time.Minute), kube.WithResync(24*time.Hour))
@@ -73,37 +69,43 @@ func TestRefresher(t *testing.T) {
 	if err != nil || res.Count(kube.Created) != 1 {
 		t.Fatalf("first pass: %v\n%s", err, res)
 	}
-	if wait != 45*time.Minute { // three quarters of the one-hour lifetime (jitter 0.5 = none)
-		t.Fatalf("wait %v, want 45m", wait)
+	if wait != 48*time.Minute { // when the cache refreshes: 0.8 of the one-hour lifetime (jitter 0.5 = none)
+		t.Fatalf("wait %v, want 48m", wait)
 	}
 	first := secret()
 
 	// Woken early (say by a restart of the loop): the token is not due, nothing is written.
 	clock.Advance(10 * time.Minute)
 	res, wait, err = r.Step(ctx)
-	if err != nil || res.Writes != 0 || wait != 35*time.Minute {
-		t.Fatalf("early pass: writes %d wait %v err %v", res.Writes, wait, err)
+	if err != nil || res.Writes != 0 || wait != 38*time.Minute || src.fetches != 1 {
+		t.Fatalf("early pass: writes %d wait %v fetches %d err %v", res.Writes, wait, src.fetches, err)
 	}
 
-	// Due: the provider is invalidated, a new token is written.
-	clock.Advance(35 * time.Minute)
+	// Due: the pass's Credentials call fetches (nobody invalidates), a new token is written.
+	clock.Advance(38 * time.Minute)
 	res, wait, err = r.Step(ctx)
-	if err != nil || res.Count(kube.Updated) != 1 {
-		t.Fatalf("due pass: %v\n%s", err, res)
+	if err != nil || res.Count(kube.Updated) != 1 || src.fetches != 2 {
+		t.Fatalf("due pass (fetches %d): %v\n%s", src.fetches, err, res)
 	}
-	if wait != 45*time.Minute {
-		t.Fatalf("wait after refresh %v, want 45m", wait)
+	if wait != 48*time.Minute {
+		t.Fatalf("wait after refresh %v, want 48m", wait)
 	}
 	second := secret()
 	if bytes.Equal(second.Data[corev1.DockerConfigJsonKey], first.Data[corev1.DockerConfigJsonKey]) {
 		t.Fatal("the due refresh did not write a new token")
 	}
 
-	// The token endpoint fails: back-off doubles, the working secret stays as it is.
+	// The token endpoint fails: while the token is valid the cache serves it (the Secret
+	// keeps it, nothing is written); once it has expired every pass fails, the back-off
+	// doubles, and the working secret stays as it is.
 	src.mu.Lock()
 	src.fail = true
 	src.mu.Unlock()
-	clock.Advance(45 * time.Minute)
+	clock.Advance(48 * time.Minute)
+	if res, _, err := r.Step(ctx); err != nil || res.Writes != 0 || src.fetches != 3 {
+		t.Fatalf("due pass with a failing endpoint: writes %d fetches %d err %v (want the valid token kept)", res.Writes, src.fetches, err)
+	}
+	clock.Advance(12 * time.Minute) // the second token has expired
 	var waits []time.Duration
 	for i := 0; i < 4; i++ {
 		res, wait, err = r.Step(ctx)
@@ -128,7 +130,7 @@ func TestRefresher(t *testing.T) {
 	src.fail = false
 	src.mu.Unlock()
 	res, wait, err = r.Step(ctx)
-	if err != nil || res.Count(kube.Updated) != 1 || wait != 45*time.Minute {
+	if err != nil || res.Count(kube.Updated) != 1 || wait != 48*time.Minute {
 		t.Fatalf("recovery: err %v wait %v\n%s", err, wait, res)
 	}
 }
@@ -211,7 +213,7 @@ func TestRefresherECRRecordWithoutURL(t *testing.T) {
 		"region": "eu-west-3", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}
 	client := fake.NewSimpleClientset()
 	s := kube.NewSyncer(client, kube.WithClock(clk),
-		kube.WithProviderFactory(providers.Factory(providers.WithHTTPClient(aws.Client()), providers.WithClock(clk))))
+		kube.WithProviderFactory(providers.Shared(providers.Factory(providers.WithHTTPClient(aws.Client()), providers.WithClock(clk)))))
 	r := kube.NewRefresher(s, func(context.Context) ([]registry.Registry, []string, error) {
 		return []registry.Registry{reg}, []string{"ns"}, nil
 	}, kube.WithRefresherClock(clk), kube.WithJitter(func() float64 { return 0.5 }), kube.WithResync(24*time.Hour))
@@ -243,7 +245,7 @@ func TestRefresherECRRecordWithoutURL(t *testing.T) {
 		t.Fatalf("password %q, want the first token", got)
 	}
 	if wait < 8*time.Hour || wait > 10*time.Hour {
-		t.Fatalf("next pass in %v, want about 9h (3/4 of a 12-hour token)", wait)
+		t.Fatalf("next pass in %v, want about 9h36m (when the cache refreshes: 0.8 of a 12-hour token)", wait)
 	}
 	clk.Advance(wait)
 	if res, _, err := r.Step(ctx); err != nil || res.Count(kube.Updated) != 1 {

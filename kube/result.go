@@ -64,6 +64,10 @@ type Result struct {
 	// ExpiresAt is the earliest expiry of the credentials written or kept; zero when none
 	// expires. A Refresher syncs again before it.
 	ExpiresAt time.Time
+	// RefreshAt is when the earliest of those credentials is due to be fetched again, as
+	// its provider says (registry.RefreshAt: the refreshing cache's one rule); zero when
+	// none expires. A Refresher wakes then.
+	RefreshAt time.Time
 	// Writes is how many create, update, patch and delete requests the sync sent.
 	Writes int
 }

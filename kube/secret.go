@@ -156,6 +156,7 @@ type desiredSecret struct {
 	name    string
 	data    []byte
 	expires time.Time
+	refresh time.Time // when the provider's next call fetches anew (registry.RefreshAt)
 }
 
 func (d *desiredSecret) secret(namespace string, o *options) *corev1.Secret {
@@ -183,7 +184,8 @@ func (o *options) desired(ctx context.Context, r registry.Registry, p registry.P
 	if err != nil {
 		return nil, &registry.Error{Op: "build secret", Registry: r.Name, Err: err}
 	}
-	return &desiredSecret{reg: r, name: o.secretName(r), data: b, expires: exp}, nil
+	return &desiredSecret{reg: r, name: o.secretName(r), data: b, expires: exp,
+		refresh: registry.RefreshAt(p, registry.Credentials{ExpiresAt: exp})}, nil
 }
 
 // Owned reports whether s carries the managed-by label with value managedBy ("" means

@@ -1,14 +1,10 @@
 package kube
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,132 +21,19 @@ import (
 const maxConflictRetries = 5
 
 // Syncer keeps pull Secrets of registries in target namespaces. See the package
-// documentation for the rules. A Syncer is safe for concurrent use; passes over the same
-// namespaces should not overlap (a Refresher runs them one after the other).
+// documentation for the rules. A Syncer is safe for concurrent use and keeps no state
+// between passes: the providers are its factory's (Catalog.ProviderFactory or
+// providers.Shared share one per registry version, so a caching provider's token is reused
+// across passes); passes over the same namespaces should not overlap (a Refresher runs them
+// one after the other).
 type Syncer struct {
 	client kubernetes.Interface
 	o      *options
-
-	mu        sync.Mutex
-	providers map[string]*providerEntry
-}
-
-type providerEntry struct {
-	fingerprint [32]byte
-	p           registry.Provider
-	expires     time.Time // of the credentials last resolved
-	seen        time.Time // when those credentials were first resolved
 }
 
 // NewSyncer returns a Syncer writing through client.
 func NewSyncer(client kubernetes.Interface, opts ...Option) *Syncer {
-	return &Syncer{client: client, o: newOptions(opts), providers: map[string]*providerEntry{}}
-}
-
-// provider returns the registry's provider, made once per record content.
-func (s *Syncer) provider(r registry.Registry) (registry.Provider, error) {
-	key := r.ID
-	if key == "" {
-		key = r.Name
-	}
-	// A full record's fingerprint holds its secret values, so a credential rotated without
-	// a version bump is a new record. A redacted view (the Catalog's) is resolved by ID by
-	// its factory, which serves the newest version; its version is in the fingerprint.
-	marshal := registry.MarshalStored
-	if r.IsRedacted() {
-		marshal = func(r registry.Registry) ([]byte, error) { return json.Marshal(r) }
-	}
-	b, err := marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	fp := sha256.Sum256(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e, ok := s.providers[key]; ok && e.fingerprint == fp {
-		return e.p, nil
-	}
-	p, err := s.o.factory(r)
-	if err != nil {
-		return nil, err
-	}
-	s.providers[key] = &providerEntry{fingerprint: fp, p: p}
-	return p, nil
-}
-
-func (s *Syncer) noteExpiry(r registry.Registry, t time.Time) {
-	key := r.ID
-	if key == "" {
-		key = r.Name
-	}
-	s.mu.Lock()
-	if e, ok := s.providers[key]; ok && !e.expires.Equal(t) {
-		e.expires, e.seen = t, s.o.now()
-	}
-	s.mu.Unlock()
-}
-
-// forget drops the providers of registries that are no longer given.
-func (s *Syncer) forget(regs []registry.Registry) {
-	keep := make(map[string]bool, len(regs))
-	for _, r := range regs {
-		key := r.ID
-		if key == "" {
-			key = r.Name
-		}
-		keep[key] = true
-	}
-	s.mu.Lock()
-	for k := range s.providers {
-		if !keep[k] {
-			delete(s.providers, k)
-		}
-	}
-	s.mu.Unlock()
-}
-
-// refreshAt is when credentials first seen at seen and expiring at expires should be
-// replaced: after three quarters of their lifetime.
-func refreshAt(seen, expires time.Time) time.Time {
-	return seen.Add(expires.Sub(seen) * 3 / 4)
-}
-
-// invalidateDue drops the cached value of providers whose credentials are due for refresh
-// at now, so the next pass fetches fresh ones. It reports how many it invalidated.
-func (s *Syncer) invalidateDue(now time.Time) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, e := range s.providers {
-		if e.expires.IsZero() || now.Before(refreshAt(e.seen, e.expires)) {
-			continue
-		}
-		if ex, ok := e.p.(registry.Expirer); ok && ex.ExpiresAt().After(e.expires) {
-			continue // a shared provider another consumer refreshed already: this pass writes it
-		}
-		if inv, ok := e.p.(registry.Invalidator); ok {
-			inv.Invalidate()
-			n++
-		}
-	}
-	return n
-}
-
-// nextRefresh is the earliest time a provider's credentials are due for refresh; zero when
-// none expires.
-func (s *Syncer) nextRefresh() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var next time.Time
-	for _, e := range s.providers {
-		if e.expires.IsZero() {
-			continue
-		}
-		if t := refreshAt(e.seen, e.expires); next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
-	return next
+	return &Syncer{client: client, o: newOptions(opts)}
 }
 
 // pass is the state of one Sync call.
@@ -159,7 +42,8 @@ type pass struct {
 	desired  []*desiredSecret
 	failed   map[string]error    // secret name -> why its registry's credentials failed
 	keep     map[string]bool     // every secret name the registries map to
-	scopes   map[string][]string // secret name -> the registry's Scope.Namespaces (nil: every namespace)
+	scopes   map[string]registry.Scope // secret name -> the registry's Scope, when it limits anything
+	labelled map[string]*corev1.Namespace // the namespaces, read when a Scope names teams or projects
 	existing map[string]map[string]*corev1.Secret
 	listed   bool // existing holds every namespace (a cluster-wide list succeeded)
 	writes   atomic.Int64
@@ -191,11 +75,13 @@ func (s *Syncer) Sync(ctx context.Context, regs []registry.Registry, namespaces 
 		return nil, &registry.Error{Op: "sync", Err: fmt.Errorf("%w: pruning with no target namespace would delete every pull secret regcred manages in the cluster; name the namespaces to keep, or sync without pruning", registry.ErrInvalid)}
 	}
 	p := &pass{s: s, failed: map[string]error{}, keep: map[string]bool{}}
-	s.forget(regs)
 	if err := p.resolve(ctx, regs); err != nil {
 		return nil, err
 	}
 	if err := p.list(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.readNamespaces(ctx); err != nil {
 		return nil, err
 	}
 
@@ -239,9 +125,8 @@ func (s *Syncer) Sync(ctx context.Context, regs []registry.Registry, namespaces 
 	}
 	sort.Slice(res.Namespaces, func(i, j int) bool { return res.Namespaces[i].Namespace < res.Namespaces[j].Namespace })
 	for _, d := range p.desired {
-		if !d.expires.IsZero() && (res.ExpiresAt.IsZero() || d.expires.Before(res.ExpiresAt)) {
-			res.ExpiresAt = d.expires
-		}
+		res.ExpiresAt = earliest(res.ExpiresAt, d.expires)
+		res.RefreshAt = earliest(res.RefreshAt, d.refresh)
 	}
 	res.Writes = int(p.writes.Load())
 	return res, nil
@@ -258,11 +143,11 @@ func (p *pass) resolve(ctx context.Context, regs []registry.Registry) error {
 		}
 		owner[name] = r.Name
 		p.keep[name] = true
-		if len(r.Scope.Namespaces) > 0 {
+		if !r.Scope.IsZero() {
 			if p.scopes == nil {
-				p.scopes = map[string][]string{}
+				p.scopes = map[string]registry.Scope{}
 			}
-			p.scopes[name] = r.Scope.Namespaces
+			p.scopes[name] = r.Scope
 		}
 	}
 	out := make([]*desiredSecret, len(regs))
@@ -271,15 +156,13 @@ func (p *pass) resolve(ctx context.Context, regs []registry.Registry) error {
 	g.SetLimit(o.concurrency)
 	for i, r := range regs {
 		g.Go(func() error {
-			prov, err := p.s.provider(r)
+			prov, err := o.factory(r)
 			if err == nil {
 				out[i], err = o.desired(gctx, r, prov)
 			}
 			if err != nil {
 				errs[i] = err
 				o.logger.Warn("kube: credentials failed; keeping existing secrets", "registry", r.Name, "error", err)
-			} else if out[i] != nil {
-				p.s.noteExpiry(r, out[i].expires)
 			}
 			return nil
 		})
@@ -393,137 +276,54 @@ func (p *pass) namespace(ctx context.Context, ns string, targeted bool) Namespac
 	return nr
 }
 
-// inScope reports whether the registry behind secret name may be used in namespace ns: its
-// Scope.Namespaces (names or path.Match patterns) is empty or matches. The Scope's teams
-// and projects are the platform's to check; a namespace is what the Syncer knows. A
-// registry scoped out of a namespace gets no Secret there, and with pruning its old one
-// is deleted.
+// readNamespaces reads the namespaces' labels when a registry's Scope names teams or
+// projects (WithScopeLabels maps them to namespace labels). Without them such a registry
+// could not be placed: the pass stops rather than prune its Secrets.
+func (p *pass) readNamespaces(ctx context.Context) error {
+	need := false
+	for _, sc := range p.scopes {
+		need = need || needsLabels(sc)
+	}
+	if !need {
+		return nil
+	}
+	list, err := p.s.client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &registry.Error{Op: "sync", Err: fmt.Errorf("a registry is scoped to teams or projects, which map to namespace labels: %w", apiError("list", "namespaces", "", "", err))}
+	}
+	p.labelled = make(map[string]*corev1.Namespace, len(list.Items))
+	for i := range list.Items {
+		p.labelled[list.Items[i].Name] = &list.Items[i]
+	}
+	return nil
+}
+
+// inScope reports whether the registry behind secret name may be used in namespace ns:
+// ScopeLabels.Allows with its Scope (the namespace's name, and its team and project
+// labels per WithScopeLabels). A registry scoped out of a namespace gets no Secret there,
+// and with pruning its old one is deleted.
 func (p *pass) inScope(name, ns string) bool {
-	pats, ok := p.scopes[name]
+	sc, ok := p.scopes[name]
 	if !ok {
 		return true
 	}
-	return registry.Scope{Namespaces: pats}.Allows(registry.Subject{Namespace: ns})
-}
-
-// unchanged reports whether cur already holds d: same type and data (compared byte for
-// byte: the encoding is deterministic), labelled ours, and free of the legacy hash
-// annotation.
-func (p *pass) unchanged(cur *corev1.Secret, d *desiredSecret) bool {
-	_, legacy := cur.Annotations[LegacyAnnotationHash]
-	return cur.Type == corev1.SecretTypeDockerConfigJson &&
-		!legacy &&
-		bytes.Equal(cur.Data[corev1.DockerConfigJsonKey], d.data) &&
-		len(cur.Data) == 1 &&
-		cur.Labels[LabelRegistryID] == labelValue(d.reg.ID) &&
-		cur.Annotations[AnnotationExpiresAt] == formatExpiry(d.expires)
-}
-
-func formatExpiry(t time.Time) string {
-	if t.IsZero() {
-		return ""
+	obj := p.labelled[ns]
+	if obj == nil {
+		obj = &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}
 	}
-	return t.UTC().Format(time.RFC3339)
+	return p.s.o.scopeLabels.Allows(sc, obj)
 }
 
-// apply creates or updates one Secret. cur is the owned Secret the list found, or nil.
+// apply creates or updates one Secret (ApplySecret). cur is the owned Secret the list
+// found, or nil.
 func (p *pass) apply(ctx context.Context, ns string, d *desiredSecret, cur *corev1.Secret) Item {
 	it := Item{Kind: "Secret", Name: d.name, Registry: d.reg.Name}
-	secrets := p.s.client.CoreV1().Secrets(ns)
-	for attempt := 0; attempt <= maxConflictRetries; attempt++ {
-		if cur == nil {
-			p.writes.Add(1)
-			_, err := secrets.Create(ctx, d.secret(ns, p.s.o), metav1.CreateOptions{})
-			if err == nil {
-				it.Action = Created
-				return it
-			}
-			if !apierrors.IsAlreadyExists(err) {
-				it.Action, it.Err = Failed, apiError("create", "secret", ns, d.name, err)
-				return it
-			}
-			// Someone has that name: ours (made concurrently, or unlabelled list miss) or not.
-			got, err := secrets.Get(ctx, d.name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				continue
-			}
-			if err != nil {
-				it.Action, it.Err = Failed, apiError("get", "secret", ns, d.name, err)
-				return it
-			}
-			cur = got
-		}
-		if !Owned(cur, p.s.o.managedBy) {
-			it.Action, it.Err = Failed, &ConflictError{Namespace: ns, Name: d.name, ManagedBy: cur.Labels[LabelManagedBy]}
-			return it
-		}
-		if p.unchanged(cur, d) {
-			it.Action = Unchanged
-			return it
-		}
-		if cur.Type != corev1.SecretTypeDockerConfigJson {
-			// The type is immutable: replace our own Secret.
-			p.writes.Add(1)
-			uid := cur.UID
-			err := secrets.Delete(ctx, d.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-			if err != nil && !apierrors.IsNotFound(err) {
-				it.Action, it.Err = Failed, apiError("replace", "secret", ns, d.name, err)
-				return it
-			}
-			cur = nil
-			continue
-		}
-		next := p.merge(cur, d)
-		p.writes.Add(1)
-		_, err := secrets.Update(ctx, next, metav1.UpdateOptions{})
-		if err == nil {
-			it.Action = Updated
-			return it
-		}
-		switch {
-		case apierrors.IsConflict(err):
-			got, gerr := secrets.Get(ctx, d.name, metav1.GetOptions{})
-			if apierrors.IsNotFound(gerr) {
-				cur = nil
-				continue
-			}
-			if gerr != nil {
-				it.Action, it.Err = Failed, apiError("get", "secret", ns, d.name, gerr)
-				return it
-			}
-			cur = got
-		case apierrors.IsNotFound(err):
-			cur = nil
-		default:
-			it.Action, it.Err = Failed, apiError("update", "secret", ns, d.name, err)
-			return it
-		}
-	}
-	it.Action, it.Err = Failed, fmt.Errorf("update secret %s/%s: %w: still changing after %d re-reads", ns, d.name, registry.ErrConflict, maxConflictRetries)
+	_, it.Action, it.Err = ApplySecret(ctx, p.s.client.CoreV1().Secrets(ns), cur, d.secret(ns, p.s.o), p.s.o.managedBy,
+		func(string) { p.writes.Add(1) })
 	return it
-}
-
-// merge returns cur with d's content, keeping others' labels and annotations.
-func (p *pass) merge(cur *corev1.Secret, d *desiredSecret) *corev1.Secret {
-	want := d.secret(cur.Namespace, p.s.o)
-	next := cur.DeepCopy()
-	if next.Labels == nil {
-		next.Labels = map[string]string{}
-	}
-	if next.Annotations == nil {
-		next.Annotations = map[string]string{}
-	}
-	delete(next.Annotations, AnnotationExpiresAt)
-	delete(next.Annotations, LegacyAnnotationHash)
-	for k, v := range want.Labels {
-		next.Labels[k] = v
-	}
-	for k, v := range want.Annotations {
-		next.Annotations[k] = v
-	}
-	next.Data = want.Data
-	next.StringData = nil
-	return next
 }
 
 // prune deletes an owned Secret, only if it is still the one that was listed.
@@ -576,6 +376,14 @@ func (p *pass) patchServiceAccount(ctx context.Context, ns, name string, add, re
 	}
 	it.Action, it.Err = Failed, fmt.Errorf("update serviceaccount %s/%s: %w: still changing after %d re-reads", ns, name, registry.ErrConflict, maxConflictRetries)
 	return it
+}
+
+// earliest returns the earlier of a and b, ignoring zero times.
+func earliest(a, b time.Time) time.Time {
+	if b.IsZero() || (!a.IsZero() && a.Before(b)) {
+		return a
+	}
+	return b
 }
 
 func uniqueSorted(in []string) []string {

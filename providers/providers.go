@@ -1,10 +1,12 @@
 package providers
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -89,6 +91,51 @@ func Cached(p registry.Provider, opts ...cache.Option) registry.Provider {
 // Catalog.
 func Factory(opts ...Option) registry.ProviderFactory {
 	return func(r registry.Registry) (registry.Provider, error) { return For(r, opts...) }
+}
+
+// Shared wraps f so that every call for the same record gets the same provider: one per
+// registry (its ID, else its name) and version, made by f on first use and replaced when
+// the version changes (for a record without an ID or a version, when its stored content
+// changes). A caching provider's token is then reused by every pass of a kube.Syncer or
+// Refresher and by each consumer in the process, as the Catalog's own ProviderFactory does
+// for saved records. Errors of f are not kept: the next call tries again. Safe for
+// concurrent use.
+func Shared(f registry.ProviderFactory) registry.ProviderFactory {
+	type entry struct {
+		version int64
+		content [32]byte
+		p       registry.Provider
+	}
+	var mu sync.Mutex
+	byKey := map[string]entry{}
+	return func(r registry.Registry) (registry.Provider, error) {
+		key := r.ID
+		if key == "" {
+			key = "name:" + r.Name
+		}
+		e := entry{version: r.Version}
+		if r.ID == "" || r.Version == 0 {
+			// Not a saved version: its content is its identity (a rotated secret is a new
+			// record). A redacted view has no content to tell; f decides what it gets.
+			b, err := registry.MarshalStored(r)
+			if err != nil || r.IsRedacted() {
+				return f(r)
+			}
+			e.content = sha256.Sum256(b)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if old, ok := byKey[key]; ok && old.version == e.version && old.content == e.content {
+			return old.p, nil
+		}
+		p, err := f(r)
+		if err != nil {
+			return nil, err
+		}
+		e.p = p
+		byKey[key] = e
+		return p, nil
+	}
 }
 
 // For validates r and returns its provider: registry.Static for static kinds (Docker Hub,

@@ -27,8 +27,9 @@
 //     path prefixes, globs) matches it to exactly the images of that scope.
 //   - A change to the registries file reaches images already cached when their entry
 //     expires (cacheDuration, else the kubelet's defaultCacheDuration).
-//   - Credentials that expire get cacheDuration = three quarters of their remaining
-//     lifetime, so the kubelet asks again before they stop working; others leave it unset
+//   - Credentials that expire get cacheDuration = the time until their provider would
+//     fetch anew (registry.RefreshAt: the refreshing cache's one rule, 0.8 of the lifetime
+//     by default), so the kubelet asks again before they stop working; others leave it unset
 //     (the kubelet's defaultCacheDuration applies).
 //   - An image no registry matches (or a public registry) gets an empty auth and exit 0: the
 //     kubelet then pulls anonymously, as its documentation asks of plugins. Its

@@ -102,7 +102,13 @@ func respond(ctx context.Context, req *credv1.CredentialProviderRequest, regs []
 		if left <= 0 {
 			return nil, fmt.Errorf("registry %q: its credentials expired at %s", reg.Name, creds.ExpiresAt.UTC().Format(time.RFC3339))
 		}
-		resp.CacheDuration = &metav1.Duration{Duration: (left * 3 / 4).Truncate(time.Second)}
+		// The kubelet may reuse the answer until the provider would fetch anew (the
+		// refreshing cache's rule, registry.RefreshAt), never past the expiry.
+		due := left
+		if p, ok := kc.Provider(reg.ID); ok {
+			due = min(registry.RefreshAt(p, creds).Sub(now()), left)
+		}
+		resp.CacheDuration = &metav1.Duration{Duration: max(due, 0).Truncate(time.Second)}
 	}
 	return resp, nil
 }

@@ -15,6 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	credv1 "k8s.io/kubelet/pkg/apis/credentialprovider/v1"
 
+	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -137,13 +139,15 @@ func TestCacheDurationFromExpiry(t *testing.T) {
 		want    *metav1.Duration
 		wantErr bool
 	}{
-		{"twelve-hour token", now.Add(12 * time.Hour), &metav1.Duration{Duration: 9 * time.Hour}, false},
+		// Until the refreshing cache would fetch anew: 0.8 of the lifetime (its one rule).
+		{"twelve-hour token", now.Add(12 * time.Hour), &metav1.Duration{Duration: 9*time.Hour + 36*time.Minute}, false},
 		{"never expires", time.Time{}, nil, false},
 		{"already expired", now.Add(-time.Minute), nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			factory := func(registry.Registry) (registry.Provider, error) {
-				return registry.Static(registry.Credentials{Username: "AWS", Password: "tok", ExpiresAt: tc.expires}), nil
+				return cache.New(registry.Static(registry.Credentials{Username: "AWS", Password: "tok", ExpiresAt: tc.expires}),
+					cache.WithClock(clock.NewFake(now))), nil
 			}
 			req := &credv1.CredentialProviderRequest{Image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1"}
 			resp, err := respond(context.Background(), req, regs, factory, func() time.Time { return now })

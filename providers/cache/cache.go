@@ -150,12 +150,13 @@ var (
 	_ registry.Provider    = (*cached)(nil)
 	_ registry.Invalidator = (*cached)(nil)
 	_ registry.Expirer     = (*cached)(nil)
+	_ registry.Refresher   = (*cached)(nil)
 )
 
 // New wraps p in a refreshing cache (see the package rules). If p is already a cache it is
 // returned as is and opts are ignored. The result implements registry.Invalidator and
-// registry.Expirer, and has a RefreshAt() time.Time method (see RefreshAt). It is safe for
-// concurrent use.
+// registry.Expirer and registry.Refresher (this package's rule is the one refresh rule:
+// adapters wake at RefreshAt and call Credentials). It is safe for concurrent use.
 func New(p registry.Provider, opts ...Option) registry.Provider {
 	if c, ok := p.(*cached); ok {
 		return c
@@ -418,13 +419,18 @@ func (c *cached) ExpiresAt() time.Time {
 	return time.Time{}
 }
 
-// RefreshAt returns when the held value is due for refresh; zero when none is held or it
-// never expires.
+// RefreshAt returns when the next Credentials call goes upstream: when the held value is
+// due for refresh, or, after a failed refresh, when the back-off ends (a caller that woke
+// earlier would get the old value again). Zero when none is held or it never expires.
 func (c *cached) RefreshAt() time.Time {
-	if e := c.cur.Load(); e.has && !e.never {
-		return e.refreshAt
+	e := c.cur.Load()
+	if !e.has || e.never {
+		return time.Time{}
 	}
-	return time.Time{}
+	if e.retryAt.After(e.refreshAt) {
+		return e.retryAt
+	}
+	return e.refreshAt
 }
 
 // GoString redacts for %#v (the struct holds credentials).
