@@ -1,9 +1,15 @@
 package registry
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"maps"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -28,6 +34,7 @@ type Document struct {
 	Username string `json:"username,omitempty"`
 	Password string `json:"password,omitempty"`
 	Default  bool   `json:"default,omitempty"`
+	TLS      TLS    `json:"tls,omitzero"` // not in the documents; a platform's form may add it
 }
 
 // Inference says how a record's kind was chosen when the input gave no type.
@@ -246,6 +253,37 @@ func Infer(r *Registry) (*Inference, error) {
 	return inf, nil
 }
 
+// Record turns the document into a record without validating it (a platform's update
+// form may leave a secret blank to keep the stored one; the Catalog validates what it
+// saves): the type parsed, or inferred (the Inference says so), and username/password in
+// the kind's own fields. Its error is the type or the URL the type was to be inferred
+// from, or a flat field the kind does not take: a *FieldError.
+func (d Document) Record() (Registry, *Inference, error) {
+	r := Registry{ID: d.ID, Name: d.Name, Server: d.URL, Default: d.Default, TLS: d.TLS}
+	if d.Type != "" {
+		k, err := ParseKind(d.Type)
+		if err != nil {
+			return Registry{}, nil, err
+		}
+		r.Kind = k
+	}
+	inf, err := Infer(&r)
+	if err != nil {
+		return Registry{}, nil, err
+	}
+	f, err := FlatFields(r.Kind, d.Username, d.Password)
+	if err != nil {
+		return Registry{}, inf, err
+	}
+	for name, val := range f {
+		if r.Fields == nil {
+			r.Fields = map[string]string{}
+		}
+		r.Fields[name] = val
+	}
+	return r, inf, nil
+}
+
 // FromDocument turns the documents' flat shape into a validated record: the type, when
 // given, is parsed (ParseKind) and wins; when empty it is inferred from the URL (Infer),
 // and the returned Inference says so (nil when the type was given). Every problem comes
@@ -295,4 +333,144 @@ func FromDocument(d Document) (Registry, *Inference, error) {
 		return Registry{}, inf, err
 	}
 	return r, inf, nil
+}
+
+// MaxDocumentSize bounds the body DecodeJSON reads (a service account key is a few KiB, a
+// CA bundle at most a few hundred).
+const MaxDocumentSize = 1 << 20
+
+// The keys of each JSON shape DecodeJSON reads.
+var (
+	documentKeys = []string{"id", "name", "type", "url", "username", "password", "default", "tls"}
+	recordKeys   = []string{"id", "name", "kind", "server", "fields", "tls", "default", "owner", "version", "mirror",
+		"scope", "credentialsExpire", "created", "updated", "redacted"}
+	// keys only the documents' shape has, and keys only ours has: one of each is a mix.
+	documentOnly = []string{"type", "url", "username", "password"}
+	recordOnly   = []string{"kind", "server", "fields"}
+)
+
+// DecodeJSON reads one registry from a JSON body (an API request), in either shape:
+//
+//   - ours, the JSON of Registry: {"name", "kind", "server", "fields": {...}, "tls", ...}
+//   - the product documents' flat one (Document): {"name", "url", "username", "password"},
+//     "type" optional
+//
+// A missing kind or type is inferred from the server or url (Infer) and the Inference says
+// so (nil when the body named it); an explicit one always wins. The record is not
+// validated: Catalog.Add, Update and TestDraft do that (an update may leave a secret blank to
+// keep the stored one). A body that is neither shape gets every problem at once in a
+// *ValidationError: each unknown key (with the known key it was likely meant to be), a mix
+// of the two shapes, and what the type or url lacks. No error quotes a value of the body.
+func DecodeJSON(r io.Reader) (Registry, *Inference, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxDocumentSize+1))
+	if err != nil {
+		return Registry{}, nil, &Error{Op: "decode registry", Err: fmt.Errorf("cannot read the body: %w", err)}
+	}
+	if len(data) > MaxDocumentSize {
+		return Registry{}, nil, &FieldError{Field: "(body)", Reason: "is larger than 1 MiB"}
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return Registry{}, nil, &FieldError{Field: "(body)", Reason: "is not a JSON object",
+			Hint: `send {"name", "url", "username", "password"} or {"name", "kind", "server", "fields": {...}}`}
+	}
+	var v validation
+	has := func(set []string) []string {
+		var out []string
+		for _, k := range set {
+			if _, ok := keys[k]; ok {
+				out = append(out, k)
+			}
+		}
+		return out
+	}
+	doc, rec := has(documentOnly), has(recordOnly)
+	if len(doc) > 0 && len(rec) > 0 {
+		v.add(&FieldError{Field: doc[0], Reason: "is a key of the documents' shape, and " + rec[0] + " one of ours",
+			Hint: "send name, url, username, password (type optional) or name, kind, server, fields: not a mix"})
+	}
+	known := recordKeys
+	if len(doc) > 0 {
+		known = documentKeys
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if slices.Contains(documentKeys, k) || slices.Contains(recordKeys, k) {
+			continue
+		}
+		hint := "known keys: " + strings.Join(known, ", ")
+		if near := nearest(k, append(append([]string(nil), documentKeys...), recordKeys...)); near != "" {
+			hint = "did you mean " + near + "? " + hint
+		}
+		v.unknown = append(v.unknown, &FieldError{Field: quoteKey(k), Reason: "is not a key of a registry", Hint: hint})
+	}
+
+	var out Registry
+	var inf *Inference
+	if len(doc) > 0 && len(rec) == 0 {
+		var d Document
+		if err := strictJSON(data, &d); err != nil {
+			v.add(err)
+		} else if out, inf, err = d.Record(); err != nil {
+			v.add(err)
+		}
+	} else {
+		if err := strictJSON(data, &out); err != nil {
+			v.add(err)
+		} else if out.Kind == "" {
+			if inf, err = Infer(&out); err != nil {
+				var fe *FieldError
+				if errors.As(err, &fe) && fe.Field == "type" {
+					fe = &FieldError{Field: "kind", Reason: "is missing and there is no server to infer it from", Hint: "give server (e.g. ghcr.io) or kind (e.g. ghcr)"}
+					err = fe
+				}
+				v.add(err)
+			}
+		}
+	}
+	if err := v.result(out.Kind); err != nil {
+		return Registry{}, nil, err
+	}
+	return out, inf, nil
+}
+
+// strictJSON decodes data into v, known keys only (unknown ones are reported by the
+// caller), with a type error naming the key and not the value.
+func strictJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return &FieldError{Field: te.Field, Reason: "must be " + jsonKind(te.Type.Kind().String())}
+		}
+		return &FieldError{Field: "(body)", Reason: "is not a registry"}
+	}
+	return nil
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "map", "struct":
+		return "an object"
+	case "int64", "int":
+		return "a number"
+	}
+	return "of another type"
+}
+
+// quoteKey bounds and escapes a key the body sent, for an error.
+func quoteKey(k string) string {
+	q := quote(k)
+	if q[1:len(q)-1] == k {
+		return k
+	}
+	return q
 }

@@ -126,3 +126,69 @@ func TestFromDocumentProblems(t *testing.T) {
 		}
 	}
 }
+
+// DecodeJSON reads both shapes; what was inferred is said; a body that is neither gets
+// every problem at once, and no value of the body comes back in an error.
+func TestDecodeJSON(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		kind       registry.Kind
+		fields     map[string]string
+		inferred   bool
+	}{
+		{"documents' shape", `{"name":"GitHub Registry","url":"ghcr.io","username":"my-github-user","password":"ghp_x"}`,
+			registry.KindGHCR, map[string]string{"username": "my-github-user", "token": "ghp_x"}, true},
+		{"documents' shape, type given", `{"name":"h","type":"Harbor","url":"ghcr.io","username":"u","password":"p"}`,
+			registry.KindHarbor, map[string]string{"username": "u", "password": "p"}, false},
+		{"documents' shape, blank password", `{"name":"h","url":"quay.io","username":"org+bot"}`,
+			registry.KindQuay, map[string]string{"username": "org+bot"}, true},
+		{"ours", `{"name":"c","kind":"custom","server":"r.example","fields":{"username":"u","password":"p"}}`,
+			registry.KindCustom, map[string]string{"username": "u", "password": "p"}, false},
+		{"ours without kind", `{"name":"a","server":"myreg.azurecr.io","fields":{"username":"u","password":"p"}}`,
+			registry.KindACR, map[string]string{"loginServer": "myreg.azurecr.io", "username": "u", "password": "p"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, inf, err := registry.DecodeJSON(strings.NewReader(tc.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != tc.kind || !maps.Equal(r.Fields, tc.fields) || (inf != nil) != tc.inferred {
+				t.Fatalf("kind %s fields %v inferred %v", r.Kind, r.Redacted().Fields, inf)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, body string
+		want       []string
+	}{
+		{"neither", `{"name":"x","user":"me","pasword":"hunter2","credentails":{}}`, []string{"credentails", "pasword", "user", "kind"}},
+		{"a mix", `{"name":"x","kind":"custom","url":"r.example","password":"hunter2"}`, []string{"url"}},
+		{"no url", `{"name":"x","username":"u","password":"hunter2"}`, []string{"type"}},
+		{"bad type", `{"name":"x","url":"ghcr.io","default":"hunter2"}`, []string{"default"}},
+		{"not JSON", `hunter2`, []string{"(body)"}},
+		{"flat password on public", `{"name":"x","type":"public","password":"hunter2"}`, []string{"password"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := registry.DecodeJSON(strings.NewReader(tc.body))
+			var ve *registry.ValidationError
+			var fe *registry.FieldError
+			var got []string
+			switch {
+			case errors.As(err, &ve):
+				for _, fe := range ve.Errors {
+					got = append(got, fe.Field)
+				}
+			case errors.As(err, &fe):
+				got = []string{fe.Field}
+			default:
+				t.Fatalf("err = %v", err)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("problems %q (%v), want %q", got, err, tc.want)
+			}
+			if !errors.Is(err, registry.ErrInvalid) || strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("err = %v: want ErrInvalid, no value quoted", err)
+			}
+		})
+	}
+}

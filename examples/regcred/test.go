@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/regcred/regcred/internal/untrusted"
 	"github.com/regcred/regcred/registry/conntest"
 )
 
@@ -77,7 +78,7 @@ func runTest(ctx context.Context, e *env, args []string) error {
 		names := make([]string, 0, failed)
 		for _, r := range reports {
 			if !r.OK() {
-				names = append(names, r.Registry)
+				names = append(names, untrusted.Text(r.Registry))
 			}
 		}
 		return failedError{"failed: " + strings.Join(names, ", ")}
