@@ -37,13 +37,13 @@ func TestCatalogMirrors(t *testing.T) {
 		t.Fatalf("an update that closes a loop of mirrors: %v, want ErrInvalid", err)
 	}
 	var inUse *catalog.InUseError
-	if err := cat.Delete(ctx, up.ID, ""); !errors.As(err, &inUse) || len(inUse.Refs) != 1 || inUse.Refs[0] != "mirror cache" {
+	if err := cat.Delete(ctx, up.ID); !errors.As(err, &inUse) || len(inUse.Refs) != 1 || inUse.Refs[0] != "mirror cache" {
 		t.Fatalf("deleting an upstream its mirror names: %v, want in use by mirror cache", err)
 	}
-	if err := cat.Delete(ctx, m.ID, ""); err != nil {
+	if err := cat.Delete(ctx, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := cat.Delete(ctx, up.ID, ""); err != nil {
+	if err := cat.Delete(ctx, up.ID); err != nil {
 		t.Fatalf("deleting the upstream once its mirror is gone: %v", err)
 	}
 }

@@ -200,7 +200,7 @@ func TestCatalogDefaults(t *testing.T) {
 			t.Fatalf("after Update with Default (-want +got):\n%s", diff)
 		}
 		// Deleting the default leaves none.
-		if err := f.cat.Delete(ctx, a.ID, "alice"); err != nil {
+		if err := f.cat.Delete(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := catDefaults(t, f.cat); len(got) != 0 {
@@ -253,6 +253,9 @@ func TestCatalogUpdateRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if v3.Version != v2.Version {
+			t.Fatalf("an unchanged form wrote version %d, want none (still %d)", v3.Version, v2.Version)
+		}
 		form = v3
 		form.Fields = map[string]string{"username": "robot$ci2"}
 		v4, err := f.cat.Update(ctx, form)
@@ -270,7 +273,7 @@ func TestCatalogUpdateRotation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := stored().Fields["password"]; got != "new-password" || v5.Version != 5 {
+		if got := stored().Fields["password"]; got != "new-password" || v5.Version != 4 {
 			t.Fatalf("rotation: password %q version %d", got, v5.Version)
 		}
 
@@ -281,7 +284,7 @@ func TestCatalogUpdateRotation(t *testing.T) {
 		if !errors.Is(err, registry.ErrConflict) || !strings.Contains(err.Error(), "reload and retry") {
 			t.Fatalf("stale update = %v, want ErrConflict saying reload and retry", err)
 		}
-		if got := stored(); got.Fields["password"] != "new-password" || got.Version != 5 {
+		if got := stored(); got.Fields["password"] != "new-password" || got.Version != 4 {
 			t.Fatalf("a stale update changed the record: version %d", got.Version)
 		}
 
@@ -435,21 +438,28 @@ func TestCatalogGetListRedacted(t *testing.T) {
 
 func TestCatalogDelete(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s registry.Store) {
-		ctx := context.Background()
-		f := newCatFixture(t, s)
+		ctx := catalog.WithPrincipal(context.Background(), catalog.Principal{User: "alice"})
+		bob := catalog.WithPrincipal(context.Background(), catalog.Principal{User: "bob"})
+		admin := catalog.WithPrincipal(context.Background(), catalog.Principal{User: "root", Roles: []string{catalog.RoleAdmin}})
+		f := newCatFixture(t, s, catalog.WithAuthorizer(catalog.DefaultPolicy()))
 		r, _ := f.cat.Add(ctx, catHarbor("h", "h.example.com", "p"))
-		ownerless, _ := f.cat.Add(ctx, registry.Registry{Name: "pub", Kind: registry.KindPublic})
+		ownerless, err := catalog.New(s).Add(context.Background(), registry.Registry{Name: "pub", Kind: registry.KindPublic})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.cat.Invalidate()
 
 		// Not the owner.
-		err := f.cat.Delete(ctx, r.ID, "bob")
-		if !errors.Is(err, registry.ErrNotOwner) {
-			t.Fatalf("Delete by bob = %v, want ErrNotOwner", err)
+		err = f.cat.Delete(bob, r.ID)
+		var fe *catalog.ForbiddenError
+		if !errors.Is(err, registry.ErrForbidden) || !errors.As(err, &fe) || fe.Action != catalog.ActionDelete {
+			t.Fatalf("Delete by bob = %v, want a *ForbiddenError for delete", err)
 		}
 		// In use: the error lists the references.
 		f.mu.Lock()
 		f.usage[r.ID] = []string{"project/web", "project/api"}
 		f.mu.Unlock()
-		err = f.cat.Delete(ctx, r.ID, "alice")
+		err = f.cat.Delete(ctx, r.ID)
 		var inUse *catalog.InUseError
 		if !errors.Is(err, registry.ErrInUse) || !errors.As(err, &inUse) {
 			t.Fatalf("Delete while in use = %v, want *InUseError", err)
@@ -464,7 +474,7 @@ func TestCatalogDelete(t *testing.T) {
 		f.mu.Lock()
 		f.usage[r.ID] = nil
 		f.mu.Unlock()
-		if err := f.cat.Delete(ctx, r.ID, "alice"); err == nil || errors.Is(err, registry.ErrInUse) {
+		if err := f.cat.Delete(ctx, r.ID); err == nil || errors.Is(err, registry.ErrInUse) {
 			t.Fatalf("Delete with a failing usage hook = %v", err)
 		}
 		if _, err := f.cat.Get(ctx, r.ID); err != nil {
@@ -474,17 +484,20 @@ func TestCatalogDelete(t *testing.T) {
 		f.mu.Lock()
 		delete(f.usage, r.ID)
 		f.mu.Unlock()
-		if err := f.cat.Delete(ctx, r.ID, "alice"); err != nil {
+		if err := f.cat.Delete(ctx, r.ID); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.cat.Get(ctx, r.ID); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatalf("Get after delete = %v", err)
 		}
-		if err := f.cat.Delete(ctx, r.ID, "alice"); !errors.Is(err, registry.ErrNotFound) {
+		if err := f.cat.Delete(ctx, r.ID); !errors.Is(err, registry.ErrNotFound) {
 			t.Fatalf("second delete = %v", err)
 		}
-		// A record without an owner may be deleted by anyone.
-		if err := f.cat.Delete(ctx, ownerless.ID, "bob"); err != nil {
+		// A record without an owner is the admins'.
+		if err := f.cat.Delete(bob, ownerless.ID); !errors.Is(err, registry.ErrForbidden) {
+			t.Fatalf("Delete of an ownerless record by bob = %v, want ErrForbidden", err)
+		}
+		if err := f.cat.Delete(admin, ownerless.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -577,7 +590,7 @@ func TestCatalogKeychain(t *testing.T) {
 		t.Fatal("the rotated record kept its old provider")
 	}
 	// Delete drops it from the keychain.
-	if err := f.cat.Delete(ctx, b.ID, "alice"); err != nil {
+	if err := f.cat.Delete(ctx, b.ID); err != nil {
 		t.Fatal(err)
 	}
 	kc5, _ := f.cat.Keychain(ctx)

@@ -28,8 +28,8 @@ const (
 )
 
 // Event is one change to a registry, from this Catalog or any other on the same Store
-// (when it implements Watcher). Registry is the redacted record after the change (zero for
-// EventDelete and EventResync); it never holds a secret.
+// (when it implements Watcher). Registry is the redacted record after the change (for
+// EventDelete, the last one seen; zero for EventResync); it never holds a secret.
 type Event struct {
 	Op       EventOp
 	ID       string
@@ -45,9 +45,29 @@ type Event struct {
 // with the newest record (this Catalog's own changes are reported one by one, as they
 // are written). A subscriber that falls far behind gets EventResync in place of
 // what it missed, so a slow subscriber never blocks the Catalog.
+//
+// With an Authorizer, a subscriber hears only of the registries the principal of ctx may
+// list (EventResync always); without a principal, of none.
 func (c *Catalog) Subscribe(ctx context.Context) <-chan Event {
 	c.startWatch()
-	return c.events.Subscribe(ctx)
+	ch := c.events.Subscribe(ctx)
+	if c.authz == nil {
+		return ch
+	}
+	out := make(chan Event)
+	go func() {
+		defer close(out)
+		for e := range ch { // ends when ctx is done or the Catalog is closed
+			if e.Op != EventResync && c.authorize(ctx, ActionList, e.Registry) != nil {
+				continue
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	return out
 }
 
 // Close stops following the store's change feed and ends every subscription. The Catalog
@@ -263,7 +283,7 @@ func classify(prev, next *recState) []Event {
 	case prev == nil:
 		return []Event{{Op: EventAdd, ID: next.red.ID, Version: next.red.Version, Registry: next.red}}
 	case next == nil:
-		return []Event{{Op: EventDelete, ID: prev.red.ID, Version: prev.red.Version}}
+		return []Event{{Op: EventDelete, ID: prev.red.ID, Version: prev.red.Version, Registry: prev.red}}
 	}
 	ev := func(op EventOp) Event {
 		return Event{Op: op, ID: next.red.ID, Version: next.red.Version, Registry: next.red}

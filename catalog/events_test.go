@@ -90,7 +90,7 @@ func TestCatalogSeesOtherCatalogsRotation(t *testing.T) {
 				c, err := p.Credentials(ctx)
 				return err == nil && c.Password.Reveal() == "pw-2"
 			})
-			if err := a.Delete(ctx, added.ID, "alice"); err != nil {
+			if err := a.Delete(ctx, added.ID); err != nil {
 				t.Fatal(err)
 			}
 			eventually(t, "b forgets the deleted registry", func() bool {
@@ -158,7 +158,7 @@ func TestCatalogSubscribe(t *testing.T) {
 			if err := f.cat.SetDefault(ctx, b.ID); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.cat.Delete(ctx, a.ID, "alice"); err != nil {
+			if err := f.cat.Delete(ctx, a.ID); err != nil {
 				t.Fatal(err)
 			}
 			want := []eventSeen{

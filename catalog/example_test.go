@@ -12,15 +12,20 @@ import (
 	"github.com/regcred/regcred/store/memory"
 )
 
-// A platform's "Container Registries" page: add, rotate, default, guarded delete.
+// A platform's "Container Registries" page with many users: each request acts as its
+// signed-in principal; add, rotate, default (an admin's), guarded delete.
 func ExampleCatalog() {
-	ctx := context.Background()
+	alice := catalog.WithPrincipal(context.Background(), catalog.Principal{User: "alice"})
+	bob := catalog.WithPrincipal(context.Background(), catalog.Principal{User: "bob"})
+	admin := catalog.WithPrincipal(context.Background(), catalog.Principal{User: "root", Roles: []string{catalog.RoleAdmin}})
+	ctx := alice
 	inUse := map[string][]string{}
 	n := 0
 	cat := catalog.New(memory.New(),
 		catalog.WithNow(func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }),
 		catalog.WithIDs(func() string { n++; return fmt.Sprintf("reg-%d", n) }),
 		catalog.WithUsage(func(ctx context.Context, r registry.Registry) ([]string, error) { return inUse[r.ID], nil }),
+		catalog.WithAuthorizer(catalog.DefaultPolicy()),
 	)
 	gh, _ := cat.Add(ctx, registry.Registry{Name: "GitHub", Kind: registry.KindGHCR, Owner: "alice",
 		Fields: map[string]string{"username": "octocat", "token": "ghp_old"}})
@@ -36,13 +41,14 @@ func ExampleCatalog() {
 	_, err := cat.Update(ctx, form) // made from version 1 again
 	fmt.Println(errors.Is(err, registry.ErrConflict))
 
-	_ = cat.SetDefault(ctx, hub.ID)
+	fmt.Println(cat.SetDefault(ctx, hub.ID))
+	_ = cat.SetDefault(admin, hub.ID)
 	d, _ := cat.Default(ctx)
 	fmt.Println("default:", d.Name)
 
 	inUse[gh.ID] = []string{"project/web"}
-	fmt.Println(cat.Delete(ctx, gh.ID, "bob"))
-	fmt.Println(cat.Delete(ctx, gh.ID, "alice"))
+	fmt.Println(cat.Delete(bob, gh.ID))
+	fmt.Println(cat.Delete(alice, gh.ID))
 
 	kc, _ := cat.Keychain(ctx)
 	c, r, _ := kc.Credentials(ctx, "ghcr.io/octocat/app")
@@ -51,8 +57,9 @@ func ExampleCatalog() {
 	// reg-1 1 true REDACTED
 	// rotated to version 2
 	// true
+	// alice may not set-default registry "Docker Hub": only an admin may choose the default registry: forbidden
 	// default: Docker Hub
-	// delete GitHub: "alice" created it, "bob" asked: not the owner
+	// bob may not delete registry "GitHub": only its owner or an admin may: forbidden
 	// delete GitHub: in use by 1 reference: project/web (remove them from it first)
 	// GitHub octocat ghp_new
 }
@@ -66,13 +73,22 @@ func ExampleCatalog_TestDraft() {
 	saved, _ := cat.Add(ctx, registry.Registry{Name: "harbor", Kind: registry.KindHarbor, Server: "harbor.invalid",
 		Fields: map[string]string{"username": "robot$ci", "password": "s3cret"}})
 
-	draft := saved // the redacted view, edited in the form
-	draft.Server = "harbor-new.invalid"
+	// The stored password goes only where it was saved for: a draft that moves the server
+	// must carry it again.
+	moved := saved // the redacted view, edited in the form
+	moved.Server = "harbor-new.invalid"
+	_, err := cat.TestDraft(ctx, moved)
+	fmt.Println(err)
+
+	draft := saved
+	draft.Name = "harbor (renamed)"
 	rep, err := cat.TestDraft(ctx, draft, catalog.WithTestOptions(conntest.WithTimeout(5*time.Second)))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(rep.Server, rep.Step(registry.StepFields).Verdict, rep.Failed().Name)
-	// Output: harbor-new.invalid ok dns
+	// Output:
+	// edit harbor: field password: re-enter the password: the server changed (a saved secret is sent only to the endpoint it was saved for)
+	// harbor.invalid ok dns
 }

@@ -72,12 +72,13 @@ const (
 	ActionScope      Action = "scope"       // change who may use it (Scope)
 	ActionSetDefault Action = "set-default" // make it the default registry of everyone
 	ActionDelete     Action = "delete"      // delete it
+	ActionReveal     Action = "reveal"      // read its secrets (Reveal, RevealAll: an export)
 )
 
 // Actions lists every Action in the order of the policy table.
 func Actions() []Action {
 	return []Action{ActionList, ActionView, ActionUse, ActionTest, ActionAdd, ActionEdit,
-		ActionRotate, ActionScope, ActionSetDefault, ActionDelete}
+		ActionRotate, ActionScope, ActionSetDefault, ActionDelete, ActionReveal}
 }
 
 // Authorizer decides whether p may do a with r (for ActionAdd, r is the record to be saved).
@@ -128,28 +129,9 @@ func forbidden(p Principal, a Action, r registry.Registry, reason string) error 
 		User: untrusted.Text(untrusted.Limit(p.User, 64)), Reason: reason}
 }
 
-// DefaultPolicy is the policy a Catalog built WithAuthorizer(DefaultPolicy()) enforces:
-//
-//	action       admin  owner  member  anyone else
-//	list         yes    yes    yes     no
-//	view         yes    yes    yes     no
-//	use          yes    yes    yes     no
-//	test         yes    yes    yes     no
-//	add          yes    -      -       yes (a signed-in user; becomes the Owner)
-//	edit         yes    yes    no      no
-//	rotate       yes    yes    no      no
-//	scope        yes    yes    no      no
-//	set-default  yes    no     no      no
-//	delete       yes    yes    no      no
-//
-// "admin" holds RoleAdmin. "owner" is the record's Owner (a record saved without one is
-// owned by the admins only). "member" is a principal the registry's Scope allows: it
-// shares one of Scope.Teams and one of Scope.Projects where those are set (namespaces
-// are for deployments, not people); a registry with a zero Scope is shared with every
-// signed-in user, so members are everyone. Test runs the connection test against the
-// endpoint the record was saved for only (a draft that moves a stored secret elsewhere is
-// refused by Merge), so members may test. A principal without a User is anonymous and
-// may do nothing.
+// DefaultPolicy is the documented default policy: the table in the package doc. "admin"
+// holds RoleAdmin; "owner" is the record's Owner; "member" is a principal the registry's
+// Scope includes (Member). A principal without a User is anonymous and may do nothing.
 func DefaultPolicy() Authorizer { return defaultPolicy{} }
 
 type defaultPolicy struct{}
@@ -178,6 +160,8 @@ func (defaultPolicy) Authorize(_ context.Context, p Principal, a Action, r regis
 		return forbidden(p, a, r, "only its owner or an admin may")
 	case ActionSetDefault:
 		return forbidden(p, a, r, "only an admin may choose the default registry")
+	case ActionReveal:
+		return forbidden(p, a, r, "only an admin may read its secrets")
 	}
 	return forbidden(p, a, r, "unknown action")
 }

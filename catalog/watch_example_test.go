@@ -31,12 +31,12 @@ func ExampleCatalog_Subscribe() {
 	r.Fields["token"] = "ghp_new" // the form: a new token typed in
 	replica1.Update(ctx, r)
 	show()
-	replica1.Delete(ctx, r.ID, "")
+	replica1.Delete(ctx, r.ID)
 	show()
 	// Output:
 	// add 1 REDACTED
 	// rotate 2 REDACTED
-	// delete 2
+	// delete 2 REDACTED
 }
 
 // The one provider of a registry per process: the Keychain, adapters built with

@@ -280,7 +280,7 @@ func TestRotationUpdatesInPlaceAndPruneCleansUp(t *testing.T) {
 	}
 
 	t.Run("deleted registry", func(t *testing.T) {
-		if err := f.cat.Delete(ctx, r.ID, ""); err != nil {
+		if err := f.cat.Delete(ctx, r.ID); err != nil {
 			t.Fatal(err)
 		}
 		for _, ns := range nss {

@@ -109,7 +109,7 @@ func TestDockerConfigFileKeptFresh(t *testing.T) {
 	}
 
 	// A Catalog change (the registry deleted): its entry goes, the others stay.
-	if err := cat.Delete(ctx, r.ID, ""); err != nil {
+	if err := cat.Delete(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "deleted registry's entry removed", func() error { return check("", false) })

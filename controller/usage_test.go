@@ -28,7 +28,7 @@ func TestDeleteRefusedWhileServed(t *testing.T) {
 	ns := f.namespaces(t, "inuse", 1)[0]
 	eventually(t, 10*time.Second, "served", func() error { return f.saLists(ns, "default", name) })
 	ctx := context.Background()
-	err := f.cat.Delete(ctx, r.ID, "")
+	err := f.cat.Delete(ctx, r.ID)
 	var inUse *catalog.InUseError
 	if !errors.As(err, &inUse) || len(inUse.Refs) != 1 || inUse.Refs[0] != "namespace/"+ns {
 		t.Fatalf("delete while served: %v, want InUseError naming namespace/%s", err, ns)
@@ -39,7 +39,7 @@ func TestDeleteRefusedWhileServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "pruned, then deleted", func() error {
-		if err := f.cat.Delete(ctx, r.ID, ""); err != nil {
+		if err := f.cat.Delete(ctx, r.ID); err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
 		return nil

@@ -112,7 +112,7 @@ func (p *platform) handler() http.Handler {
 		respond(w, http.StatusOK, rep, err)
 	})
 	mux.HandleFunc("DELETE /api/registries/{id}", func(w http.ResponseWriter, r *http.Request) {
-		err := p.cat.Delete(r.Context(), r.PathValue("id"), r.Header.Get("X-User"))
+		err := p.cat.Delete(catalog.WithPrincipal(r.Context(), catalog.Principal{User: r.Header.Get("X-User")}), r.PathValue("id"))
 		respond(w, http.StatusNoContent, nil, err)
 	})
 	return mux

@@ -92,7 +92,7 @@ func TestReplicasSeeEachOthersChanges(t *testing.T) {
 			if err != nil || creds.Password.Reveal() != "second" {
 				t.Fatalf("B's provider serves the old secret after the rotation (%v)", err)
 			}
-			if err := a.Delete(ctx, saved.ID, ""); err != nil {
+			if err := a.Delete(ctx, saved.ID); err != nil {
 				t.Fatal(err)
 			}
 			expect(catalog.EventDelete, saved.ID)
