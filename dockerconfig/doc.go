@@ -45,9 +45,12 @@
 //
 // # Keys and lookups (Key, Lookup, Get, Helper)
 //
-// Key normalises a server: Docker Hub aliases become HubKey "https://index.docker.io/v1/";
-// anything else host[:port] lowercased without scheme, slashes or API version, keeping a
-// repository path. Lookup finds entries stored under every form docker accepts
+// Key normalises a server string: Docker Hub's names (docker.io, index.docker.io,
+// registry-1.docker.io: the one alias table, internal/hosts) become HubKey
+// "https://index.docker.io/v1/"; anything else host[:port] lowercased without scheme,
+// slashes or API version, keeping a repository path. It is the one docker-key rule:
+// swarm.ServerAddress is Key, and a parsed registry.Server gives the same key without
+// re-parsing (Server.Key), which FromRegistries uses. Lookup finds entries stored under every form docker accepts
 // ("https://host", "http://host/", "host/v2/") and lets a host entry serve its paths,
 // never the reverse. Get asks the credential helper first (CredHelpers[host], else
 // CredsStore), then the inline entry; not found wraps registry.ErrNotFound. Helpers run

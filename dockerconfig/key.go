@@ -1,6 +1,7 @@
 package dockerconfig
 
 import (
+	"github.com/regcred/regcred/internal/hosts"
 	"net"
 	"strings"
 	"unicode"
@@ -49,8 +50,8 @@ func Key(server string) string {
 	if scheme {
 		host = bracketIPv6(host)
 	}
-	host = lower(host)
-	if isHub(host) {
+	host = hosts.LowerASCII(host)
+	if hosts.IsDockerHub(host) {
 		return HubKey
 	}
 	path = cleanPath(path)
@@ -81,15 +82,6 @@ func bracketIPv6(host string) string {
 	return "[" + addr + "]:" + port
 }
 
-// isHub reports whether host is one of Docker Hub's names.
-func isHub(host string) bool {
-	switch host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		return true
-	}
-	return false
-}
-
 // cleanPath drops empty segments and a lone API version segment.
 func cleanPath(p string) string {
 	if p == "" {
@@ -109,16 +101,6 @@ func cleanPath(p string) string {
 		return ""
 	}
 	return strings.Join(out, "/")
-}
-
-// lower lowercases ASCII without allocating when s is lowercase already.
-func lower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
-		}
-	}
-	return s
 }
 
 // hostKey is k without its path: the key a credential helper is asked for.

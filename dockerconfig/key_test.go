@@ -143,25 +143,3 @@ func TestSetReplacesAliasesAndKeepsEmail(t *testing.T) {
 		t.Errorf("Delete of the host removed the path entry: %v", cfg.Auths)
 	}
 }
-
-func TestMatchWildcard(t *testing.T) {
-	tests := []struct {
-		pattern, host string
-		want          bool
-	}{
-		{"*.azurecr.io", "myreg.azurecr.io", true},
-		{"*.azurecr.io", "azurecr.io", false},
-		{"*.azurecr.io", "a.b.azurecr.io", false},
-		{"*.azurecr.io", ".azurecr.io", false},
-		{"*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", true},
-		{"*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com.cn", false},
-		{"*.example.com:5000", "a.example.com:5000", true},
-		{"*.example.com:5000", "a.example.com", false},
-		{"*.example.com", "a.example.com:5000", false},
-	}
-	for _, tt := range tests {
-		if got := MatchWildcard(tt.pattern, tt.host); got != tt.want {
-			t.Errorf("MatchWildcard(%q, %q) = %v, want %v", tt.pattern, tt.host, got, tt.want)
-		}
-	}
-}

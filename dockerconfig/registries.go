@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/regcred/regcred/registry"
@@ -126,7 +125,7 @@ func (o *buildOptions) keysFor(r registry.Registry, s registry.Server) ([]string
 		if s.Wildcard {
 			return nil, nil
 		}
-		return []string{Key(s.String())}, nil
+		return []string{s.Key()}, nil
 	}
 	if !s.Wildcard {
 		return nil, &registry.FieldError{Field: "url", Reason: "WithHost is for wildcard servers; " + s.Host + " is concrete",
@@ -138,11 +137,11 @@ func (o *buildOptions) keysFor(r registry.Registry, s registry.Server) ([]string
 		if err != nil {
 			return nil, fmt.Errorf("WithHost %q: %w", h, err)
 		}
-		if hs.Wildcard || hs.Path != "" || !MatchWildcard(s.Host, hs.Host) {
+		if hs.Wildcard || hs.Path != "" || !s.Matches(hs.Host) {
 			return nil, &registry.FieldError{Field: "url", Reason: fmt.Sprintf("WithHost %q does not match the registry's server %s", h, s.Host),
 				Hint: "give a bare host the wildcard covers"}
 		}
-		keys = append(keys, Key(hs.Host))
+		keys = append(keys, hs.Key())
 	}
 	return keys, nil
 }
@@ -155,11 +154,11 @@ func learntKeys(s registry.Server, c registry.Credentials) ([]string, error) {
 		return nil, nil
 	}
 	hs, err := registry.ParseServer(c.Server)
-	if err != nil || hs.Wildcard || hs.Path != "" || !MatchWildcard(s.Host, hs.Host) {
+	if err != nil || hs.Wildcard || hs.Path != "" || !s.Matches(hs.Host) {
 		return nil, &registry.FieldError{Field: "url", Reason: "the provider's credentials are for a host the registry's server " + s.Host + " does not cover",
 			Hint: "check the region (or give the registry its concrete host)"}
 	}
-	return []string{Key(hs.Host)}, nil
+	return []string{hs.Key()}, nil
 }
 
 func (o *buildOptions) skip(ctx context.Context, r registry.Registry, why string) {
@@ -175,38 +174,4 @@ func named(r registry.Registry, op string, err error) error {
 		return err
 	}
 	return &registry.Error{Op: op, Registry: r.Name, Err: err}
-}
-
-// MatchWildcard reports whether host (host[:port], lowercase) matches pattern, where a "*"
-// label matches exactly one non-empty DNS label: "*.azurecr.io" matches
-// "myreg.azurecr.io" but not "azurecr.io" or "a.b.azurecr.io". Ports must be equal.
-func MatchWildcard(pattern, host string) bool {
-	pHost, pPort := splitPort(pattern)
-	hHost, hPort := splitPort(host)
-	if pPort != hPort {
-		return false
-	}
-	pl, hl := strings.Split(pHost, "."), strings.Split(hHost, ".")
-	if len(pl) != len(hl) {
-		return false
-	}
-	for i := range pl {
-		if hl[i] == "" || (pl[i] != "*" && pl[i] != hl[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func splitPort(hp string) (host, port string) {
-	if strings.HasPrefix(hp, "[") {
-		if i := strings.LastIndex(hp, "]:"); i >= 0 {
-			return hp[:i+1], hp[i+2:]
-		}
-		return hp, ""
-	}
-	if i := strings.LastIndexByte(hp, ':'); i >= 0 {
-		return hp[:i], hp[i+1:]
-	}
-	return hp, ""
 }

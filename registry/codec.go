@@ -41,6 +41,7 @@ func (r *Registry) UnmarshalJSON(data []byte) error {
 	}
 	*r = Registry(f.storedForm)
 	r.redacted = f.Redacted
+	_ = r.ParseServer() // a server that does not parse is Validate's to report
 	return nil
 }
 
@@ -65,5 +66,7 @@ func UnmarshalStored(data []byte) (Registry, error) {
 	if f.Redacted {
 		return Registry{}, &Error{Op: "decode record", Registry: f.ID, Err: fmt.Errorf("the stored record is a redacted view: %w", ErrRedacted)}
 	}
-	return Registry(f.storedForm), nil
+	r := Registry(f.storedForm)
+	_ = r.ParseServer() // a server that does not parse is Validate's to report
+	return r, nil
 }

@@ -34,6 +34,14 @@
 //     *Error{Op, Registry, Err} wrapping one of the sentinels (errors.go: one list, the
 //     connection test's kinds included).
 //   - Zero Credentials.ExpiresAt means the credentials never expire.
-//   - Host names are folded in one place (host.go): Docker Hub's aliases, IPv6 literals,
-//     wildcard patterns.
+//   - A server is parsed once, where it enters: FromForm, UnmarshalStored, UnmarshalJSON and
+//     Registry.ParseServer keep the parsed Server in the record (beside the Server string,
+//     which stays as typed), and ServerInfo returns it without parsing again while the
+//     string is unchanged; copies keep it. Server.Key (the docker config key),
+//     Server.Canonical and Server.Matches are what consumers use instead of re-parsing
+//     the string.
+//   - Each host rule has one implementation, in internal/hosts, that host.go hands out:
+//     Docker Hub's names (docker.io, index.docker.io, registry-1.docker.io; not
+//     registry.hub.docker.com, as in Docker), the canonical form (CanonicalHost), the
+//     host:port split and the wildcard pattern ("*" is one non-empty DNS label, ports equal).
 package registry

@@ -1,122 +1,60 @@
 package registry
 
 import (
-	"net"
-	"net/netip"
-	"strings"
+	"github.com/regcred/regcred/internal/hosts"
 )
 
-func ConnHostname(hostport string) string {
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		return h
+// The host rules (Docker Hub's names, the canonical form, the host:port split, wildcard
+// patterns) are written once, in internal/hosts; this file gives them to Server and to
+// the packages outside this module's internals.
+
+// DockerHubHost is Docker Hub's canonical host, what CanonicalHost and Server.Canonical
+// fold docker.io, index.docker.io and registry-1.docker.io into.
+const DockerHubHost = hosts.DockerHub
+
+// CanonicalHost returns host (host[:port]) in its canonical form: lowercase, Docker Hub's
+// names (docker.io, index.docker.io, registry-1.docker.io; no port) as "docker.io", an
+// IPv6 literal in its shortest form. Two hosts name the same registry exactly when their
+// canonical forms are equal: the Keychain indexes by it, nodes key a mirror's upstream by
+// it, and the transport recognises its own host by it. registry.hub.docker.com is not a
+// Hub name: no Docker component treats it as one.
+func CanonicalHost(host string) string { return hosts.Canonical(host) }
+
+// IsDockerHub reports whether the server is Docker Hub (under any of its names).
+func (s Server) IsDockerHub() bool { return hosts.IsDockerHub(s.Host) }
+
+// Canonical is the server's host in canonical form (see CanonicalHost).
+func (s Server) Canonical() string { return hosts.Canonical(s.Host) }
+
+// Key is the key a docker config.json keeps the server's credentials under: DockerHubServer
+// for Docker Hub whatever its name or path (docker and the kubelet look Hub up there
+// only), host[/path] for any other server, and "" for a wildcard, which cannot be a key.
+func (s Server) Key() string {
+	switch {
+	case s.Wildcard:
+		return ""
+	case s.IsDockerHub():
+		return DockerHubServer
 	}
-	return strings.Trim(hostport, "[]")
+	return s.String()
 }
 
-func IsGHCRHost(host string) bool { return ConnHostname(host) == "ghcr.io" }
-
-func IsDockerHubHost(host string) bool {
-	switch ConnHostname(host) {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		return true
+// Matches reports whether a concrete host (host[:port], as in an image reference) is
+// this server's host: equal in canonical form, or covered by the wildcard label for label
+// with an equal port ("*" is one non-empty DNS label). The path is not looked at.
+func (s Server) Matches(host string) bool {
+	if s.Wildcard {
+		return hosts.MatchWildcard(s.Host, hosts.LowerASCII(host))
 	}
-	return false
+	return hosts.Canonical(host) == hosts.Canonical(s.Host)
 }
 
-// dockerHubHost is the canonical host of Docker Hub inside the index. docker.io,
-// index.docker.io and registry-1.docker.io all fold into it.
-const DockerHubHost = "docker.io"
+// ConnHostname is host[:port] without its port and without an IPv6 literal's brackets:
+// the name TLS verifies and DNS resolves.
+func ConnHostname(hostport string) string { return hosts.Hostname(hostport) }
 
-// canonicalHost folds a lowercase host[:port] into the key the index uses.
-func IndexHost(h string) string {
-	switch h {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		return DockerHubHost
-	}
-	if strings.HasPrefix(h, "[") {
-		return CanonicalIPv6(h)
-	}
-	return h
-}
+// IsDockerHubHost reports whether host (no port) is one of Docker Hub's names.
+func IsDockerHubHost(host string) bool { return hosts.IsDockerHub(host) }
 
-// canonicalIPv6 rewrites "[0:0::1]:5000" as "[::1]:5000", as ParseServer stores it. A literal
-// that is not an IPv6 address stays as written.
-func CanonicalIPv6(h string) string {
-	end := strings.IndexByte(h, ']')
-	if end < 0 {
-		return h
-	}
-	a, err := netip.ParseAddr(h[1:end])
-	if err != nil || !a.Is6() || a.Is4In6() || a.Zone() != "" {
-		return h
-	}
-	s := "[" + a.String() + "]" + h[end+1:]
-	if s == h {
-		return h
-	}
-	return s
-}
-
-// lowerASCII lowercases s without allocating when it has no uppercase letter.
-func LowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
-		}
-	}
-	return s
-}
-
-// hostPattern is a wildcard server: hostname labels where "*" matches exactly one DNS
-// label (as kubelet's credential provider matches), and a port that must be equal.
-type HostPattern struct {
-	labels  []string
-	port    string // ":5000" or ""
-	Literal int    // labels that are not "*"
-	Suffix  string // the literal labels after the last "*", the bucket key
-}
-
-func NewHostPattern(host string) HostPattern {
-	name, port := host, ""
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		name, port = host[:i], host[i:]
-	}
-	p := HostPattern{labels: strings.Split(name, "."), port: port}
-	last := -1
-	for i, l := range p.labels {
-		if l == "*" {
-			last = i
-		} else {
-			p.Literal++
-		}
-	}
-	p.Suffix = strings.Join(p.labels[last+1:], ".")
-	return p
-}
-
-// match reports whether the hostname (no port) with port matches.
-func (p HostPattern) Matches(name, port string) bool {
-	if port != p.port {
-		return false
-	}
-	for i, l := range p.labels {
-		var label string
-		label, name, _ = strings.Cut(name, ".")
-		if label == "" || (l != "*" && l != label) {
-			return false
-		}
-		if (name == "") != (i == len(p.labels)-1) {
-			return false
-		}
-	}
-	return true
-}
-
-// splitPort splits a canonical host into hostname and ":port".
-func SplitPort(h string) (name, port string) {
-	i := strings.LastIndexByte(h, ':')
-	if i < 0 || strings.HasSuffix(h, "]") {
-		return h, ""
-	}
-	return h[:i], h[i:]
-}
+// IsGHCRHost reports whether host[:port] is GitHub Container Registry's host.
+func IsGHCRHost(host string) bool { return hosts.Hostname(host) == "ghcr.io" }

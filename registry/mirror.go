@@ -85,17 +85,6 @@ func parseUpstream(of string) (string, error) {
 	return CanonicalHost(s.Host), nil
 }
 
-// CanonicalHost maps Docker Hub's host spellings (index.docker.io, registry-1.docker.io,
-// registry.hub.docker.com) to docker.io, the name nodes key Docker Hub's configuration by.
-// Other hosts are returned as they are.
-func CanonicalHost(host string) string {
-	switch host {
-	case "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "docker.io":
-		return "docker.io"
-	}
-	return host
-}
-
 // Upstream is what a mirror's Of names, resolved against the saved registries.
 type Upstream struct {
 	Host     string    // "docker.io", "registry.example.com:5000": the node-side key

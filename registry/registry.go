@@ -34,19 +34,66 @@ type Registry struct {
 	Created           time.Time `json:"created,omitzero"`
 	Updated           time.Time `json:"updated,omitzero"`
 
-	redacted bool // set by Redacted: secret fields read Redacted, not their values
+	redacted bool          // set by Redacted: secret fields read Redacted, not their values
+	parsed   *parsedServer // the server as last parsed (ParseServer); copies share it
 }
 
-// ServerInfo returns the parsed server: the record's own, else the kind's default.
-func (r Registry) ServerInfo() (Server, error) {
-	raw := r.Server
-	if raw == "" {
-		raw = r.Kind.DefaultServer(r.Fields)
+// parsedServer is a Registry's server parsed once: raw is the string it was parsed from
+// (Server, or the kind's default server), so a record whose server changed since is
+// parsed again. It is immutable: copies of the record share it.
+type parsedServer struct {
+	raw string
+	s   Server
+}
+
+// Equal makes go-cmp treat the cache as no part of the record's value: a record compares
+// equal with or without it.
+func (*parsedServer) Equal(*parsedServer) bool { return true }
+
+// rawServer is the server string ServerInfo parses: the record's own, else the kind's
+// default.
+func (r *Registry) rawServer() string {
+	if r.Server != "" {
+		return r.Server
 	}
+	return r.Kind.DefaultServer(r.Fields)
+}
+
+// ServerInfo returns the parsed server: the record's own, else the kind's default. A
+// record that came from FromForm, UnmarshalStored, UnmarshalJSON or ParseServer carries its
+// parsed server and returns it without parsing again (as long as the server is unchanged).
+func (r Registry) ServerInfo() (Server, error) {
+	if p := r.parsed; p != nil && p.raw == r.Server && r.Server != "" {
+		return p.s, nil
+	}
+	raw := r.rawServer()
 	if raw == "" {
 		return Server{}, &FieldError{Field: "url", Reason: "is required for " + r.Kind.Label(), Hint: "give the registry host, e.g. registry.example.com"}
 	}
+	if p := r.parsed; p != nil && p.raw == raw {
+		return p.s, nil
+	}
 	return ParseServer(raw)
+}
+
+// ParseServer parses the record's server (ServerInfo) and keeps the result in the record,
+// so ServerInfo, Host, String and every consumer (Keychain, Transport, dockerconfig) use
+// it without parsing again. FromForm, UnmarshalStored and UnmarshalJSON call it; call it
+// after building a record by hand (a registries file, a literal) or after changing its
+// Server. The Server string is not changed. A server that does not parse gives ServerInfo's
+// *FieldError and leaves nothing cached.
+func (r *Registry) ParseServer() error {
+	raw := r.rawServer()
+	if p := r.parsed; p != nil && p.raw == raw {
+		return nil
+	}
+	r.parsed = nil
+	s, err := r.ServerInfo()
+	if err != nil {
+		return err
+	}
+	r.parsed = &parsedServer{raw: raw, s: s}
+	return nil
 }
 
 // Host is the registry's host[:port] (lowercase), or "" when the server is invalid.

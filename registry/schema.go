@@ -270,6 +270,7 @@ func FromForm(values map[string]string) (Registry, error) {
 		}
 		r.Fields[name] = val
 	}
+	_ = r.ParseServer() // a url that does not parse is Validate's to report
 	return r, v.result(r.Kind)
 }
 

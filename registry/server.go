@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/regcred/regcred/internal/hosts"
 	"net"
 	"net/url"
 	"strconv"
@@ -109,28 +110,21 @@ func splitHostPort(hp string) (host, port string, err error) {
 		return "", "", &FieldError{Field: field, Reason: "has no host"}
 	}
 	if strings.HasPrefix(hp, "[") {
-		end := strings.Index(hp, "]")
+		end := strings.IndexByte(hp, ']')
 		if end < 0 {
 			return "", "", &FieldError{Field: field, Reason: "IPv6 literal is missing its closing bracket"}
 		}
-		host, rest := hp[:end+1], hp[end+1:]
-		if rest == "" {
-			return host, "", nil
-		}
-		if !strings.HasPrefix(rest, ":") {
+		if rest := hp[end+1:]; rest != "" && !strings.HasPrefix(rest, ":") {
 			return "", "", &FieldError{Field: field, Reason: "unexpected text after the IPv6 literal"}
 		}
-		port, err := checkPort(rest[1:])
-		return host, port, err
-	}
-	if strings.Count(hp, ":") > 1 {
+	} else if strings.Count(hp, ":") > 1 {
 		return "", "", &FieldError{Field: field, Reason: "looks like an IPv6 address without brackets", Hint: "write it as [addr]:port"}
 	}
-	host, p, found := strings.Cut(hp, ":")
-	if !found {
+	host, port = hosts.SplitPort(hp)
+	if len(host) == len(hp) {
 		return host, "", nil
 	}
-	port, err = checkPort(p)
+	port, err = checkPort(port)
 	return host, port, err
 }
 

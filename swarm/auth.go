@@ -7,22 +7,15 @@ import (
 
 	dockerregistry "github.com/docker/docker/api/types/registry"
 
+	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/registry"
 )
 
 // ServerAddress is the server key the engine and the docker CLI use for a registry host:
-// Docker Hub's hosts (docker.io, index.docker.io, registry-1.docker.io) become
-// registry.DockerHubServer, every other host is returned lowercased as is.
-func ServerAddress(host string) string {
-	h := strings.ToLower(strings.TrimSpace(host))
-	h = strings.TrimPrefix(strings.TrimPrefix(h, "https://"), "http://")
-	h = strings.TrimSuffix(h, "/")
-	switch strings.TrimSuffix(strings.TrimSuffix(h, "/v1"), "/v2") {
-	case "docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com":
-		return registry.DockerHubServer
-	}
-	return h
-}
+// dockerconfig.Key, the one docker-key rule. Docker Hub's names (docker.io,
+// index.docker.io, registry-1.docker.io) become registry.DockerHubServer; any other host is
+// lowercased without scheme, trailing slash or API version path.
+func ServerAddress(host string) string { return dockerconfig.Key(host) }
 
 // AuthConfig converts c into the engine's auth config for serverAddress (see ServerAddress).
 // The result holds the secret in clear: it is for the engine, never for a log.

@@ -28,6 +28,10 @@ func TestServerAddress(t *testing.T) {
 		{"GHCR.io", "ghcr.io"},
 		{"https://registry.example.com:5000/", "registry.example.com:5000"},
 		{"127.0.0.1:5000", "127.0.0.1:5000"},
+		// Not a Docker Hub name: docker/cli's normalizeIndexName folds index.docker.io
+		// only, and "docker login registry.hub.docker.com" stores that key.
+		{"registry.hub.docker.com", "registry.hub.docker.com"},
+		{"https://registry.example.com/v2/", "registry.example.com"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			if got := ServerAddress(tc.in); got != tc.want {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/regcred/regcred/internal/hosts"
 	"io"
 	"log/slog"
 	"net"
@@ -278,7 +279,7 @@ func (t *tester) fields(ctx context.Context) outcome {
 				"give an image on a concrete host (WithImage) to test the connection")
 		}
 		ref, err := name.ParseReference(t.cfg.image)
-		if err != nil || !transport.ConnWildcardMatch(s.Host, ref.Context().RegistryStr()) {
+		if err != nil || !s.Matches(ref.Context().RegistryStr()) {
 			return stepFailed(&Error{Kind: registry.ErrInvalid, Step: registry.StepFields, Err: err,
 				Cause: "the image " + strconv.Quote(t.cfg.image) + " is not on a host matching " + s.Host,
 				Fix:   "give a full image reference whose host matches the wildcard"})
@@ -305,7 +306,7 @@ func (t *tester) fields(ctx context.Context) outcome {
 		if t.scheme == "http" {
 			port = "80"
 		}
-		t.addr = net.JoinHostPort(registry.ConnHostname(t.host), port)
+		t.addr = net.JoinHostPort(hosts.Hostname(t.host), port)
 	}
 	tr, err := t.cfg.cache.For(t.r)
 	if err != nil {
@@ -326,7 +327,7 @@ func (t *tester) dns(ctx context.Context) outcome {
 	if t.proxied != "" {
 		return stepSkipped("connections go through the proxy " + t.proxied + " (from the environment)")
 	}
-	h := registry.ConnHostname(t.host)
+	h := hosts.Hostname(t.host)
 	if net.ParseIP(h) != nil {
 		return stepOK(h + " is an IP address; no lookup needed")
 	}
@@ -367,7 +368,7 @@ func (t *tester) tls(ctx context.Context) outcome {
 	if err != nil {
 		return stepFailed(&Error{Kind: registry.ErrInvalid, Step: registry.StepTLS, Err: err, Cause: err.Error(), Fix: "correct the CA bundle"})
 	}
-	cfg.ServerName = registry.ConnHostname(t.host)
+	cfg.ServerName = hosts.Hostname(t.host)
 	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		ce := t.d.network(registry.StepTLS, err)
@@ -603,7 +604,7 @@ func (t *tester) scopes() []string {
 			s = append(s, repo.Scope(remotetransport.PushScope))
 		}
 	}
-	if t.cfg.image == "" && registry.IsDockerHubHost(t.host) {
+	if t.cfg.image == "" && hosts.IsDockerHub(hosts.Hostname(t.host)) {
 		s = append(s, "repository:"+hubRateLimitRepo+":pull")
 	}
 	return s
@@ -626,7 +627,7 @@ var manifestAccept = strings.Join([]string{
 
 func (t *tester) image(ctx context.Context) outcome {
 	if t.cfg.image == "" {
-		if registry.IsDockerHubHost(t.host) && t.authed != nil {
+		if hosts.IsDockerHub(hosts.Hostname(t.host)) && t.authed != nil {
 			return t.hubRateLimit(ctx)
 		}
 		return stepSkipped("no image given")
@@ -691,7 +692,7 @@ func (t *tester) hubRateLimit(ctx context.Context) outcome {
 }
 
 func rateLimitFix(host string) string {
-	if registry.IsDockerHubHost(host) {
+	if hosts.IsDockerHub(hosts.Hostname(host)) {
 		return "wait for the window to pass, use an account with a higher limit (authenticated pulls count per account, anonymous ones per IP address), or pull through a mirror"
 	}
 	return "wait for the window to pass, or ask the registry's operator for a higher limit"
@@ -715,7 +716,7 @@ func (t *tester) accessDenied(ce *Error, resp *http.Response, action, ghcrScope 
 		cause += " (the registry answered insufficient_scope)"
 	}
 	fix = "grant the account access to the repository"
-	if registry.IsGHCRHost(t.host) {
+	if hosts.Hostname(t.host) == "ghcr.io" {
 		fix = "the GitHub token needs the " + ghcrScope + " scope and access to this package"
 	}
 	return registry.ErrForbidden, cause, fix

@@ -116,23 +116,6 @@ func TestDiagnosisStatus(t *testing.T) {
 	}
 }
 
-func TestConnWildcardMatch(t *testing.T) {
-	tests := []struct {
-		pattern, host string
-		want          bool
-	}{
-		{"*.azurecr.io", "myreg.azurecr.io", true},
-		{"*.azurecr.io", "a.b.azurecr.io", false},
-		{"*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", true},
-		{"*.dkr.ecr.*.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.amazonaws.com.cn", false},
-	}
-	for _, tc := range tests {
-		if got := transport.ConnWildcardMatch(tc.pattern, tc.host); got != tc.want {
-			t.Errorf("connWildcardMatch(%q, %q) = %v", tc.pattern, tc.host, got)
-		}
-	}
-}
-
 func TestAccessDenied(t *testing.T) {
 	resp := func(code int, challenge string) *http.Response {
 		h := http.Header{}

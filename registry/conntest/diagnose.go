@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/regcred/regcred/internal/hosts"
 	"net"
 	"net/http"
 	"os"
@@ -226,7 +227,7 @@ func (d diagnosis) status(step registry.StepName, resp *http.Response, what stri
 			ce.Cause += "; it asks to wait " + ce.RetryAfter.String()
 			ce.Fix = "try again after " + ce.RetryAfter.String()
 		}
-		if registry.IsDockerHubHost(d.host) {
+		if hosts.IsDockerHub(hosts.Hostname(d.host)) {
 			ce.Fix += "; Docker Hub limits anonymous pulls more than authenticated ones: save credentials for it"
 		}
 	case code == http.StatusUnauthorized:
@@ -237,7 +238,7 @@ func (d diagnosis) status(step registry.StepName, resp *http.Response, what stri
 		ce.Kind = registry.ErrForbidden
 		ce.Cause = "the credentials are valid but lack a permission"
 		ce.Fix = "grant the account access to the repository"
-		if registry.IsGHCRHost(d.host) {
+		if hosts.Hostname(d.host) == "ghcr.io" {
 			ce.Fix = "the GitHub token needs the read:packages scope (write:packages to push) and access to the package"
 		}
 	case code == http.StatusNotFound:

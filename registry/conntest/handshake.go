@@ -3,6 +3,7 @@ package conntest
 import (
 	"context"
 	"crypto/tls"
+	"github.com/regcred/regcred/internal/hosts"
 	"github.com/regcred/regcred/registry"
 	"net"
 	"strings"
@@ -39,7 +40,7 @@ func Handshake(ctx context.Context, t registry.TLS, hostport string) error {
 		return d.network(registry.StepTCP, err)
 	}
 	defer conn.Close()
-	cfg.ServerName = registry.ConnHostname(addr)
+	cfg.ServerName = hosts.Hostname(addr)
 	if err := tls.Client(conn, cfg).HandshakeContext(ctx); err != nil {
 		return d.network(registry.StepTLS, err)
 	}

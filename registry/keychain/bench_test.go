@@ -114,14 +114,35 @@ func BenchmarkKeychainMatch(b *testing.B) {
 }
 
 // BenchmarkNewKeychain is the cost of (re)building the index of 1,000 registries, paid
-// once per catalog change.
+// once per catalog change: records built in code ("literal", their servers parsed in New)
+// and records as a Store hands them out ("stored": UnmarshalStored parsed their servers
+// once, where they entered).
+//
+//	go test -run '^$' -bench NewKeychain -benchmem ./registry/keychain/
 func BenchmarkNewKeychain(b *testing.B) {
-	regs, _ := benchRegistries()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := keychain.New(regs); err != nil {
+	literal, _ := benchRegistries()
+	stored := make([]registry.Registry, len(literal))
+	for i, r := range literal {
+		data, err := registry.MarshalStored(r)
+		if err != nil {
 			b.Fatal(err)
 		}
+		if stored[i], err = registry.UnmarshalStored(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		regs []registry.Registry
+	}{{"literal", literal}, {"stored", stored}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := keychain.New(c.regs); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -5,7 +5,8 @@
 //
 // Rules:
 //   - References are parsed without network, with docker/distribution's grammar (ref.go);
-//     Docker Hub's aliases fold into docker.io (registry/host.go).
+//     Docker Hub's aliases fold into docker.io (registry.CanonicalHost, the one canonical
+//     form).
 //   - Matching: the longest saved path prefix on the exact host wins, then the most
 //     specific wildcard host ("*.azurecr.io"); a host nobody saved resolves anonymous.
 //   - The index is built once in New; lookups do not allocate. Providers are made by the

@@ -1,6 +1,7 @@
 package keychain
 
 import (
+	"github.com/regcred/regcred/internal/hosts"
 	"strings"
 	"testing"
 
@@ -83,7 +84,7 @@ func FuzzMatch(f *testing.F) {
 			if !naiveWildcard(srv.Host, parsed.host) {
 				t.Fatalf("Match(%q) = %q: host %q does not match pattern %q", ref, r1.ID, parsed.host, srv.Host)
 			}
-		} else if registry.IndexHost(srv.Host) != parsed.host {
+		} else if hosts.Canonical(srv.Host) != parsed.host {
 			t.Fatalf("Match(%q) = %q: host %q is not the reference's %q", ref, r1.ID, srv.Host, parsed.host)
 		}
 		if p := parsed.path(); srv.Path != "" && p != srv.Path && !strings.HasPrefix(p, srv.Path+"/") {
@@ -123,9 +124,9 @@ func checkAgainstDistribution(t *testing.T, ref string, got imageRef) {
 	if err != nil {
 		t.Fatalf("parseImageRef(%q) = %s, but docker/distribution refuses it: %v", ref, got, err)
 	}
-	host := registry.IndexHost(strings.ToLower(reference.Domain(named)))
+	host := hosts.Canonical(strings.ToLower(reference.Domain(named)))
 	path := reference.Path(named)
-	if host == registry.DockerHubHost && !strings.Contains(path, "/") {
+	if host == hosts.DockerHub && !strings.Contains(path, "/") {
 		path = "library/" + path // registry-1.docker.io/x is docker.io/library/x to us
 	}
 	if host != got.host || path != got.path() {

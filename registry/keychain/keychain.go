@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/regcred/regcred/internal/hosts"
 	"io"
 	"log/slog"
 	"net/http"
@@ -71,7 +72,7 @@ type hostIndex struct {
 }
 
 type wildcardEntry struct {
-	pattern registry.HostPattern
+	pattern hosts.Pattern
 	entry   *keychainEntry
 }
 
@@ -152,12 +153,12 @@ func New(regs []registry.Registry, opts ...Option) (*Keychain, error) {
 		}
 		if srv.Wildcard {
 			e.host = srv.Host
-			w := &wildcardEntry{pattern: registry.NewHostPattern(srv.Host), entry: e}
-			k.wild[w.pattern.Suffix] = append(k.wild[w.pattern.Suffix], w)
-			k.wildLen |= 1 << min(suffixLabels(w.pattern.Suffix), 63)
+			w := &wildcardEntry{pattern: hosts.NewPattern(srv.Host), entry: e}
+			k.wild[w.pattern.Suffix()] = append(k.wild[w.pattern.Suffix()], w)
+			k.wildLen |= 1 << min(suffixLabels(w.pattern.Suffix()), 63)
 			continue
 		}
-		e.host = registry.IndexHost(srv.Host)
+		e.host = hosts.Canonical(srv.Host)
 		hi := k.hosts[e.host]
 		if hi == nil {
 			hi = &hostIndex{}
@@ -191,8 +192,8 @@ func New(regs []registry.Registry, opts ...Option) (*Keychain, error) {
 	for _, ws := range k.wild {
 		sort.SliceStable(ws, func(i, j int) bool {
 			a, b := ws[i], ws[j]
-			if a.pattern.Literal != b.pattern.Literal {
-				return a.pattern.Literal > b.pattern.Literal
+			if a.pattern.Literal() != b.pattern.Literal() {
+				return a.pattern.Literal() > b.pattern.Literal()
 			}
 			if a.entry.view.Default != b.entry.view.Default {
 				return a.entry.view.Default
@@ -269,14 +270,14 @@ func (k *Keychain) lookupWildcard(host string) *keychainEntry {
 	if strings.HasPrefix(host, "[") {
 		return nil // a "*" stands for a DNS label, never for an IP literal
 	}
-	name, port := registry.SplitPort(host)
+	name, port := hosts.SplitPort(host)
 	var best *wildcardEntry
 	consider := func(suffix string) {
 		for _, w := range k.wild[suffix] {
 			if best != nil && !betterWildcard(w, best) {
 				break // buckets are sorted best first
 			}
-			if w.pattern.Matches(name, port) {
+			if w.pattern.MatchSplit(name, port) {
 				best = w
 				break
 			}
@@ -308,8 +309,8 @@ func suffixLabels(s string) int {
 }
 
 func betterWildcard(a, b *wildcardEntry) bool {
-	if a.pattern.Literal != b.pattern.Literal {
-		return a.pattern.Literal > b.pattern.Literal
+	if a.pattern.Literal() != b.pattern.Literal() {
+		return a.pattern.Literal() > b.pattern.Literal()
 	}
 	if a.entry.view.Default != b.entry.view.Default {
 		return a.entry.view.Default
@@ -323,15 +324,7 @@ func betterWildcard(a, b *wildcardEntry) bool {
 // is only looked at when the host has path-scoped registries.
 func (k *Keychain) Resolve(res authn.Resource) (authn.Authenticator, error) {
 	reg := res.RegistryStr()
-	host := registry.LowerASCII(reg)
-	switch host {
-	case "docker.io", "index.docker.io", "registry-1.docker.io":
-		host = registry.DockerHubHost
-	default:
-		if strings.HasPrefix(host, "[") {
-			host = registry.CanonicalIPv6(host)
-		}
-	}
+	host := hosts.Canonical(reg)
 	var e *keychainEntry
 	if hi := k.hosts[host]; hi != nil {
 		if hi.paths != nil {

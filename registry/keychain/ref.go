@@ -2,6 +2,7 @@ package keychain
 
 import (
 	"fmt"
+	"github.com/regcred/regcred/internal/hosts"
 	"github.com/regcred/regcred/registry"
 	"strings"
 )
@@ -71,7 +72,7 @@ func parseImageRef(s string) (imageRef, error) {
 		if srv.Wildcard {
 			return bad("is a wildcard pattern, not a registry")
 		}
-		return imageRef{host: registry.IndexHost(srv.Host), repo: srv.Path}, nil
+		return imageRef{host: hosts.Canonical(srv.Host), repo: srv.Path}, nil
 	}
 	if isHexIdentifier(s) {
 		return bad("is a 64-character image ID, not a name")
@@ -96,22 +97,22 @@ func parseImageRef(s string) (imageRef, error) {
 	}
 	var ref imageRef
 	first, rest, hasSlash := strings.Cut(name, "/")
-	if hasSlash && (first == "localhost" || strings.ContainsAny(first, ".:") || registry.LowerASCII(first) != first) {
+	if hasSlash && (first == "localhost" || strings.ContainsAny(first, ".:") || hosts.LowerASCII(first) != first) {
 		h, ok := parseDomain(first)
 		if !ok {
 			return bad("has a malformed registry host " + fmt.Sprintf("%q", first))
 		}
 		ref.host, ref.repo = h, rest
 	} else {
-		ref.host, ref.repo = registry.DockerHubHost, name
+		ref.host, ref.repo = hosts.DockerHub, name
 	}
-	if ref.host == registry.DockerHubHost && !strings.Contains(ref.repo, "/") {
+	if ref.host == hosts.DockerHub && !strings.Contains(ref.repo, "/") {
 		ref.library = true
 	}
 	if ref.repo == "" {
 		return bad("has no repository name")
 	}
-	if registry.LowerASCII(ref.repo) != ref.repo {
+	if hosts.LowerASCII(ref.repo) != ref.repo {
 		return bad("has uppercase letters in the repository name (repository names are lowercase)")
 	}
 	n := len(ref.repo)
@@ -139,7 +140,7 @@ func bareHost(s string) (string, bool) {
 	if i := strings.IndexByte(s, ':'); i >= 0 {
 		host = s[:i]
 	}
-	if registry.LowerASCII(host) != "localhost" && !strings.Contains(host, ".") {
+	if hosts.LowerASCII(host) != "localhost" && !strings.Contains(host, ".") {
 		return "", false
 	}
 	return parseDomain(s)
@@ -182,7 +183,7 @@ func parseDomain(d string) (string, bool) {
 			}
 		}
 	}
-	return registry.IndexHost(registry.LowerASCII(d)), true
+	return hosts.Canonical(hosts.LowerASCII(d)), true
 }
 
 // validDomainName: components of [a-zA-Z0-9] with inner '-', separated by single dots.

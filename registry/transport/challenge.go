@@ -70,18 +70,3 @@ func ParseAuthChallenge(h string) (string, map[string]string) {
 	}
 	return scheme, params
 }
-
-// connWildcardMatch reports whether host matches a wildcard pattern where each "*" stands for
-// one DNS label ("*.azurecr.io", "*.dkr.ecr.*.amazonaws.com").
-func ConnWildcardMatch(pattern, host string) bool {
-	pl, hl := strings.Split(pattern, "."), strings.Split(host, ".")
-	if len(pl) != len(hl) {
-		return false
-	}
-	for i := range pl {
-		if pl[i] != "*" && pl[i] != hl[i] {
-			return false
-		}
-	}
-	return true
-}

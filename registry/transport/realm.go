@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/internal/hosts"
 	"net"
 	"net/netip"
 	"net/url"
@@ -159,7 +159,7 @@ func CheckRealm(ctx context.Context, lookup lookupFunc, registryHost string, rea
 	if rc == classMetadata {
 		return fmt.Errorf("%w: is on %s", ErrRealmPolicy, rc)
 	}
-	regc, err := hostClass(ctx, lookup, registry.ConnHostname(registryHost))
+	regc, err := hostClass(ctx, lookup, hosts.Hostname(registryHost))
 	if err != nil && !proxied {
 		return err
 	}

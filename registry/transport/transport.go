@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/regcred/regcred/internal/hosts"
 	"io"
 	"net"
 	"net/http"
@@ -48,9 +49,10 @@ type Transport struct {
 	lookup lookupFunc
 
 	// Derived from host once, for isRegistry on every request.
-	ownHTTPS, ownHTTP  string // canonicalAddr(host, "https"), canonicalAddr(host, "http")
-	hub                bool   // host is one of Docker Hub's API names
-	wildName, wildPort string // a wildcard host's name pattern and port (the scheme's default when none)
+	ownHTTPS, ownHTTP string        // canonicalAddr(host, "https"), canonicalAddr(host, "http")
+	hub               bool          // host is one of Docker Hub's API names
+	wildName          hosts.Pattern // a wildcard host's name pattern, without its port
+	wildPort          string        // the wildcard's port (the scheme's default when none)
 
 	mu     sync.Mutex
 	realms map[string]bool   // canonical host:port of realms the registry named
@@ -99,12 +101,11 @@ func newTransport(base *http.Transport, r registry.Registry, host string) *Trans
 // derive fills the fields computed from host and scheme.
 func (t *Transport) derive() *Transport {
 	t.ownHTTPS, t.ownHTTP = canonicalAddr(t.host, "https"), canonicalAddr(t.host, "http")
-	t.hub = registry.IsDockerHubHost(t.host)
+	t.hub = hosts.IsDockerHub(t.host)
 	if t.wild {
-		t.wildName = registry.ConnHostname(t.host)
-		if _, p, err := splitHostPortLoose(t.host); err == nil {
-			t.wildPort = p
-		}
+		var name string
+		name, t.wildPort = hosts.SplitPort(t.host)
+		t.wildName = hosts.NewPattern(name)
 		if t.wildPort == "" {
 			t.wildPort = defaultPort(t.scheme)
 		}
@@ -150,7 +151,7 @@ func (t *Transport) guardDial(next dialFunc) dialFunc {
 		} else if addrs, err = t.lookup(ctx, host); err != nil {
 			return nil, err
 		}
-		regClass, err := hostClass(ctx, t.lookup, registry.ConnHostname(t.host))
+		regClass, err := hostClass(ctx, t.lookup, hosts.Hostname(t.host))
 		if err != nil {
 			regClass = classPublic
 		}
@@ -261,7 +262,7 @@ func (t *Transport) isRegistry(u *url.URL) bool {
 		if up == "" {
 			up = defaultPort(u.Scheme)
 		}
-		return up == t.wildPort && ConnWildcardMatch(t.wildName, strings.ToLower(u.Hostname()))
+		return up == t.wildPort && t.wildName.MatchSplit(hosts.LowerASCII(u.Hostname()), "")
 	}
 	own := t.ownHTTPS
 	if u.Scheme == "http" {
@@ -270,7 +271,7 @@ func (t *Transport) isRegistry(u *url.URL) bool {
 	if canonicalAddr(u.Host, u.Scheme) == own {
 		return true
 	}
-	return t.hub && registry.IsDockerHubHost(u.Host) && u.Port() == ""
+	return t.hub && hosts.IsDockerHub(u.Host)
 }
 
 func (t *Transport) isRealm(u *url.URL) bool {
@@ -466,12 +467,4 @@ func defaultPort(scheme string) string {
 		return "80"
 	}
 	return "443"
-}
-
-// splitHostPortLoose splits host[:port] where the port is optional.
-func splitHostPortLoose(hp string) (host, port string, err error) {
-	if i := strings.LastIndexByte(hp, ':'); i >= 0 && !strings.HasSuffix(hp, "]") {
-		return hp[:i], hp[i+1:], nil
-	}
-	return hp, "", nil
 }

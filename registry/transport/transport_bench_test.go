@@ -46,3 +46,29 @@ func BenchmarkTransport(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCacheFor is the lookup every pull through a Keychain makes (Cache.For of a
+// saved record, as a Store hands it out): it keys the cache by the record's server.
+//
+//	go test -run '^$' -bench CacheFor -benchmem ./registry/transport/
+func BenchmarkCacheFor(b *testing.B) {
+	data, err := registry.MarshalStored(registry.Registry{ID: "bench", Version: 1, Kind: registry.KindCustom,
+		Server: "https://registry.example.com:5000/team", Fields: map[string]string{"username": "u", "password": "p"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec, err := registry.UnmarshalStored(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := new(transport.Cache)
+	if _, err := c.For(rec); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.For(rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

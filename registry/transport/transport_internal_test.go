@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -119,5 +120,38 @@ func TestTransportRealmRebinding(t *testing.T) {
 	}
 	if n := tokenConns.Load(); n != 0 {
 		t.Fatalf("the loopback token service got %d connection events", n)
+	}
+}
+
+// A wildcard registry's own hosts are exactly the hosts its pattern covers: "*" is one
+// non-empty DNS label and the port must be the pattern's. connWildcardMatch, the
+// transport's own copy before the one matcher, took ".azurecr.io" and "a..example.com"
+// as the registry's host (an empty label), so credentials could follow such a URL.
+func TestTransportWildcardOwnHosts(t *testing.T) {
+	for _, tc := range []struct {
+		server, url string
+		want        bool
+	}{
+		{"*.azurecr.io", "https://myreg.azurecr.io/v2/", true},
+		{"*.azurecr.io", "https://MyReg.AzureCR.io/v2/", true},
+		{"*.azurecr.io", "https://.azurecr.io/v2/", false},
+		{"*.azurecr.io", "https://a.b.azurecr.io/v2/", false},
+		{"*.azurecr.io", "https://myreg.azurecr.io:8443/v2/", false},
+		{"*.azurecr.io", "https://myreg.azurecr.io:443/v2/", true},
+		{"*.dkr.ecr.*.amazonaws.com", "https://1.dkr.ecr..amazonaws.com/v2/", false},
+		{"*.dkr.ecr.*.amazonaws.com", "https://1.dkr.ecr.eu-west-1.amazonaws.com/v2/", true},
+	} {
+		rec := registry.Registry{Kind: registry.KindCustom, Server: tc.server}
+		base, err := ForTLS(rec.TLS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := newTransport(base, rec, "").isRegistry(u); got != tc.want {
+			t.Errorf("%s: isRegistry(%s) = %v, want %v", tc.server, tc.url, got, tc.want)
+		}
 	}
 }
