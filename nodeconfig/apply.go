@@ -2,34 +2,34 @@ package nodeconfig
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/pmezard/go-difflib/difflib"
-
-	"github.com/regcred/regcred/internal/atomicfile"
 )
 
 // Apply writes the plan's files under root ("/" on the node itself), each atomically (a
-// temporary file in the same directory, fsync, rename) with its mode. Files already as
-// planned are not touched. It returns the node paths it wrote, and stops at the first
-// failure, leaving that file as it was.
+// temporary file in the same directory, fsync, rename) with its mode; missing directories
+// are created 0755. Files already as planned are not touched. Nothing is read or written
+// outside root: a symlink that leads out of it is ErrOutsideRoot. It returns the node
+// paths it wrote, and stops at the first failure, leaving that file as it was.
 func Apply(p *Plan, root string) (written []string, err error) {
+	n, err := openNode(root, true)
+	if err != nil {
+		return nil, &Error{Runtime: p.Runtime, Err: err}
+	}
+	defer n.close()
 	for _, f := range p.Files {
-		target := filepath.Join(root, f.Path)
-		same, err := unchanged(target, f)
+		old, mode, err := n.read(f.Path)
 		if err != nil {
 			return written, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
 		}
-		if same {
+		if unchanged(old, mode, f) {
 			continue
 		}
-		if err := atomicfile.WriteMode(target, f.Data, f.Mode); err != nil {
+		if err := n.write(f.Path, f.Data, f.Mode); err != nil {
 			return written, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
 		}
 		written = append(written, f.Path)
@@ -37,23 +37,10 @@ func Apply(p *Plan, root string) (written []string, err error) {
 	return written, nil
 }
 
-// unchanged reports whether target already holds f's data with f's mode.
-func unchanged(target string, f File) (bool, error) {
-	fi, err := os.Stat(target)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if fi.Mode().Perm() != f.Mode.Perm() {
-		return false, nil
-	}
-	old, err := os.ReadFile(target)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(old, f.Data), nil
+// unchanged reports whether a node file (nil: missing) already holds f's data with f's
+// mode.
+func unchanged(old []byte, mode fs.FileMode, f File) bool {
+	return old != nil && mode == f.Mode.Perm() && bytes.Equal(old, f.Data)
 }
 
 // Diff writes a unified diff of what Apply would change under root to w, file by file
@@ -61,28 +48,23 @@ func unchanged(target string, f File) (bool, error) {
 // returns how many files would change. Lines of files with credentials are never shown:
 // their passwords read REDACTED, and a change of credentials alone is said, not shown.
 func Diff(w io.Writer, p *Plan, root string) (changed int, err error) {
+	n, err := openNode(root, false)
+	if err != nil {
+		return 0, &Error{Runtime: p.Runtime, Err: err}
+	}
+	defer n.close()
 	for _, f := range p.Files {
-		target := filepath.Join(root, f.Path)
-		same, err := unchanged(target, f)
+		old, oldMode, err := n.read(f.Path)
 		if err != nil {
 			return changed, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
 		}
-		if same {
+		if unchanged(old, oldMode, f) {
 			continue
 		}
 		changed++
-		old, err := os.ReadFile(target)
 		from := "a" + f.Path
-		var oldMode fs.FileMode
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			from, old = "/dev/null", nil
-		case err != nil:
-			return changed, &Error{Runtime: p.Runtime, Registry: f.Path, Err: err}
-		default:
-			if fi, err := os.Stat(target); err == nil {
-				oldMode = fi.Mode().Perm()
-			}
+		if old == nil {
+			from = "/dev/null"
 		}
 		newData := f.Data
 		if f.redact != nil {

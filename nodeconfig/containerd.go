@@ -3,8 +3,6 @@ package nodeconfig
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
 	"strings"
 
@@ -130,20 +128,17 @@ func caFileName(host string, e *endpoint) string {
 // An existing value is kept after ours ("ours:theirs"), as containerd reads a
 // colon-separated list. Comments in the file are not kept (a warning says so).
 func containerdConfigPath(c *config) (*File, string, error) {
-	old, err := c.readExisting(ContainerdConfigFile)
+	old, mode, err := c.node.read(ContainerdConfigFile)
 	if err != nil {
 		return nil, "", err
 	}
 	doc := map[string]any{}
-	mode := fs.FileMode(0o644)
 	if old != nil {
 		if err := toml.Unmarshal(old, &doc); err != nil {
 			return nil, "", fmt.Errorf("%w: cannot parse it as TOML (%v); fix it, then run again", ErrInvalid, err)
 		}
-		if fi, err := os.Stat(c.hostPath(ContainerdConfigFile)); err == nil {
-			mode = fi.Mode().Perm()
-		}
 	} else {
+		mode = 0o644
 		doc["version"] = int64(2)
 	}
 	var plugin string
@@ -202,7 +197,7 @@ func containerdConfigPath(c *config) (*File, string, error) {
 	if bytes.Contains(old, []byte("#")) {
 		warn = ContainerdConfigFile + " is rewritten to set config_path: its settings are kept, its comments and key order are not"
 	}
-	return &File{Path: ContainerdConfigFile, Data: b, Mode: mode, Merged: old != nil}, warn, nil
+	return &File{Path: ContainerdConfigFile, Data: b, Mode: mode, Merged: old != nil, redact: redactTOML}, warn, nil
 }
 
 // subtable walks (creating) nested tables of a decoded TOML document.

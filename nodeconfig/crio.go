@@ -44,7 +44,7 @@ func (e *endpoint) location() string { return e.server.String() }
 // insecure server; mirrors in order; without fallback the last mirror becomes the
 // location, so the upstream is never contacted) and certs.d/<host[:port]>/ca.crt.
 func genCRIO(c *config, v *view, p *Plan) error {
-	if main, err := c.readExisting(CRIOMainConf); err != nil {
+	if main, err := c.node.readFile(CRIOMainConf); err != nil {
 		return &Error{Runtime: CRIO, Registry: CRIOMainConf, Err: err}
 	} else if main != nil {
 		var doc map[string]any

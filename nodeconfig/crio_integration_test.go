@@ -75,9 +75,7 @@ func TestSkopeoHonoursMirrorAndCertsD(t *testing.T) {
 	if !strings.Contains(out, "schemaVersion") {
 		t.Errorf("no manifest: %s", out)
 	}
-	if !mirror.Served("/v2/library/app/manifests/v1") {
-		t.Errorf("the mirror's log shows no manifest served:\n%s", mirror.Logs())
-	}
+	servedManifest(t, mirror, "/v2/library/app/manifests/v1")
 	if got := readNode(t, root, nodeconfig.CRIOMainConf); string(got) != operator {
 		t.Errorf("the operator's registries.conf changed:\n%s", got)
 	}

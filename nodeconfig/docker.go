@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
 	"slices"
 	"strings"
@@ -85,7 +83,7 @@ func genDocker(c *config, v *view, p *Plan) error {
 // kept). Every other key keeps its value and its place. It returns nil when nothing
 // changes.
 func mergeDaemonJSON(c *config, lists map[string][]string) (f *File, kept []string, err error) {
-	old, err := c.readExisting(DockerDaemonJSON)
+	old, mode, err := c.node.read(DockerDaemonJSON)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -109,7 +107,7 @@ func mergeDaemonJSON(c *config, lists map[string][]string) (f *File, kept []stri
 		for _, e := range cur {
 			if !slices.ContainsFunc(merged, func(w string) bool { return sameDockerEntry(w, e) }) {
 				merged = append(merged, e)
-				kept = append(kept, fmt.Sprintf("%s entry %q", key, bound(e)))
+				kept = append(kept, fmt.Sprintf("%s entry %q", key, bound(redactURL(e))))
 			}
 		}
 		if slices.Equal(merged, cur) {
@@ -127,11 +125,10 @@ func mergeDaemonJSON(c *config, lists map[string][]string) (f *File, kept []stri
 	if err != nil {
 		return nil, nil, err
 	}
-	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(c.hostPath(DockerDaemonJSON)); err == nil {
-		mode = fi.Mode().Perm()
+	if old == nil {
+		mode = 0o644
 	}
-	return &File{Path: DockerDaemonJSON, Data: b, Mode: mode, Merged: old != nil}, kept, nil
+	return &File{Path: DockerDaemonJSON, Data: b, Mode: mode, Merged: old != nil, redact: redactJSON}, kept, nil
 }
 
 // sameDockerEntry compares daemon.json entries the way dockerd normalizes them: scheme

@@ -49,7 +49,5 @@ func TestDockerdPullsThroughGeneratedMirror(t *testing.T) {
 	if out, err := d.CLI(ctx, t.TempDir(), nil, "pull", "app:v1"); err != nil {
 		t.Fatalf("docker pull through the mirror: %v\n%s\ndockerd log:\n%s", err, out, d.Logs())
 	}
-	if !mirror.Served("/v2/library/app/manifests/v1") {
-		t.Errorf("the mirror's log shows no manifest served:\n%s", mirror.Logs())
-	}
+	servedManifest(t, mirror, "/v2/library/app/manifests/v1")
 }

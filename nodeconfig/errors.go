@@ -36,3 +36,7 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// ErrOutsideRoot: a node file or a directory above it is a symlink that leads out of the
+// root given to WithRoot, Apply or Diff; nothing is read or written through it.
+var ErrOutsideRoot = errors.New("a symlink leads out of the root")

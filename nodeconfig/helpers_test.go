@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/nodeconfig"
 	"github.com/regcred/regcred/registry"
 )
@@ -64,4 +66,23 @@ func readNode(t *testing.T, root, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// servedManifest waits until the mirror's access log shows path served, and fails the
+// test if it does not within 10 s. docker-registry writes a request's access-log line
+// after the response has gone out, so a client can be done before the line is there: a
+// read right after the pull once missed it.
+func servedManifest(t *testing.T, mirror *testenv.RegistryServer, path string) {
+	t.Helper()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for !mirror.Served(path) {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Errorf("the mirror's log shows no %s served within 10 s:\n%s", path, mirror.Logs())
+			return
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -101,6 +100,7 @@ type Option func(*config)
 type config struct {
 	root            string
 	containerdCerts string
+	node            *node // the tree under root, for reading existing files
 }
 
 // WithRoot reads the node's existing files (daemon.json, containerd's config.toml, ...)
@@ -137,6 +137,10 @@ func Generate(regs []registry.Registry, rt Runtime, opts ...Option) (*Plan, erro
 	if err != nil {
 		return nil, err
 	}
+	if c.node, err = openNode(c.root, false); err != nil {
+		return nil, &Error{Runtime: rt, Err: err}
+	}
+	defer c.node.close()
 	p := &Plan{Runtime: rt, Warnings: v.warnings}
 	switch rt {
 	case Containerd:
@@ -155,16 +159,4 @@ func Generate(regs []registry.Registry, rt Runtime, opts ...Option) (*Plan, erro
 	}
 	sort.Slice(p.Files, func(i, j int) bool { return p.Files[i].Path < p.Files[j].Path })
 	return p, nil
-}
-
-// hostPath is path on the node, under the root.
-func (c *config) hostPath(p string) string { return filepath.Join(c.root, p) }
-
-// readExisting reads a node file under the root; a missing file is nil, nil.
-func (c *config) readExisting(p string) ([]byte, error) {
-	b, err := os.ReadFile(c.hostPath(p))
-	if err != nil && os.IsNotExist(err) {
-		return nil, nil
-	}
-	return b, err
 }

@@ -100,3 +100,48 @@ func TestNodeConfigUsage(t *testing.T) {
 		t.Errorf("token kind for rke2: exit %d, %s", code, errOut)
 	}
 }
+
+// Issue 19: the dry run printed a password it read from containerd's config.toml, and
+// --root followed an absolute symlink out of the root (apply overwrote the file outside
+// and changed its mode 0600 -> 0644).
+func TestNodeConfigKeepsNodeSecretsAndStaysInRoot(t *testing.T) {
+	file := nodeConfigFile(t)
+	root := t.TempDir()
+	conf := filepath.Join(root, "etc/containerd/config.toml")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	toml := "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.configs.\"r.internal\".auth]\n  username = \"ci\"\n  password = \"node-toml-s3cret\"\n"
+	if err := os.WriteFile(conf, []byte(toml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "-f", file, "node-config", "--runtime", "containerd", "--root", root, "--dry-run")
+	if code != exitOK || !strings.Contains(out, "+config_path") {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, "node-toml-s3cret") {
+		t.Errorf("the dry run prints the node's password:\n%s", out)
+	}
+
+	outside := filepath.Join(t.TempDir(), "daemon.json")
+	if err := os.WriteFile(outside, []byte(`{"debug": true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(other, "etc/docker"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(other, "etc/docker/daemon.json")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "-f", file, "node-config", "--runtime", "docker", "--root", other)
+	if code == exitOK || !strings.Contains(errOut, "symlink") || !strings.Contains(errOut, "outside the root") {
+		t.Errorf("apply through a link out of the root: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != `{"debug": true}` {
+		t.Errorf("the file outside the root was written: %s", b)
+	}
+	if fi, _ := os.Stat(outside); fi.Mode().Perm() != 0o600 {
+		t.Errorf("the file outside the root changed mode to %04o", fi.Mode().Perm())
+	}
+}
