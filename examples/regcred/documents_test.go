@@ -2,41 +2,22 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/internal/testenv"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of testdata/")
 
 // documentsFile is seeds 000 and 001's three registries (the same blocks in both),
 // pasted as they are, one YAML document each.
 const documentsFile = "../../registryfile/testdata/documents/000-stream.yaml"
-
-// golden compares got with testdata/name (rewritten with -update).
-func golden(t *testing.T, name, got string) string {
-	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(want)
-}
 
 // Issue 22: the documents' registries, as their users write them, validate (the inferred
 // type said on each line) and give the pull Secrets the documents show: registry-secret-{id},
@@ -48,26 +29,28 @@ func TestDocumentsRegistries(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("validate: exit %d\n%s%s", code, out, errOut)
 	}
-	if want := golden(t, "documents-validate.golden", out); out != want {
-		t.Fatalf("validate printed\n%s\nwant\n%s", out, want)
-	}
+	fixture.Golden(t, "testdata/documents-validate.golden", []byte(out))
 
 	code, out, errOut = runCLI(t, "-f", documentsFile, "secret", "--namespace", "pesitwizard")
 	if code != exitOK {
 		t.Fatalf("secret: exit %d\n%s%s", code, out, errOut)
 	}
+	fixture.Golden(t, "testdata/documents-secrets.golden.yaml", []byte(out))
 	got := secretsOf(t, out)
-	want := secretsOf(t, golden(t, "documents-secrets.golden.yaml", out))
-	if d := cmp.Diff(want, got); d != "" {
-		t.Fatalf("pull Secrets (-want +got):\n%s", d)
-	}
 	if len(got) != 3 {
 		t.Fatalf("%d Secrets, want 3", len(got))
 	}
 	var configs []map[string]any
-	for _, s := range got {
-		if s.Type != corev1.SecretTypeDockerConfigJson || !strings.HasPrefix(s.Name, "registry-secret-") || len(s.Data) != 1 {
-			t.Errorf("Secret %s: type %s, %d data keys: not the documents' shape", s.Name, s.Type, len(s.Data))
+	for i, s := range got {
+		// The document's Secret, field by field.
+		want := corev1.Secret{}
+		want.APIVersion, want.Kind = "v1", "Secret"
+		want.Name, want.Namespace = "registry-secret-"+[]string{"docker-hub", "github-registry", "private-registry"}[i], "pesitwizard"
+		want.Type = corev1.SecretTypeDockerConfigJson
+		if s.APIVersion != want.APIVersion || s.Kind != want.Kind || s.Name != want.Name || s.Namespace != want.Namespace ||
+			s.Type != want.Type || len(s.Data) != 1 || len(s.Data[corev1.DockerConfigJsonKey]) == 0 {
+			t.Errorf("Secret %d: %s/%s %s/%s type %s, %d data keys; want the document's %s/%s %s/%s type %s with .dockerconfigjson",
+				i+1, s.APIVersion, s.Kind, s.Namespace, s.Name, s.Type, len(s.Data), want.APIVersion, want.Kind, want.Namespace, want.Name, want.Type)
 		}
 		var cfg map[string]any
 		if err := json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &cfg); err != nil {
@@ -75,13 +58,9 @@ func TestDocumentsRegistries(t *testing.T) {
 		}
 		configs = append(configs, cfg)
 	}
+	// The documents' "Manual test": the decoded .dockerconfigjson of each.
 	b, _ := json.MarshalIndent(configs, "", "  ")
-	var wantCfg, gotCfg any
-	json.Unmarshal([]byte(golden(t, "documents-dockerconfig.golden.json", string(b)+"\n")), &wantCfg)
-	json.Unmarshal(b, &gotCfg)
-	if d := cmp.Diff(wantCfg, gotCfg); d != "" {
-		t.Fatalf("decoded .dockerconfigjson (-want +got):\n%s", d)
-	}
+	fixture.Golden(t, "testdata/documents-dockerconfig.golden.json", append(b, '\n'))
 }
 
 // secretsOf reads the YAML stream `regcred secret` prints.
