@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/regcred/regcred/internal/suggest"
 	"sort"
 	"strings"
 
@@ -190,46 +191,6 @@ func (v *validation) result(k Kind) error {
 	return &ValidationError{Errors: append(v.unknown, v.errs...)}
 }
 
-// nearest returns the name in names a typo s was most likely meant to be: the same but for
-// case, or at most two edits away; "" when none is close.
-func nearest(s string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if strings.EqualFold(s, n) {
-			return n
-		}
-		if d := editDistance(strings.ToLower(s), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Damerau-Levenshtein (optimal string alignment) distance of a and b,
-// in bytes; inputs longer than 64 bytes are far from every field name.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 64
-	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
-}
+// nearest returns the name in names a typo s was most likely meant to be, or "": the one
+// "did you mean" rule, internal/suggest, that the registries file uses too.
+func nearest(s string, names []string) string { return suggest.Nearest(s, names) }
