@@ -21,7 +21,7 @@ func TestNearest(t *testing.T) {
 		{"token", file, ""},
 		{"ur", file, "url"},
 		{"x", file, ""},
-		{"x", entry, ""}, // two edits from "id": the API's copy (two edits in bytes, any length) said "id"
+		{"x", entry, ""},                         // two edits from "id": the API's copy (two edits in bytes, any length) said "id"
 		{"secrtAccesKy", ecr, "secretAccessKey"}, // three edits in twelve runes
 		{"PASSWORD", file, "password"},
 		{"secretAcessKey", ecr, "secretAccessKey"},
