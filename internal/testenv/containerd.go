@@ -112,7 +112,12 @@ func StartContainerd(t testing.TB, opts ...ContainerdOption) *Containerd {
 // Ctr runs ctr against this daemon (namespace "regcred-test") with args and returns its
 // standard output; stderr is in the error when it fails.
 func (c *Containerd) Ctr(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, c.CtrPath, append([]string{"--address", c.Address, "--namespace", "regcred-test"}, args...)...)
+	return c.CtrNamespace(ctx, "regcred-test", args...)
+}
+
+// CtrNamespace is Ctr in another containerd namespace ("k8s.io": the CRI plugin's).
+func (c *Containerd) CtrNamespace(ctx context.Context, namespace string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, c.CtrPath, append([]string{"--address", c.Address, "--namespace", namespace}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+c.dir) // never the user's ctr settings
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -170,7 +170,7 @@ func StartKube(t testing.TB) *Kube {
 		Unavailable(t, "kube-apiserver", "run .ci/kube-apiserver.sh, or set "+EnvKubeAPIServer)
 	}
 	kcm := KubeControllerManagerPath()
-	return kubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver, kcm) })
+	return kubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver, kcm, false) })
 }
 
 // RequireControllerManager reports a missing kube-controller-manager as Unavailable (a
@@ -183,7 +183,7 @@ func (k *Kube) RequireControllerManager(t testing.TB) {
 	}
 }
 
-func startKube(etcdBin, apiBin, kcmBin string) (_ *Kube, err error) {
+func startKube(etcdBin, apiBin, kcmBin string, serviceAccountAdmission bool) (_ *Kube, err error) {
 	dir, err := os.MkdirTemp("", "regcred-kube-")
 	if err != nil {
 		return nil, err
@@ -259,6 +259,10 @@ func startKube(etcdBin, apiBin, kcmBin string) (_ *Kube, err error) {
 		return nil, err
 	}
 	k.URL = "https://127.0.0.1:" + strconv.Itoa(port)
+	admission, notAdmitted := "NamespaceLifecycle", "ServiceAccount,"
+	if serviceAccountAdmission { // for kubelets: pods get their ServiceAccount's pull secrets
+		admission, notAdmitted = "NamespaceLifecycle,ServiceAccount", ""
+	}
 	k.apiserver = exec.Command(apiBin,
 		"--etcd-servers="+etcdURL,
 		"--bind-address=127.0.0.1",
@@ -277,8 +281,8 @@ func startKube(etcdBin, apiBin, kcmBin string) (_ *Kube, err error) {
 		"--service-cluster-ip-range=10.96.0.0/16",
 		// NamespaceLifecycle is on (the default); plugins that need controllers this
 		// harness does not run (or pods to carry tokens) are off.
-		"--enable-admission-plugins=NamespaceLifecycle",
-		"--disable-admission-plugins=ServiceAccount,DefaultStorageClass,"+
+		"--enable-admission-plugins="+admission,
+		"--disable-admission-plugins="+notAdmitted+"DefaultStorageClass,"+
 			"DefaultTolerationSeconds,StorageObjectInUseProtection,PersistentVolumeClaimResize,"+
 			"RuntimeClass,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,"+
 			"DefaultIngressClass,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,"+
