@@ -60,6 +60,14 @@ if [ -z "${REGCRED_KUBE_CONTROLLER_MANAGER:-}" ]; then
   fi
 fi
 
+if [ -z "${REGCRED_KUBELET:-}" ]; then
+  if REGCRED_KUBELET=$(bash .ci/kube-apiserver.sh kubelet); then
+    export REGCRED_KUBELET
+  else
+    echo "test.sh: WARNING: could not build the kubelet; the kubelet tests will skip (fail under CI=true)" >&2
+  fi
+fi
+
 go mod download
 go vet ./...
 
