@@ -72,13 +72,13 @@ type Controller struct {
 	broadcaster record.EventBroadcaster
 	recorder    record.EventRecorder
 
-	synced   atomic.Bool // the informers' caches are filled
-	leading  atomic.Bool
-	resolved atomic.Bool // the credentials were resolved at least once while leading
-	failed   atomic.Pointer[error]
-	started  atomic.Bool
-	kick     chan struct{} // a resolution is wanted (a Catalog event)
-	wg       sync.WaitGroup
+	synced    atomic.Bool // the informers' caches are filled
+	leading   atomic.Bool
+	resolved  atomic.Bool // the credentials were resolved at least once while leading
+	failed    atomic.Pointer[error]
+	started   atomic.Bool
+	wakeup    chan struct{}  // a resolution landed: look at the refresh schedule again
+	resolving sync.WaitGroup // resolutions in flight (Add and Wait on lead's goroutine)
 }
 
 // New returns a controller for the registries of cat writing through client. It does no
@@ -88,7 +88,7 @@ func New(cat *catalog.Catalog, client kubernetes.Interface, opts ...Option) (*Co
 		return nil, fmt.Errorf("controller: %w: a Catalog and a Kubernetes client are required", registry.ErrInvalid)
 	}
 	o := newOptions(opts)
-	c := &Controller{cat: cat, client: client, o: o, kick: make(chan struct{}, 1), saNames: map[string]bool{}}
+	c := &Controller{cat: cat, client: client, o: o, wakeup: make(chan struct{}, 1), saNames: map[string]bool{}}
 	c.metrics = o.metrics
 	if c.metrics == nil {
 		c.metrics = NewMetrics()
@@ -283,18 +283,27 @@ func (c *Controller) fail(err error) error {
 	return err
 }
 
-// lead reconciles while ctx lasts: it resolves the registries, follows the Catalog's
-// events and the credentials' expiry, and runs the workers.
+// lead reconciles while ctx lasts: it lists the registries once and resolves each on its
+// own, follows the Catalog's events (each event's record is resolved alone: no new
+// listing, no full-record read), wakes when credentials fall due, and runs the workers.
 func (c *Controller) lead(ctx context.Context) error {
-	events := c.cat.Subscribe(ctx) // before the first resolution: no change is missed
+	events := c.cat.Subscribe(ctx) // before the listing: no change is missed
+	ctx, cancel := context.WithCancel(ctx)
 	c.leading.Store(true)
 	c.metrics.leader.Set(1)
 	defer func() {
 		c.leading.Store(false)
 		c.metrics.leader.Set(0)
+		cancel()
+		c.resolving.Wait()
 	}()
-	c.resolveAndEnqueue(ctx, true)
-	c.resolved.Store(true)
+	lastList := c.o.clk.Now()
+	if err := c.relist(ctx, true); err == nil {
+		c.noteResolved() // nothing saved: nothing to wait for
+		if c.resolved.Load() {
+			c.enqueueAll() // prune what deleted registries left
+		}
+	}
 
 	var workers sync.WaitGroup
 	for range c.o.workers {
@@ -325,28 +334,38 @@ func (c *Controller) lead(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case _, ok := <-events:
+		case ev, ok := <-events:
 			if !ok {
 				events = nil // the Catalog was closed: keep serving what is known
 				continue
 			}
-			// Drain what is queued: one resolution answers a burst of changes.
-			for drained := false; !drained; {
-				select {
-				case _, ok := <-events:
-					if !ok {
-						events, drained = nil, true
-					}
-				default:
-					drained = true
-				}
+			switch ev.Op {
+			case catalog.EventDelete:
+				c.forget(ev.ID)
+			case catalog.EventResync:
+				_ = c.relist(ctx, false)
+				lastList = c.o.clk.Now()
+			default:
+				c.track(ctx, ev.Registry, false)
 			}
-			c.resolveAndEnqueue(ctx, false)
+		case <-c.wakeup:
 		case <-timer.C():
-			c.invalidateDue(ctx, c.o.clk.Now())
-			c.resolveAndEnqueue(ctx, false)
+			now := c.o.clk.Now()
+			if now.Sub(lastList) >= c.o.resync {
+				_ = c.relist(ctx, false) // a safety net, as the informers' resync
+				lastList = now
+			}
+			c.refreshDue(ctx, now)
 		}
 		timer.Reset(c.untilRefresh())
+	}
+}
+
+// wake makes lead look at the refresh schedule again (a resolution landed).
+func (c *Controller) wake() {
+	select {
+	case c.wakeup <- struct{}{}:
+	default:
 	}
 }
 
@@ -365,20 +384,6 @@ func (c *Controller) untilRefresh() time.Duration {
 		d = c.o.resync
 	}
 	return d
-}
-
-func (c *Controller) resolveAndEnqueue(ctx context.Context, all bool) {
-	start := time.Now()
-	changed, err := c.resolve(ctx)
-	c.metrics.resolveDuration.Observe(time.Since(start).Seconds())
-	if err != nil {
-		c.metrics.failures.WithLabelValues("catalog").Inc()
-		c.o.logger.Warn("controller: list registries", "error", err)
-		return
-	}
-	if changed || all {
-		c.enqueueAll()
-	}
 }
 
 func (c *Controller) processNext(ctx context.Context) bool {
@@ -451,7 +456,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 			if !c.o.target(d.reg, ns) {
 				continue
 			}
-			if d.err != nil && d.template == nil {
+			if d.keeps() {
 				wanted[d.name] = true // keep what is there, untouched
 				if cur[d.name] != nil {
 					present[d.name] = true
@@ -462,7 +467,16 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 				continue // public: no Secret
 			}
 			wanted[d.name] = true
-			if err := c.applySecret(ctx, ns, d, cur[d.name]); err != nil {
+			written, err := c.applySecret(ctx, ns, d, cur[d.name])
+			if !written {
+				// A change of the record retired these credentials: keep what is there;
+				// the change brings its own resolution and sync.
+				if cur[d.name] != nil {
+					present[d.name] = true
+				}
+				continue
+			}
+			if err != nil {
 				fails = append(fails, failure{ReasonSyncFailed, err})
 				var ce *kube.ConflictError
 				if errors.As(err, &ce) {
@@ -529,75 +543,34 @@ func boundedMessage(err error) string {
 	return s
 }
 
-// secretCurrent reports whether cur already holds want's content.
-func secretCurrent(cur, want *corev1.Secret) bool {
-	_, legacy := cur.Annotations[kube.LegacyAnnotationHash]
-	return cur.Type == want.Type && !legacy &&
-		len(cur.Data) == len(want.Data) &&
-		string(cur.Data[corev1.DockerConfigJsonKey]) == string(want.Data[corev1.DockerConfigJsonKey]) &&
-		cur.Labels[kube.LabelRegistryID] == want.Labels[kube.LabelRegistryID] &&
-		cur.Labels[kube.LabelManagedBy] == want.Labels[kube.LabelManagedBy] &&
-		cur.Annotations[kube.AnnotationExpiresAt] == want.Annotations[kube.AnnotationExpiresAt] &&
-		cur.Annotations[kube.AnnotationRegistry] == want.Annotations[kube.AnnotationRegistry]
-}
+// writeTimeout bounds one write of a Secret: a write holds the Catalog's fence on the
+// credentials it carries (Catalog.Use), which a Delete or Update of the record waits for.
+const writeTimeout = 30 * time.Second
 
-// applySecret creates d's Secret in ns or updates the owned one in place.
-func (c *Controller) applySecret(ctx context.Context, ns *corev1.Namespace, d *desiredSecret, cur *corev1.Secret) error {
+// applySecret creates d's Secret in ns or updates the owned one in place (kube.ApplySecret,
+// the Syncer's own), inside the Catalog's fence on d's credentials: after a Delete or
+// Update of the record has returned, nothing writes them. It reports false, and writes
+// nothing, when the record changed since d was resolved.
+func (c *Controller) applySecret(ctx context.Context, ns *corev1.Namespace, d *desiredSecret, cur *corev1.Secret) (bool, error) {
 	want := d.template.DeepCopy()
 	want.Namespace = ns.Name
-	secrets := c.client.CoreV1().Secrets(ns.Name)
-	if cur == nil {
-		c.metrics.writes.WithLabelValues("secret", "create").Inc()
-		got, err := secrets.Create(ctx, want, metav1.CreateOptions{})
-		if err == nil {
-			c.noteWritten(got)
-		}
-		if err == nil || !apierrors.IsAlreadyExists(err) {
-			return wrapAPI(err, "create", ns.Name, d.name)
-		}
-		// There already: ours, not yet in the cache (retry when it is), or someone else's.
-		got, gerr := secrets.Get(ctx, d.name, metav1.GetOptions{})
-		if gerr != nil {
-			return wrapAPI(gerr, "get", ns.Name, d.name)
-		}
-		if !kube.Owned(got, c.o.managedBy) {
-			return &kube.ConflictError{Namespace: ns.Name, Name: d.name, ManagedBy: got.Labels[kube.LabelManagedBy]}
-		}
-		cur = got
+	if cur != nil && kube.SecretCurrent(cur, want) {
+		return true, nil // the common case: no fence, no write
 	}
-	if secretCurrent(cur, want) {
-		return nil
+	release, ok := c.cat.Use(d.reg.ID, d.p)
+	if !ok {
+		c.metrics.failures.WithLabelValues("stale_resolution").Inc()
+		return false, nil
 	}
-	if cur.Type != want.Type {
-		// The type is immutable: our own malformed Secret is replaced (delete now, create
-		// on the retry).
-		if err := c.deleteSecret(ctx, cur); err != nil {
-			return err
-		}
-		return fmt.Errorf("secret %s/%s had type %s: replaced", ns.Name, d.name, cur.Type)
-	}
-	next := cur.DeepCopy()
-	if next.Labels == nil {
-		next.Labels = map[string]string{}
-	}
-	if next.Annotations == nil {
-		next.Annotations = map[string]string{}
-	}
-	delete(next.Annotations, kube.AnnotationExpiresAt)
-	delete(next.Annotations, kube.LegacyAnnotationHash)
-	for k, v := range want.Labels {
-		next.Labels[k] = v
-	}
-	for k, v := range want.Annotations {
-		next.Annotations[k] = v
-	}
-	next.Data, next.StringData = want.Data, nil
-	c.metrics.writes.WithLabelValues("secret", "update").Inc()
-	got, err := secrets.Update(ctx, next, metav1.UpdateOptions{})
-	if err == nil {
+	defer release()
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	got, act, err := kube.ApplySecret(wctx, c.client.CoreV1().Secrets(ns.Name), cur, want, c.o.managedBy,
+		func(verb string) { c.metrics.writes.WithLabelValues("secret", verb).Inc() })
+	if err == nil && act != kube.Unchanged {
 		c.noteWritten(got)
 	}
-	return wrapAPI(err, "update", ns.Name, d.name)
+	return true, err
 }
 
 // noteWritten keeps what a write returned until the informer's cache has it.

@@ -29,10 +29,18 @@
 //   - Ownership is the managed-by label (kube.LabelManagedBy, WithManagedBy): a Secret of
 //     the same name without it is never touched; the namespace gets a
 //     PullSecretConflict Event and is not retried until the next resync.
-//   - Credentials are resolved once per registry for all namespaces, through the
-//     Catalog's one provider of each (Catalog.ProviderFactory), and again on every Catalog
-//     change and at three quarters of the earliest token's lifetime (on WithClock's clock).
-//     A registry whose credentials fail keeps its Secrets exactly as they are.
+//   - Credentials are resolved once per registry for all namespaces, each registry on its
+//     own (a hung token endpoint delays only its own Secrets), from the record a Catalog
+//     event carries, through the Catalog's one provider of the record (Catalog.Provider:
+//     no full-record read, no new listing per event). A registry is resolved again on
+//     its own change and when its provider is due to fetch anew (registry.RefreshAt: the
+//     refreshing cache's one rule), on WithClock's clock. A registry whose credentials
+//     fail keeps its Secrets exactly as they are; one not resolved yet keeps them too.
+//   - A deleted or changed record's credentials are never written after the change: a
+//     result resolved for a version that is no longer the newest is dropped, and every
+//     write happens inside the Catalog's fence on the credentials it carries
+//     (Catalog.Use), so once Delete or Update has returned, nothing writes the old
+//     version (within the process; a replica stops at its next write).
 //   - A failed write becomes a Warning Event on the Namespace (client-go tools/record,
 //     which aggregates repeats) and the namespace is retried with exponential back-off
 //     (the work queue's rate limiter, 5 ms to 1000 s).
@@ -42,7 +50,11 @@
 //     (ReasonPodMissingPullSecret, or ReasonPodPullFailing when it lists the Secret), so
 //     its owner can recreate it (WithPodEvents; RBAC: read pods).
 //   - Which registry goes where: WithNamespaceSelector picks the namespaces; per registry,
-//     WithTargets decides (default ScopeTargets: the record's Scope.Namespaces patterns).
+//     its whole Scope decides (kube.ScopeLabels.Allows, the Syncer's rule): namespace
+//     patterns, and teams and projects through the namespace labels WithScopeLabels names.
+//     A registry scoped to teams or projects goes nowhere until those labels are named
+//     (it fails closed). Whoever may label a namespace may claim a team: see
+//     kube.ScopeLabels. WithTargets replaces the rule.
 //
 // # The client
 //

@@ -29,8 +29,8 @@ const DefaultDockerConfigPoll = 10 * time.Minute
 //   - The file is written atomically with mode 0600 (dockerconfig.Config.WriteFile), and
 //     only when its content would change: a pass that finds it current does not touch it.
 //   - It is rewritten after every Catalog change (a rotation, an added or deleted
-//     registry) and when a token enters the last quarter of its life (the provider is
-//     invalidated so the new token is fetched), on the clock of WithDockerConfigClock.
+//     registry) and when a token's provider is due to fetch anew (registry.RefreshAt:
+//     the refreshing cache's one rule), on the clock of WithDockerConfigClock.
 //   - Entries it did not write, credsStore, credHelpers and other keys are kept. Entries
 //     it wrote for registries since deleted are removed (those of this process: after a
 //     restart, only the registries still saved are known).
@@ -48,14 +48,10 @@ type DockerConfigFile struct {
 	log  *slog.Logger
 	poll time.Duration
 
-	mu     sync.Mutex
-	ours   map[string]bool      // keys written by this process
-	tokens map[string]tokenSeen // registry ID -> expiring credentials last written
+	mu   sync.Mutex
+	ours map[string]bool      // keys written by this process
+	due  map[string]time.Time // registry ID -> when its provider fetches anew (registry.RefreshAt)
 }
-
-type tokenSeen struct{ seen, expires time.Time }
-
-func (t tokenSeen) due() time.Time { return refreshAt(t.seen, t.expires) }
 
 // DockerConfigOption configures NewDockerConfigFile.
 type DockerConfigOption func(*DockerConfigFile)
@@ -92,7 +88,7 @@ func WithDockerConfigPoll(p time.Duration) DockerConfigOption {
 // is docker's own). It does no I/O.
 func NewDockerConfigFile(cat *catalog.Catalog, path string, opts ...DockerConfigOption) *DockerConfigFile {
 	d := &DockerConfigFile{cat: cat, path: path, clk: clock.Real{}, log: slog.New(slog.DiscardHandler),
-		poll: DefaultDockerConfigPoll, ours: map[string]bool{}, tokens: map[string]tokenSeen{}}
+		poll: DefaultDockerConfigPoll, ours: map[string]bool{}, due: map[string]time.Time{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -126,9 +122,8 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 	if err != nil {
 		return false, err
 	}
-	now := d.clk.Now()
 	ours := map[string]bool{}
-	tokens := map[string]tokenSeen{}
+	due := map[string]time.Time{}
 	var errs []error
 	for _, r := range kc.Registries() {
 		srv, err := r.ServerInfo()
@@ -138,11 +133,6 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 		p, ok := kc.Provider(r.ID)
 		if !ok {
 			continue
-		}
-		if t, ok := d.tokens[r.ID]; ok && !now.Before(t.due()) {
-			if inv, ok := p.(registry.Invalidator); ok {
-				inv.Invalidate()
-			}
 		}
 		key := dockerconfig.Key(srv.Host)
 		cr, err := p.Credentials(ctx)
@@ -161,12 +151,8 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 		}
 		ours[key] = true
 		cfg.Set(key, cr)
-		if !cr.ExpiresAt.IsZero() {
-			t := tokenSeen{seen: now, expires: cr.ExpiresAt}
-			if prev, ok := d.tokens[r.ID]; ok && prev.expires.Equal(cr.ExpiresAt) {
-				t = prev
-			}
-			tokens[r.ID] = t
+		if t := registry.RefreshAt(p, cr); !t.IsZero() {
+			due[r.ID] = t
 		}
 	}
 	for k := range d.ours {
@@ -174,7 +160,7 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 			cfg.Delete(k)
 		}
 	}
-	d.ours, d.tokens = ours, tokens
+	d.ours, d.due = ours, due
 	data, err := cfg.Marshal()
 	if err != nil {
 		return false, fmt.Errorf("controller: docker config: %w", err)
@@ -196,8 +182,8 @@ func (d *DockerConfigFile) nextDue() time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var next time.Time
-	for _, t := range d.tokens {
-		next = earliest(next, t.due())
+	for _, t := range d.due {
+		next = earliest(next, t)
 	}
 	return next
 }

@@ -36,9 +36,9 @@ func inode(t *testing.T, path string) uint64 {
 func TestDockerConfigFileKeptFresh(t *testing.T) {
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
-	src := &tokenSource{clk: clk}
+	p := newTokenProvider(&tokenSource{clk: clk})
 	cat := catalog.New(memory.New(),
-		catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil }))
+		catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return p, nil }))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r, err := cat.Add(ctx, custom("tok", "unused"))
@@ -99,10 +99,10 @@ func TestDockerConfigFileKeptFresh(t *testing.T) {
 	if err := clk.BlockUntil(bctx, 1); err != nil {
 		t.Fatal("Run armed no refresh timer")
 	}
-	if next, _ := clk.NextDeadline(); !next.Equal(start.Add(45 * time.Minute)) {
-		t.Fatalf("refresh at %v, want three quarters of the token's hour", next)
+	if next, _ := clk.NextDeadline(); !next.Equal(start.Add(48 * time.Minute)) {
+		t.Fatalf("refresh at %v, want when the cache refreshes (0.8 of the token's hour)", next)
 	}
-	clk.Advance(45 * time.Minute) // 15 minutes before the token expires
+	clk.Advance(48 * time.Minute) // 12 minutes before the token expires
 	eventually(t, 10*time.Second, "refreshed before expiry", func() error { return check("tok-2", true) })
 	if inode(t, path) == ino {
 		t.Fatal("refreshed content written in place, not atomically")

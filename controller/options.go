@@ -49,6 +49,7 @@ type options struct {
 	elector         Elector
 	noPodEvents     bool
 	dockerConfig    string
+	scopeLabels     kube.ScopeLabels
 }
 
 func newOptions(opts []Option) *options {
@@ -60,7 +61,6 @@ func newOptions(opts []Option) *options {
 		workers:         DefaultWorkers,
 		resync:          DefaultResync,
 		prune:           true,
-		target:          ScopeTargets,
 		clk:             clock.Real{},
 		logger:          slog.New(slog.DiscardHandler),
 	}
@@ -70,15 +70,27 @@ func newOptions(opts []Option) *options {
 	if o.serviceAccounts == nil {
 		o.serviceAccounts = []string{"default"}
 	}
+	if o.target == nil {
+		l := o.scopeLabels
+		o.target = func(r registry.Registry, ns *corev1.Namespace) bool { return l.Allows(r.Scope, ns) }
+	}
 	return o
 }
 
-// ScopeTargets is the default TargetFunc: a registry goes to the namespaces its
-// Scope.Namespaces patterns allow (every selected namespace when it names none). Teams
-// and projects do not apply to a namespace.
+// ScopeTargets is the default TargetFunc without WithScopeLabels: a registry goes to the
+// namespaces its whole Scope allows (kube.ScopeLabels.Allows, the Syncer's rule) with no
+// namespace label mapped to a team or a project, so a registry scoped to teams or projects
+// goes nowhere (it fails closed) and one scoped to namespace patterns goes where they
+// match (every selected namespace when its Scope is empty).
 func ScopeTargets(r registry.Registry, ns *corev1.Namespace) bool {
-	return registry.Scope{Namespaces: r.Scope.Namespaces}.Allows(registry.Subject{Namespace: ns.Name})
+	return kube.ScopeLabels{}.Allows(r.Scope, ns)
 }
+
+// WithScopeLabels sets the namespace labels that carry a namespace's team and project
+// (kube.ScopeLabels), so a registry scoped to teams or projects gets its pull Secret only
+// in their namespaces. Read kube.ScopeLabels for the risk: whoever may label a namespace
+// may claim a team. Ignored when WithTargets is given.
+func WithScopeLabels(l kube.ScopeLabels) Option { return func(o *options) { o.scopeLabels = l } }
 
 // WithNamespaceSelector limits the namespaces that get pull Secrets to those whose labels
 // match sel (default: every namespace). Owned Secrets in namespaces that stop matching are
@@ -91,7 +103,8 @@ func WithNamespaceSelector(sel labels.Selector) Option {
 	}
 }
 
-// WithTargets sets which registries go to which selected namespace (default ScopeTargets).
+// WithTargets sets which registries go to which selected namespace (default: the
+// registry's Scope, with the labels of WithScopeLabels; ScopeTargets without them).
 func WithTargets(f TargetFunc) Option {
 	return func(o *options) {
 		if f != nil {

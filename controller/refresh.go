@@ -8,15 +8,6 @@ import (
 	"github.com/regcred/regcred/clock"
 )
 
-// refreshAt is when credentials first seen at seen and expiring at expires are due for
-// refresh: three quarters of their lifetime later. Zero when they do not expire.
-func refreshAt(seen, expires time.Time) time.Time {
-	if expires.IsZero() {
-		return time.Time{}
-	}
-	return seen.Add(expires.Sub(seen) * 3 / 4)
-}
-
 // earliest returns the earlier of a and t, ignoring zero times.
 func earliest(a, t time.Time) time.Time {
 	if t.IsZero() || (!a.IsZero() && a.Before(t)) {

@@ -16,38 +16,35 @@ import (
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 )
 
-// tokenSource hands out numbered one-hour tokens on a clock and forgets its token when
-// invalidated, as a caching token provider does.
+// tokenSource is a token endpoint of numbered one-hour tokens on a clock: every call
+// fetches. The refreshing cache in front of it (newTokenProvider) decides when to call.
 type tokenSource struct {
 	clk *clock.Fake
 	mu  sync.Mutex
 	n   int
-	cur *registry.Credentials
 }
 
 func (s *tokenSource) Credentials(context.Context) (registry.Credentials, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cur == nil || !s.clk.Now().Before(s.cur.ExpiresAt) {
-		s.n++
-		s.cur = &registry.Credentials{Username: "AWS", Password: registry.Secret(fmt.Sprintf("tok-%d", s.n)), ExpiresAt: s.clk.Now().Add(time.Hour)}
-	}
-	return *s.cur, nil
+	s.n++
+	return registry.Credentials{Username: "AWS", Password: registry.Secret(fmt.Sprintf("tok-%d", s.n)), ExpiresAt: s.clk.Now().Add(time.Hour)}, nil
 }
 
-func (s *tokenSource) Invalidate() {
-	s.mu.Lock()
-	s.cur = nil
-	s.mu.Unlock()
+// newTokenProvider is src behind the refreshing cache, the one home of the refresh rule
+// (0.8 of the lifetime), as providers.For builds token kinds.
+func newTokenProvider(src *tokenSource) registry.Provider {
+	return cache.New(src, cache.WithClock(src.clk))
 }
 
 func TestTokenRefreshedBeforeExpiryInPlace(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
-	src := &tokenSource{clk: clk}
-	factory := catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return src, nil })
+	p := newTokenProvider(&tokenSource{clk: clk})
+	factory := catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return p, nil })
 	f := newFixture(t, []catalog.Option{factory}, controller.WithClock(clk), controller.WithResync(2*time.Hour))
 	r := f.add(t, custom("token", "unused"))
 	name := kube.DefaultSecretName(r)
@@ -70,10 +67,10 @@ func TestTokenRefreshedBeforeExpiryInPlace(t *testing.T) {
 	if err := clk.BlockUntil(ctx, 1); err != nil {
 		t.Fatal("the controller armed no refresh timer")
 	}
-	if next, _ := clk.NextDeadline(); !next.Equal(time.Date(2026, 1, 1, 12, 45, 0, 0, time.UTC)) {
-		t.Fatalf("refresh scheduled at %v, want three quarters of the token's hour", next)
+	if next, _ := clk.NextDeadline(); !next.Equal(time.Date(2026, 1, 1, 12, 48, 0, 0, time.UTC)) {
+		t.Fatalf("refresh scheduled at %v, want when the cache refreshes (0.8 of the token's hour)", next)
 	}
-	clk.Advance(45 * time.Minute) // 15 minutes before expiry
+	clk.Advance(48 * time.Minute) // 12 minutes before expiry
 	eventually(t, 10*time.Second, "refreshed token written in place", func() error {
 		s, err := f.secret(ns, name)
 		if err != nil {
@@ -82,7 +79,7 @@ func TestTokenRefreshedBeforeExpiryInPlace(t *testing.T) {
 		if string(s.UID) != uid {
 			return fmt.Errorf("secret re-created")
 		}
-		if got := s.Annotations[kube.AnnotationExpiresAt]; got != "2026-01-01T13:45:00Z" {
+		if got := s.Annotations[kube.AnnotationExpiresAt]; got != "2026-01-01T13:48:00Z" {
 			return fmt.Errorf("expires-at %q", got)
 		}
 		return hasPassword(s, "tok-2")

@@ -52,14 +52,13 @@ type Swarm struct {
 
 	mu     sync.Mutex
 	pushed map[string]pushRecord // by service ID
+	due    map[string]time.Time  // registry ID -> when its provider fetches anew (registry.RefreshAt)
 }
 
 type pushRecord struct {
 	registryID string
 	service    string // the service's name
 	sum        [32]byte
-	expires    time.Time
-	at         time.Time
 }
 
 // SwarmOption configures NewSwarm.
@@ -95,7 +94,7 @@ func WithSwarmPoll(d time.Duration) SwarmOption {
 // NewSwarm returns the re-auth of the services of the swarm api manages.
 func NewSwarm(cat *catalog.Catalog, api SwarmAPI, opts ...SwarmOption) *Swarm {
 	s := &Swarm{cat: cat, api: api, clk: clock.Real{}, log: slog.New(slog.DiscardHandler), poll: 30 * time.Second,
-		pushed: map[string]pushRecord{}, key: make([]byte, 32)}
+		pushed: map[string]pushRecord{}, due: map[string]time.Time{}, key: make([]byte, 32)}
 	_, _ = rand.Read(s.key)
 	for _, o := range opts {
 		o(s)
@@ -114,8 +113,8 @@ type SwarmResult struct {
 type swarmAuth struct {
 	skip    bool // no provider: its services are left alone
 	enc     string
-	sum     [32]byte // keyed fingerprint of enc
-	expires time.Time
+	sum     [32]byte  // keyed fingerprint of enc
+	refresh time.Time // when the provider fetches anew (registry.RefreshAt)
 	err     error
 }
 
@@ -128,9 +127,9 @@ type swarmUse struct {
 }
 
 // Reconcile runs one pass: every service using a saved registry whose credentials differ
-// from what was pushed, or are in the last quarter of their life, gets the current ones.
-// Each registry's credentials are resolved once per pass (after an Invalidate when one of
-// its services is due), however many services use it.
+// from what was pushed gets the current ones. Each registry's credentials are resolved once
+// per pass, however many services use it; a provider due to refresh (registry.RefreshAt)
+// fetches new ones in that call, and Run wakes then.
 func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	kc, err := s.cat.Keychain(ctx)
 	if err != nil {
@@ -141,7 +140,6 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 		return nil, fmt.Errorf("controller: list swarm services: %w", err)
 	}
 	res := &SwarmResult{Failed: map[string]error{}}
-	now := s.clk.Now()
 	uses := map[string][]string{}
 	seen := map[string]bool{}
 	regs := map[string]registry.Registry{}
@@ -149,7 +147,6 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 		regs[r.ID] = r
 	}
 	var matched []swarmUse
-	dueRegs := map[string]bool{}
 	s.mu.Lock()
 	for _, svc := range services {
 		seen[svc.ID] = true
@@ -166,9 +163,6 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 		uses[reg.ID] = append(uses[reg.ID], svc.Spec.Name)
 		prev, had := s.pushed[svc.ID]
 		had = had && prev.registryID == reg.ID
-		if had && due(prev, now) {
-			dueRegs[reg.ID] = true
-		}
 		matched = append(matched, swarmUse{svc: svc, reg: reg, prev: prev, had: had})
 	}
 	s.mu.Unlock()
@@ -176,7 +170,7 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	for _, u := range matched {
 		a, ok := auths[u.reg.ID]
 		if !ok {
-			a = s.auth(ctx, kc, u.reg, dueRegs[u.reg.ID])
+			a = s.auth(ctx, kc, u.reg)
 			auths[u.reg.ID] = a
 		}
 		name := u.svc.Spec.Name
@@ -187,7 +181,7 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 			res.Failed[name] = a.err
 			continue
 		}
-		if u.had && u.prev.sum == a.sum && !due(u.prev, now) {
+		if u.had && u.prev.sum == a.sum {
 			continue
 		}
 		if _, err := swarm.UpdateServiceAuth(ctx, s.api, u.svc.ID, a.enc, swarm.WithTLS(u.reg.TLS)); err != nil {
@@ -196,7 +190,7 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 			continue
 		}
 		s.mu.Lock()
-		s.pushed[u.svc.ID] = pushRecord{registryID: u.reg.ID, service: name, sum: a.sum, expires: a.expires, at: now}
+		s.pushed[u.svc.ID] = pushRecord{registryID: u.reg.ID, service: name, sum: a.sum}
 		s.mu.Unlock()
 		res.Updated = append(res.Updated, name)
 	}
@@ -204,6 +198,12 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	for id := range s.pushed {
 		if !seen[id] {
 			delete(s.pushed, id)
+		}
+	}
+	clear(s.due)
+	for id, a := range auths {
+		if !a.refresh.IsZero() {
+			s.due[id] = a.refresh
 		}
 	}
 	s.mu.Unlock()
@@ -219,15 +219,11 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	return res, nil
 }
 
-// auth resolves reg's credentials (after invalidating its provider's cache when refresh)
-// into the X-Registry-Auth its services get.
-func (s *Swarm) auth(ctx context.Context, kc *keychain.Keychain, reg registry.Registry, refresh bool) *swarmAuth {
+// auth resolves reg's credentials into the X-Registry-Auth its services get.
+func (s *Swarm) auth(ctx context.Context, kc *keychain.Keychain, reg registry.Registry) *swarmAuth {
 	p, ok := kc.Provider(reg.ID)
 	if !ok {
 		return &swarmAuth{skip: true}
-	}
-	if inv, ok := p.(registry.Invalidator); ok && refresh {
-		inv.Invalidate()
 	}
 	cr, err := p.Credentials(ctx)
 	if err != nil {
@@ -247,24 +243,19 @@ func (s *Swarm) auth(ctx context.Context, kc *keychain.Keychain, reg registry.Re
 	}
 	mac := hmac.New(sha256.New, s.key)
 	mac.Write([]byte(enc))
-	a := &swarmAuth{enc: enc, expires: cr.ExpiresAt}
+	a := &swarmAuth{enc: enc, refresh: registry.RefreshAt(p, cr)}
 	copy(a.sum[:], mac.Sum(nil))
 	return a
 }
 
-// due reports whether pushed credentials are in the last quarter of their life.
-func due(p pushRecord, now time.Time) bool {
-	t := refreshAt(p.at, p.expires)
-	return !t.IsZero() && !now.Before(t)
-}
-
-// nextDue is when the earliest pushed credentials fall due; zero when none expires.
+// nextDue is when the earliest provider of a pushed registry fetches anew; zero when none
+// expires.
 func (s *Swarm) nextDue() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var next time.Time
-	for _, p := range s.pushed {
-		next = earliest(next, refreshAt(p.at, p.expires))
+	for _, t := range s.due {
+		next = earliest(next, t)
 	}
 	return next
 }

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,33 +28,24 @@ import (
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/internal/testenv"
+	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/memory"
 	"github.com/regcred/regcred/swarm"
 )
 
-// recordToken serves the record's username and password as a one-hour token on a clock,
-// as a token kind's cache does: the same value until invalidated or expired.
+// recordToken is a token endpoint that serves the record's username and password as a
+// one-hour token on a clock, fetching on every call; the refreshing cache in front of it
+// decides when to call.
 type recordToken struct {
-	clk *clock.Fake
-	r   registry.Registry
-	mu  sync.Mutex
-	exp time.Time
+	clk     *clock.Fake
+	r       registry.Registry
+	fetches atomic.Int64
 }
 
 func (p *recordToken) Credentials(context.Context) (registry.Credentials, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.exp.IsZero() || !p.clk.Now().Before(p.exp) {
-		p.exp = p.clk.Now().Add(time.Hour)
-	}
-	return registry.Credentials{Username: p.r.Fields["username"], Password: registry.Secret(p.r.Fields["password"]), ExpiresAt: p.exp}, nil
-}
-
-func (p *recordToken) Invalidate() {
-	p.mu.Lock()
-	p.exp = time.Time{}
-	p.mu.Unlock()
+	p.fetches.Add(1)
+	return registry.Credentials{Username: p.r.Fields["username"], Password: registry.Secret(p.r.Fields["password"]), ExpiresAt: p.clk.Now().Add(time.Hour)}, nil
 }
 
 // pauseImage builds an image whose only file is a static Go binary that waits for a
@@ -142,8 +133,11 @@ func TestSwarmReauthKeepsTasksRunning(t *testing.T) {
 	image := pauseImage(t, reg, user, pass, repo)
 
 	clk := clock.NewFake(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	var tokens []*recordToken
 	cat := catalog.New(memory.New(), catalog.WithProviderFactory(func(r registry.Registry) (registry.Provider, error) {
-		return &recordToken{clk: clk, r: r}, nil
+		tok := &recordToken{clk: clk, r: r}
+		tokens = append(tokens, tok)
+		return cache.New(tok, cache.WithClock(clk)), nil
 	}))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -223,8 +217,15 @@ func TestSwarmReauthKeepsTasksRunning(t *testing.T) {
 	}
 	pass1("after a rotation", n)
 
-	clk.Advance(46 * time.Minute) // the token is in the last quarter of its hour
-	pass1("token nearing expiry", n)
+	// The token falls due (the cache's rule: 0.8 of its hour): the pass fetches anew, and
+	// the endpoint answered the same credentials, so there is nothing to push.
+	last := tokens[len(tokens)-1]
+	fetched := last.fetches.Load()
+	clk.Advance(49 * time.Minute)
+	pass1("token refreshed, same credentials", 0)
+	if last.fetches.Load() != fetched+1 {
+		t.Fatalf("the due pass fetched %d times, want once", last.fetches.Load()-fetched)
+	}
 
 	time.Sleep(2 * time.Second) // a rolling restart would have begun
 	for _, id := range ids {
