@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -18,19 +20,21 @@ import (
 // response, credentials hold the non-secret fields only and storedSecrets names the secret
 // ones that are set; a secret value never leaves the console.
 type apiRegistry struct {
-	ID            string            `json:"id,omitempty"`
-	Name          string            `json:"name"`
-	Type          string            `json:"type"`
-	URL           string            `json:"url,omitempty"`
-	Credentials   map[string]string `json:"credentials,omitempty"`
-	StoredSecrets []string          `json:"storedSecrets,omitempty"`
-	Default       bool              `json:"default"`
-	TLS           *apiTLS           `json:"tls,omitempty"`
-	Owner         string            `json:"owner,omitempty"`
-	Version       int64             `json:"version,omitempty"`
-	Created       *time.Time        `json:"created,omitempty"`
-	Updated       *time.Time        `json:"updated,omitempty"`
-	Health        *registry.Health  `json:"health,omitempty"`
+	ID            string              `json:"id,omitempty"`
+	Name          string              `json:"name"`
+	Type          string              `json:"type"`
+	URL           string              `json:"url,omitempty"`
+	Credentials   map[string]string   `json:"credentials,omitempty"`
+	StoredSecrets []string            `json:"storedSecrets,omitempty"`
+	Default       bool                `json:"default"`
+	TLS           *apiTLS             `json:"tls,omitempty"`
+	Scope         *registry.Scope     `json:"scope,omitempty"`
+	Owner         string              `json:"owner,omitempty"`
+	Version       int64               `json:"version,omitempty"`
+	Created       *time.Time          `json:"created,omitempty"`
+	Updated       *time.Time          `json:"updated,omitempty"`
+	Health        *registry.Health    `json:"health,omitempty"`
+	Inferred      *registry.Inference `json:"inferred,omitempty"` // how the type was chosen when the request gave none
 }
 
 type apiTLS struct {
@@ -38,6 +42,37 @@ type apiTLS struct {
 	CABundle    string `json:"caBundle,omitempty"`
 	SystemRoots bool   `json:"systemRoots,omitempty"`
 }
+
+// apiInput is a request body: the record's keys, each optional, so that a PUT keeps what
+// it leaves out. It takes the documents' flat shape too ("username", "password" beside
+// "url", the type inferred from the URL when left out), and the read-only keys a GET
+// returns (ignored), so a client may send back what it read. Image is for a draft test.
+type apiInput struct {
+	Name              *string           `json:"name"`
+	Type              string            `json:"type"`
+	URL               *string           `json:"url"`
+	Username          *string           `json:"username"`
+	Password          *string           `json:"password"`
+	Credentials       map[string]string `json:"credentials"`
+	Default           *bool             `json:"default"`
+	TLS               *apiTLS           `json:"tls"`
+	Scope             *registry.Scope   `json:"scope"`
+	CredentialsExpire *time.Time        `json:"credentialsExpire"`
+	Image             string            `json:"image"`
+
+	ID            string          `json:"id"`
+	StoredSecrets []string        `json:"storedSecrets"`
+	Owner         string          `json:"owner"`
+	Version       int64           `json:"version"`
+	Created       *time.Time      `json:"created"`
+	Updated       *time.Time      `json:"updated"`
+	Health        json.RawMessage `json:"health"`
+	Inferred      json.RawMessage `json:"inferred"`
+}
+
+// maxCredentialKeys bounds the credentials object: the widest kind has a handful of
+// fields, and a body of 80,000 made-up keys must cost a line, not a minute.
+const maxCredentialKeys = 32
 
 func toAPI(r registry.Registry, h *registry.Health) apiRegistry {
 	out := apiRegistry{ID: r.ID, Name: r.Name, Type: r.Kind.TypeKey(), URL: r.Server, Default: r.Default, Owner: r.Owner,
@@ -58,34 +93,101 @@ func toAPI(r registry.Registry, h *registry.Health) apiRegistry {
 	if r.TLS != (registry.TLS{}) {
 		out.TLS = &apiTLS{Mode: string(r.TLS.Mode), CABundle: r.TLS.CABundle, SystemRoots: r.TLS.SystemRoots}
 	}
+	if !r.Scope.IsZero() {
+		s := r.Scope
+		out.Scope = &s
+	}
 	return out
 }
 
-// fromAPI reads a request body into a record (no ID, version or owner: those are the
-// console's).
-func fromAPI(in apiRegistry) (registry.Registry, error) {
-	kind, err := registry.ParseKind(in.Type)
-	if err != nil {
-		return registry.Registry{}, &registry.ValidationError{Errors: []*registry.FieldError{{Field: "type", Reason: "is not a registry type", Hint: "one of " + typeKeys()}}}
+// fromAPI applies a request body to base: the zero record for a new one, the stored record
+// (redacted) for a PUT, so that every key the body leaves out keeps its value. A secret
+// sent blank keeps the stored one (Merge's rule); another credential sent blank is
+// removed. Without a type, a new record's type is inferred from its URL and said.
+func fromAPI(in apiInput, base registry.Registry) (registry.Registry, *registry.Inference, error) {
+	if n := len(in.Credentials); n > maxCredentialKeys {
+		return registry.Registry{}, nil, invalid("credentials", fmt.Sprintf("has %d keys", n), fmt.Sprintf("a registry type has at most %d: send only its fields", maxCredentialKeys))
 	}
-	r := registry.Registry{Name: in.Name, Kind: kind, Server: strings.TrimSpace(in.URL), Default: in.Default}
-	for k, v := range in.Credentials {
-		if v == "" {
-			continue
+	r := base.Clone()
+	if in.Type != "" {
+		kind, err := registry.ParseKind(in.Type)
+		if err != nil {
+			return registry.Registry{}, nil, invalid("type", "is not a registry type", "one of "+typeKeys())
 		}
-		if k == "url" && r.Server == "" { // the seeds put a custom registry's url among its credentials
-			r.Server = strings.TrimSpace(v)
-			continue
+		if kind != base.Kind {
+			r.Kind, r.Fields = kind, nil // another kind's credentials do not carry over
 		}
-		if r.Fields == nil {
-			r.Fields = map[string]string{}
-		}
-		r.Fields[k] = v
+	}
+	if in.Name != nil {
+		r.Name = *in.Name
+	}
+	if in.URL != nil {
+		r.Server = strings.TrimSpace(*in.URL)
+	}
+	if v, ok := in.Credentials["url"]; ok && in.URL == nil { // the seeds put a custom registry's url among its credentials
+		r.Server = strings.TrimSpace(v)
+	}
+	if in.Default != nil {
+		r.Default = *in.Default
 	}
 	if in.TLS != nil {
 		r.TLS = registry.TLS{Mode: registry.TLSMode(in.TLS.Mode), CABundle: in.TLS.CABundle, SystemRoots: in.TLS.SystemRoots}
 	}
-	return r, nil
+	if in.Scope != nil {
+		r.Scope = *in.Scope
+	}
+	if in.CredentialsExpire != nil {
+		r.CredentialsExpire = *in.CredentialsExpire
+	}
+	var inf *registry.Inference
+	if r.Kind == "" {
+		var err error
+		if inf, err = registry.Infer(&r); err != nil {
+			return registry.Registry{}, nil, err
+		}
+	}
+	if r.Fields == nil {
+		r.Fields = map[string]string{}
+	}
+	if in.Username != nil || in.Password != nil { // the documents' flat shape
+		f, err := registry.FlatFields(r.Kind, deref(in.Username), deref(in.Password))
+		if err != nil {
+			return registry.Registry{}, nil, err
+		}
+		maps.Copy(r.Fields, f)
+	}
+	for k, v := range in.Credentials {
+		if k == "url" {
+			continue
+		}
+		if _, has := r.Kind.Field("password"); k == "password" && !has { // the documents' GHCR and Quay: the password is the token
+			f, err := registry.FlatFields(r.Kind, "", v)
+			if err != nil {
+				return registry.Registry{}, nil, err
+			}
+			maps.Copy(r.Fields, f)
+			continue
+		}
+		switch {
+		case v != "":
+			r.Fields[k] = v
+		case !r.IsSecretField(k):
+			delete(r.Fields, k) // blank removes a plain field; a blank secret keeps the stored one
+		}
+	}
+	return r, inf, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// invalid is a request problem of one field.
+func invalid(field, reason, hint string) error {
+	return &registry.ValidationError{Errors: []*registry.FieldError{{Field: field, Reason: reason, Hint: hint}}}
 }
 
 func typeKeys() string {
@@ -130,13 +232,24 @@ type apiFieldError struct {
 type apiError struct {
 	Error  string          `json:"error"`
 	Fields []apiFieldError `json:"fields,omitempty"`
-	InUse  []string        `json:"inUse,omitempty"`
+	// MoreFields counts the problems left out of Fields (at most maxFieldErrors are listed).
+	MoreFields int      `json:"moreFields,omitempty"`
+	InUse      []string `json:"inUse,omitempty"`
 }
+
+// maxFieldErrors bounds the problems an answer lists: enough for every input of a form,
+// never megabytes for a hostile body.
+const maxFieldErrors = 20
 
 func writeJSONError(w http.ResponseWriter, status int, msg string, err error) {
 	e := apiError{Error: msg}
-	for _, fe := range fieldErrors(err) {
-		e.Fields = append(e.Fields, apiFieldError{Field: fe.Field, Reason: fe.Reason, Hint: fe.Hint})
+	fes := fieldErrors(err)
+	if len(fes) > maxFieldErrors {
+		e.MoreFields = len(fes) - maxFieldErrors
+		fes = fes[:maxFieldErrors]
+	}
+	for _, fe := range fes {
+		e.Fields = append(e.Fields, apiFieldError{Field: limitText(fe.Field, 100), Reason: fe.Reason, Hint: fe.Hint})
 	}
 	var inUse *catalog.InUseError
 	if errors.As(err, &inUse) {
@@ -156,6 +269,8 @@ func writeCatalogError(w http.ResponseWriter, err error) {
 		writeJSONError(w, http.StatusConflict, "the registry is in use: move these to another registry first", err)
 	case errors.Is(err, registry.ErrNotOwner):
 		writeJSONError(w, http.StatusForbidden, "only the user who created the registry may delete it", nil)
+	case errors.Is(err, registry.ErrForbidden):
+		writeJSONError(w, http.StatusForbidden, forbiddenText(err), nil)
 	case errors.Is(err, registry.ErrInvalid), errors.Is(err, registry.ErrRedacted):
 		writeJSONError(w, http.StatusUnprocessableEntity, "the registry is not valid", err)
 	default:
@@ -163,16 +278,37 @@ func writeCatalogError(w http.ResponseWriter, err error) {
 	}
 }
 
-func decodeBody(w http.ResponseWriter, r *http.Request) (apiRegistry, bool) {
-	var in apiRegistry
+// decodeBody reads a request body (at most 1 MiB: the api wrapper's limit). An unknown
+// key is named; the decoder's other texts may quote a value of the body, so those say
+// where, not what.
+func decodeBody(w http.ResponseWriter, r *http.Request) (apiInput, bool) {
+	var in apiInput
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		// The decoder's text may quote a value of the body: say where, not what.
-		writeJSONError(w, http.StatusBadRequest, `the body is not a registry: send {"name","type","url","credentials":{...}}`, nil)
-		return in, false
+	err := dec.Decode(&in)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value")
 	}
-	return in, true
+	if err == nil {
+		return in, true
+	}
+	msg := `the body is not a registry: send {"name","type","url","credentials":{...}}`
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		key, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		msg = fmt.Sprintf("the body has the key %q, which is not a key of a registry: send name, type, url, credentials, default, tls, scope, credentialsExpire (or the documents' username and password)", limitText(key, 64))
+	case errors.As(err, &syntax):
+		msg = fmt.Sprintf("the body is not JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		msg = fmt.Sprintf("the body's key %q has the wrong type: want %s", limitText(typ.Field, 64), typ.Type)
+	case errors.As(err, &tooBig):
+		msg = "the body is larger than 1 MiB"
+	}
+	writeJSONError(w, http.StatusBadRequest, msg, nil)
+	return in, false
 }
 
 func (a *app) apiList(w http.ResponseWriter, r *http.Request) {
@@ -202,7 +338,7 @@ func (a *app) apiCreate(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rec, err := fromAPI(in)
+	rec, inf, err := fromAPI(in, registry.Registry{})
 	if err != nil {
 		writeCatalogError(w, err)
 		return
@@ -214,10 +350,16 @@ func (a *app) apiCreate(w http.ResponseWriter, r *http.Request) {
 		writeCatalogError(w, err)
 		return
 	}
-	a.audit(r.Context(), me, "registry.add", saved.Name+" ("+saved.ID+")", "via API; type "+saved.Kind.TypeKey())
+	detail := "via API; type " + saved.Kind.TypeKey()
+	if inf != nil {
+		detail += "; " + inf.String()
+	}
+	a.audit(r.Context(), me, "registry.add", saved.Name+" ("+saved.ID+")", detail)
 	w.Header().Set("ETag", etag(saved.Version))
 	w.Header().Set("Location", "/api/v1/registries/"+saved.ID)
-	writeJSON(w, http.StatusCreated, toAPI(saved, nil))
+	out := toAPI(saved, nil)
+	out.Inferred = inf
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (a *app) apiGet(w http.ResponseWriter, r *http.Request) {
@@ -239,9 +381,10 @@ func (a *app) apiGet(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, toAPI(cur, &h))
 }
 
-// apiPut replaces a record's fields: a secret left out or blank keeps the stored one
-// (Merge's rules), so a client rotates one secret by sending it alone with the others.
-// It needs If-Match with the ETag the client read: without it 428, stale 412.
+// apiPut edits a record. Every key the body leaves out keeps its stored value (a
+// client changes the password by sending the password alone), a secret sent blank keeps
+// the stored one, and a plain field is removed by sending it blank. It needs If-Match
+// with the ETag the client read: without it 428, stale 412.
 func (a *app) apiPut(w http.ResponseWriter, r *http.Request) {
 	version, present, ok := ifMatch(r)
 	if !present {
@@ -262,26 +405,21 @@ func (a *app) apiPut(w http.ResponseWriter, r *http.Request) {
 		writeCatalogError(w, err)
 		return
 	}
-	edit, err := fromAPI(in)
+	edit, _, err := fromAPI(in, cur)
 	if err != nil {
 		writeCatalogError(w, err)
 		return
 	}
 	edit.ID, edit.Version = id, version
 	var opts []registry.MergeOption
-	if !in.Default && cur.Default {
+	if in.Default != nil && !*in.Default && cur.Default {
 		opts = append(opts, registry.UnsetDefault())
 	}
-	saved, err := a.cat.Update(r.Context(), edit, opts...)
+	saved, err := a.update(r.Context(), cur, edit, "via API; ", opts...)
 	if err != nil {
 		writeCatalogError(w, err)
 		return
 	}
-	posted := map[string]string{}
-	for k, v := range edit.Fields {
-		posted[k] = v
-	}
-	a.audit(r.Context(), currentUser(r.Context()).Name, "registry.update", saved.Name+" ("+saved.ID+")", "via API; "+changeSummary(cur, saved, posted))
 	w.Header().Set("ETag", etag(saved.Version))
 	writeJSON(w, http.StatusOK, toAPI(saved, nil))
 }
@@ -298,7 +436,7 @@ func (a *app) apiDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	me := currentUser(r.Context()).Name
-	if err := a.cat.Delete(r.Context(), id, me); err != nil {
+	if err := a.cat.Delete(r.Context(), id); err != nil {
 		writeCatalogError(w, err)
 		return
 	}
@@ -306,8 +444,47 @@ func (a *app) apiDelete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// apiTest tests a saved registry; with a body, it tests the body as a draft edit of it
+// (blank secrets use the stored ones), with the body's image if it names one.
 func (a *app) apiTest(w http.ResponseWriter, r *http.Request) {
-	rep, err := a.cat.Test(r.Context(), r.PathValue("id"), a.testOpts...)
+	id := r.PathValue("id")
+	if r.ContentLength == 0 {
+		rep, err := a.cat.Test(r.Context(), id, a.testOptions(r.URL.Query().Get("image"))...)
+		if err != nil {
+			writeCatalogError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, rep)
+		return
+	}
+	cur, err := a.cat.Get(r.Context(), id)
+	if err != nil {
+		writeCatalogError(w, err)
+		return
+	}
+	a.apiTestDraft(w, r, cur)
+}
+
+// apiTestNew tests a registry that is not saved: the body, as POST would save it.
+func (a *app) apiTestNew(w http.ResponseWriter, r *http.Request) {
+	a.apiTestDraft(w, r, registry.Registry{})
+}
+
+func (a *app) apiTestDraft(w http.ResponseWriter, r *http.Request, base registry.Registry) {
+	in, ok := decodeBody(w, r)
+	if !ok {
+		return
+	}
+	draft, _, err := fromAPI(in, base)
+	if err != nil {
+		writeCatalogError(w, err)
+		return
+	}
+	image := in.Image
+	if image == "" {
+		image = r.URL.Query().Get("image")
+	}
+	rep, err := a.cat.TestDraft(r.Context(), draft, catalog.WithTestOptions(a.testOptions(image)...))
 	if err != nil {
 		writeCatalogError(w, err)
 		return

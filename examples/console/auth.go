@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/regcred/regcred/catalog"
 )
 
 const sessionCookie = "regcred_session"
@@ -181,6 +183,7 @@ func (a *app) page(h http.HandlerFunc) http.Handler {
 			}
 		}
 		ctx := context.WithValue(context.WithValue(r.Context(), userKey, u), sessionKey, c.Value)
+		ctx = catalog.WithPrincipal(ctx, u.principal()) // the Catalog authorizes every operation as the user
 		h(w, r.WithContext(ctx))
 	})
 }
@@ -261,8 +264,16 @@ func (a *app) api(h http.HandlerFunc) http.Handler {
 		}
 		a.limiter.succeed(now, try)
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
-		h(w, r.WithContext(context.WithValue(r.Context(), userKey, u)))
+		h(w, r.WithContext(catalog.WithPrincipal(context.WithValue(r.Context(), userKey, u), u.principal())))
 	})
+}
+
+// forgetBasic drops name's remembered Basic credentials (after a password change, a
+// disable or a removal).
+func (a *app) forgetBasic(name string) {
+	a.basicMu.Lock()
+	delete(a.basicCache, name)
+	a.basicMu.Unlock()
 }
 
 // basicUser verifies Basic credentials, remembering a success for a minute (as a hash) so

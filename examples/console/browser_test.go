@@ -364,8 +364,16 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#dep-name"), "web"), chromedp.SetValue(chromedp.CSS("#dep-registry"), teamID),
 		chromedp.Click(chromedp.CSS(`#deployment-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.snapshot("deployments")
-	b.do("delete in use", chromedp.Navigate(u("/registries")), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="Team registry"]`)),
-		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] button[formaction$="/delete"]`)),
+	// Delete asks first, saying what the delete affects; the name must be typed back.
+	b.do("delete asks", chromedp.Navigate(u("/registries")), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="Team registry"]`)),
+		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] a[href$="/delete"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#delete-affects")))
+	b.snapshot("delete confirmation")
+	b.screenshot("delete-confirm")
+	if affects := b.eval(`document.getElementById("delete-affects").innerText`); !strings.Contains(affects, "Deployments") || !strings.Contains(affects, "web") || !strings.Contains(affects, "default registry") {
+		t.Errorf("the confirmation does not say what the delete affects:\n%s", affects)
+	}
+	b.do("delete in use", chromedp.SendKeys(chromedp.CSS("#confirm"), "Team registry"), chromedp.Click(chromedp.CSS("#confirm-delete")),
 		chromedp.WaitVisible(chromedp.CSS("#page-error")))
 	b.snapshot("delete refused")
 	b.screenshot("delete-refused")

@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -169,7 +170,7 @@ func TestAPIOptimisticUpdates(t *testing.T) {
 		t.Errorf("DELETE with a stale ETag: %d, want 412", status)
 	}
 	// The stored token is the original one: the PUT kept it.
-	full, err := c.app.cat.Reveal(context.Background(), created.ID)
+	full, err := c.app.cat.Reveal(asAdmin(), created.ID)
 	if err != nil || full.Fields["token"] != secret {
 		t.Errorf("stored token after the PUT: changed (%v)", err)
 	}
@@ -209,46 +210,140 @@ func TestAPIValidationNamesEveryField(t *testing.T) {
 	}
 }
 
-// TestOnlyTheCreatorDeletes: two users; the admin creates bob, bob saves a registry, the
-// admin may not delete it, bob may; the audit log names each user's change.
-func TestOnlyTheCreatorDeletes(t *testing.T) {
+// TestPermissions: the pages and the API render and enforce the Catalog's policy: a
+// member sees and tests a shared registry but is not offered, and is refused, edit,
+// default and delete (pages and API alike); someone outside a registry's scope does not
+// see it; the owner deletes after confirming by name; an admin may do everything. The
+// audit log names each user's change.
+func TestPermissions(t *testing.T) {
 	c := newTestConsole(t)
+	ctx := context.Background()
 	admin := c.login("admin", adminPassword)
 	admin.get("/users")
-	if status, body := admin.post("/users", url.Values{"username": {"bob"}, "password": {"bob-password-123"}}); status != 200 || !strings.Contains(body, "User created") {
-		t.Fatalf("create bob: %d\n%s", status, body)
+	for _, u := range []url.Values{
+		{"username": {"bob"}, "password": {"bob-password-123"}},
+		{"username": {"carol"}, "password": {"carol-password-1"}, "teams": {"payments"}},
+		{"username": {"dave"}, "password": {"dave-password-12"}, "teams": {"marketing"}},
+	} {
+		if status, body := admin.post("/users", u); status != 200 || !strings.Contains(body, "User created") {
+			t.Fatalf("create %s: %d\n%s", u.Get("username"), status, body)
+		}
+	}
+	_, usersPage := admin.get("/users")
+	if !strings.Contains(usersPage, `id="policy"`) || strings.Count(usersPage, "<th scope=\"row\">") != 4 {
+		t.Error("the users page does not render the policy table")
 	}
 	bob := c.login("bob", "bob-password-123")
-	bob.get("/users")
-	if status, _ := bob.post("/users", url.Values{"username": {"eve"}, "password": {"eve-password-123"}}); status != http.StatusForbidden {
-		t.Errorf("bob creating a user: %d, want 403", status)
-	}
 	bob.get("/registries/new")
-	status, body := bob.post("/registries/new", url.Values{"action": {"save"}, "type": {"custom"}, "name": {"bob's registry"},
-		"url": {"registry.example.com"}, "username": {"bob"}, "password": {"bob-registry-pass"}})
-	if status != 200 || !strings.Contains(body, "Registry saved") {
-		t.Fatalf("bob saves: %d\n%s", status, body)
+	for _, form := range []url.Values{
+		{"action": {"save"}, "type": {"custom"}, "name": {"shared"}, "url": {"registry.example.com"}, "username": {"bob"}, "password": {"bob-registry-pass"}},
+		{"action": {"save"}, "type": {"custom"}, "name": {"payments only"}, "url": {"pay.example.com"}, "username": {"bob"}, "password": {"bob-registry-pass"}, "scope.teams": {"payments"}},
+	} {
+		if status, body := bob.post("/registries/new", form); status != 200 || !strings.Contains(body, "Registry saved") {
+			t.Fatalf("bob saves %s: %d\n%s", form.Get("name"), status, limitText(body, 2000))
+		}
 	}
-	all, _ := c.app.cat.List(context.Background())
-	if len(all) != 1 || all[0].Owner != "bob" {
-		t.Fatalf("records %v", all)
+	ids := map[string]string{}
+	all, _ := c.app.cat.List(catalog.WithPrincipal(ctx, catalog.Principal{User: "admin", Roles: []string{catalog.RoleAdmin}}))
+	for _, r := range all {
+		ids[r.Name] = r.ID
 	}
-	id := all[0].ID
-	admin.get("/registries")
-	if status, body = admin.post("/registries/"+id+"/delete", url.Values{}); status != http.StatusForbidden || !strings.Contains(body, "Only bob") {
-		t.Errorf("admin deletes bob's registry: %d\n%s", status, body)
+	shared, payments := ids["shared"], ids["payments only"]
+
+	carol := c.login("carol", "carol-password-1")
+	_, page := carol.get("/registries")
+	for _, id := range []string{shared, payments} {
+		if !strings.Contains(page, `data-id="`+id+`"`) {
+			t.Errorf("carol (a member) does not see %s", id)
+		}
+		for _, offered := range []string{`/registries/` + id + `/delete"`, `formaction="/registries/` + id + `/default"`, `aria-label="Edit or rotate`} {
+			if strings.Contains(page, offered) {
+				t.Errorf("carol is offered %s", offered)
+			}
+		}
+		if !strings.Contains(page, `formaction="/registries/`+id+`/test"`) {
+			t.Errorf("carol is not offered Test on %s", id)
+		}
 	}
-	if strings.Contains(body, `formaction="/registries/`+id+`/delete"`) {
-		t.Error("the admin's table offers Delete on bob's registry")
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/registries/" + shared + "/delete"},
+		{"POST", "/registries/" + shared + "/delete"},
+		{"POST", "/registries/" + shared + "/default"},
+		{"POST", "/registries/" + shared + "/edit"},
+	} {
+		var status int
+		var body string
+		if tc.method == "GET" {
+			status, body = carol.get(tc.path)
+		} else {
+			status, body = carol.post(tc.path, url.Values{"action": {"save"}, "confirm": {"shared"}, "version": {"1"}, "type": {"custom"}, "name": {"taken"}, "url": {"registry.example.com"}, "username": {"carol"}})
+		}
+		if status != http.StatusForbidden || !strings.Contains(body, "may not") {
+			t.Errorf("carol %s %s: %d, want 403 saying why", tc.method, tc.path, status)
+		}
 	}
-	if status, _, _ := c.api("admin", adminPassword, "DELETE", "/api/v1/registries/"+id, nil); status != http.StatusForbidden {
-		t.Errorf("admin deletes bob's registry through the API: %d, want 403", status)
+	if status, _, _ := c.api("carol", "carol-password-1", "DELETE", "/api/v1/registries/"+shared, nil); status != http.StatusForbidden {
+		t.Errorf("carol deletes through the API: %d, want 403", status)
 	}
-	bob.get("/registries")
-	if status, body = bob.post("/registries/"+id+"/delete", url.Values{}); status != 200 || !strings.Contains(body, "Registry deleted") {
-		t.Errorf("bob deletes his registry: %d\n%s", status, body)
+	if status, _, _ := c.api("carol", "carol-password-1", "PUT", "/api/v1/registries/"+shared, map[string]any{"name": "taken"}, "If-Match", `"v1"`); status != http.StatusForbidden {
+		t.Errorf("carol edits through the API: %d, want 403", status)
 	}
-	entries, err := c.st.accounts.auditLog(context.Background(), 100)
+	dave := c.login("dave", "dave-password-12")
+	if _, page := dave.get("/registries"); strings.Contains(page, payments) || !strings.Contains(page, shared) {
+		t.Errorf("dave (marketing) sees payments' registry %v, the shared one %v", strings.Contains(page, payments), strings.Contains(page, shared))
+	}
+	if status, _, _ := c.api("dave", "dave-password-12", "GET", "/api/v1/registries/"+payments, nil); status != http.StatusForbidden && status != http.StatusNotFound {
+		t.Errorf("dave reads payments' registry through the API: %d", status)
+	}
+
+	// The owner deletes after confirming by name; a wrong name deletes nothing.
+	_, confirm := bob.get("/registries/" + shared + "/delete")
+	if !strings.Contains(confirm, "Nothing uses it") || !strings.Contains(confirm, `id="confirm"`) {
+		t.Errorf("the confirmation does not say what the delete affects:\n%s", limitText(confirm, 2000))
+	}
+	if status, _ := bob.post("/registries/"+shared+"/delete", url.Values{"confirm": {"shard"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("delete with a mistyped name: %d, want 422", status)
+	}
+	if _, err := c.app.cat.Get(catalog.WithPrincipal(ctx, catalog.Principal{User: "bob"}), shared); err != nil {
+		t.Fatalf("a mistyped confirmation deleted the registry: %v", err)
+	}
+	if status, body := bob.post("/registries/"+shared+"/delete", url.Values{"confirm": {"shared"}}); status != 200 || !strings.Contains(body, "Registry deleted") {
+		t.Errorf("bob deletes his registry: %d", status)
+	}
+	// An admin may delete anyone's (the policy's table).
+	if status, _, body := c.api("admin", adminPassword, "DELETE", "/api/v1/registries/"+payments, nil); status != http.StatusNoContent {
+		t.Errorf("admin deletes bob's registry: %d %s", status, body)
+	}
+
+	// Disabled and removed users are out at once; a password change ends the other sessions.
+	if status, _ := admin.post("/users/carol", url.Values{"op": {"disable"}}); status != 200 {
+		t.Errorf("disable carol: %d", status)
+	}
+	if status, body := carol.get("/registries"); status != 200 || !strings.Contains(body, `id="login-form"`) {
+		t.Errorf("carol's session after she was disabled: %d, not the login page", status)
+	}
+	if s := c.loginStatus("carol", "carol-password-1"); s != http.StatusUnauthorized {
+		t.Errorf("a disabled user logs in: %d", s)
+	}
+	if status, _ := admin.post("/users/dave", url.Values{"op": {"remove"}}); status != 200 {
+		t.Errorf("remove dave: %d", status)
+	}
+	if status, _, _ := c.api("dave", "dave-password-12", "GET", "/api/v1/registries", nil); status != http.StatusUnauthorized {
+		t.Errorf("a removed user's API call: %d, want 401", status)
+	}
+	bob2 := c.login("bob", "bob-password-123")
+	bob.get("/users")
+	if status, body := bob.post("/account/password", url.Values{"current": {"bob-password-123"}, "new": {"bob-new-password-456"}}); status != 200 || !strings.Contains(body, "other sessions ended") {
+		t.Fatalf("bob changes his password: %d", status)
+	}
+	if _, body := bob2.get("/registries"); !strings.Contains(body, `id="login-form"`) {
+		t.Error("bob's other session survived his password change")
+	}
+	if _, body := bob.get("/registries"); strings.Contains(body, `id="login-form"`) {
+		t.Error("the session that changed the password ended")
+	}
+
+	entries, err := c.st.accounts.auditLog(ctx, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +352,7 @@ func TestOnlyTheCreatorDeletes(t *testing.T) {
 		log = append(log, e.Actor+" "+e.Action+" "+e.Target+" "+e.Detail)
 	}
 	text := strings.Join(log, "\n")
-	for _, want := range []string{"admin user.create bob", "bob registry.add bob's registry", "bob registry.delete bob's registry"} {
+	for _, want := range []string{"admin user.create bob", "bob registry.add shared", "bob registry.delete shared", "admin registry.delete payments only", "admin user.disable carol", "bob user.password bob"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("audit log lacks %q:\n%s", want, text)
 		}
@@ -286,7 +381,7 @@ func TestFormsNeedTheirCSRFToken(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
 	}
-	if all, _ := c.app.cat.List(context.Background()); len(all) != 0 {
+	if all, _ := c.app.cat.List(asAdmin()); len(all) != 0 {
 		t.Errorf("a refused form saved %d records", len(all))
 	}
 }
@@ -436,7 +531,7 @@ func TestEditFormNeverSendsTheStoredSecret(t *testing.T) {
 	if status != 200 || !strings.Contains(page, "Changes saved") {
 		t.Fatalf("save: %d\n%s", status, page)
 	}
-	full, _ := c.app.cat.Reveal(context.Background(), rec.ID)
+	full, _ := c.app.cat.Reveal(asAdmin(), rec.ID)
 	if full.Name != "renamed" || full.Fields["password"] != secret {
 		t.Errorf("after a save with the password blank: name %q, password kept %v", full.Name, full.Fields["password"] == secret)
 	}
@@ -548,7 +643,7 @@ func TestTableEscapes(t *testing.T) {
 			t.Errorf("row holds %q unescaped:\n%s", bad, out)
 		}
 	}
-	if !strings.Contains(out, `formaction="/registries/a%22b%2F..%2Fc/delete"`) {
+	if !strings.Contains(out, `href="/registries/a%22b%2F..%2Fc/delete"`) {
 		t.Errorf("the ID is not escaped as a path segment:\n%s", out)
 	}
 	c := newTestConsole(t)
@@ -591,7 +686,7 @@ func TestTypeChangeWithoutScript(t *testing.T) {
 	if strings.Contains(page, "typed-secret-5") {
 		t.Error("the re-rendered form holds the typed secret")
 	}
-	if all, _ := c.app.cat.List(context.Background()); len(all) != 0 {
+	if all, _ := c.app.cat.List(asAdmin()); len(all) != 0 {
 		t.Errorf("a type change saved %d records", len(all))
 	}
 }
@@ -663,4 +758,9 @@ func TestHostStaticAndCookieFlags(t *testing.T) {
 	if hosts := allowedHosts(config{addr: "0.0.0.0:8080", allowedHosts: "console.example.com, other"}); strings.Join(hosts, ",") != "console.example.com,other" {
 		t.Errorf("--allowed-hosts: %v", hosts)
 	}
+}
+
+// asAdmin is a context acting as an admin, for tests that read the Catalog directly.
+func asAdmin() context.Context {
+	return catalog.WithPrincipal(context.Background(), catalog.Principal{User: "admin", Roles: []string{catalog.RoleAdmin}})
 }

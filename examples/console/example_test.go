@@ -7,22 +7,25 @@ import (
 	"github.com/regcred/regcred/registry"
 )
 
-// The JSON API's record is the seeds' shape. A request body is read with fromAPI; the
-// answer (toAPI) names the stored secrets and never carries them.
+// The JSON API's record is the seeds' shape. A request body is read with fromAPI (the
+// documents' flat shape too: no type, the token as "password"); the answer (toAPI) names
+// the stored secrets and never carries them.
 func Example_apiShape() {
-	r, err := fromAPI(apiRegistry{Name: "My GHCR", Type: "GHCR",
-		Credentials: map[string]string{"username": "myorg", "token": "ghp_xxxxxxxxxxxx"}})
+	name, url, user, token := "My GHCR", "ghcr.io", "myorg", "ghp_xxxxxxxxxxxx"
+	r, inf, err := fromAPI(apiInput{Name: &name, URL: &url, Username: &user, Password: &token}, registry.Registry{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	fmt.Println(inf)
 	r.ID, r.Version, r.Owner = "reg-1", 1, "admin"
 	out := toAPI(r.Redacted(), nil)
 	out.Created, out.Updated = nil, nil
 	b, _ := json.Marshal(out)
 	fmt.Println(string(b))
 	// Output:
-	// {"id":"reg-1","name":"My GHCR","type":"GHCR","credentials":{"username":"myorg"},"storedSecrets":["token"],"default":false,"owner":"admin","version":1}
+	// type ghcr (GitHub Container Registry) inferred from host ghcr.io
+	// {"id":"reg-1","name":"My GHCR","type":"GHCR","url":"ghcr.io","credentials":{"username":"myorg"},"storedSecrets":["token"],"default":false,"owner":"admin","version":1}
 }
 
 // Every input of a kind's form has its own problems: the form puts each under its input.

@@ -37,9 +37,12 @@ type pageData struct {
 	Audit       []auditEntry
 	Deployments []deploymentView
 	Registries  []registry.Registry
+	Delete      *deleteView
+	CanAdd      bool
+	Policy      *policyView
 }
 
-var pageNames = []string{"login", "registries", "form", "users", "audit", "deployments", "report"}
+var pageNames = []string{"login", "registries", "form", "users", "audit", "deployments", "report", "delete"}
 
 var funcs = template.FuncMap{
 	"when":  formatTime,
@@ -108,6 +111,7 @@ type rowView struct {
 	TestStale                     bool // the record changed since
 	Expires                       string
 	Consumers                     []string
+	CanTest, CanEdit, CanDefault  bool
 	CanDelete                     bool
 }
 
@@ -130,7 +134,7 @@ func (a *app) listHealth(ctx context.Context) (map[string]registry.Health, error
 	return a.cat.ListHealth(ctx)
 }
 
-func (a *app) rows(ctx context.Context, me string) ([]rowView, error) {
+func (a *app) rows(ctx context.Context) ([]rowView, error) {
 	all, err := a.cat.List(ctx)
 	if err != nil {
 		return nil, err
@@ -142,7 +146,8 @@ func (a *app) rows(ctx context.Context, me string) ([]rowView, error) {
 	out := make([]rowView, 0, len(all))
 	for _, r := range all {
 		row := rowView{ID: r.ID, Name: limitText(r.Name, 200), Type: r.Kind.Label(), Server: limitText(r.Server, 300), Owner: r.Owner, Default: r.Default,
-			CanDelete: r.Owner == "" || r.Owner == me}
+			CanTest: a.can(ctx, catalog.ActionTest, r), CanEdit: a.can(ctx, catalog.ActionEdit, r) || a.can(ctx, catalog.ActionRotate, r),
+			CanDefault: a.can(ctx, catalog.ActionSetDefault, r), CanDelete: a.can(ctx, catalog.ActionDelete, r)}
 		if row.Server == "" {
 			row.Server = r.Kind.DefaultServer(r.Fields)
 		}
@@ -175,6 +180,10 @@ var flashes = map[string]string{
 	"default":  "Default registry set.",
 	"deleted":  "Registry deleted.",
 	"user":     "User created.",
+	"disable":  "User disabled: their sessions ended.",
+	"enable":   "User enabled.",
+	"remove":   "User removed: their sessions ended.",
+	"password": "Password changed: your other sessions ended.",
 	"attached": "Deployment saved.",
 	"removed":  "Deployment removed.",
 }
@@ -184,12 +193,13 @@ func (a *app) listPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) renderList(w http.ResponseWriter, r *http.Request, status int, d pageData) {
-	rows, err := a.rows(r.Context(), currentUser(r.Context()).Name)
+	rows, err := a.rows(r.Context())
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
 	d.Title, d.Rows, d.Table = "Container registries", rows, tableRows(rows)
+	d.CanAdd = a.can(r.Context(), catalog.ActionAdd, registry.Registry{})
 	a.render(w, r, status, "registries", d)
 }
 
@@ -203,7 +213,7 @@ func (a *app) newPage(w http.ResponseWriter, r *http.Request) {
 func (a *app) editPage(w http.ResponseWriter, r *http.Request) {
 	cur, err := a.cat.Get(r.Context(), r.PathValue("id"))
 	if err != nil {
-		a.notFound(w, r, err)
+		a.catalogError(w, r, err)
 		return
 	}
 	a.renderEdit(w, r, http.StatusOK, cur, cur.FormValues(), nil, nil)
@@ -221,14 +231,6 @@ func (a *app) renderEdit(w http.ResponseWriter, r *http.Request, status int, cur
 	f := buildForm(kind, values, stored, err)
 	f.Action, f.Editing, f.ID, f.Version, f.Report = "/registries/"+cur.ID+"/edit", true, cur.ID, cur.Version, rep
 	a.render(w, r, status, "form", pageData{Title: "Edit " + cur.Name, Form: f})
-}
-
-func (a *app) notFound(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, registry.ErrNotFound) {
-		http.Error(w, "no such registry", http.StatusNotFound)
-		return
-	}
-	a.serverError(w, r, err)
 }
 
 // postedKind is the kind a posted form is for ("type"), or fallback.
@@ -341,13 +343,12 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	cur, err := a.cat.Get(r.Context(), id)
 	if err != nil {
-		a.notFound(w, r, err)
+		a.catalogError(w, r, err)
 		return
 	}
 	kind := postedKind(r, cur.Kind)
 	values := formValues(kind, r.PostFormValue)
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
-	me := currentUser(r.Context()).Name
 	switch r.PostFormValue("action") {
 	case "retype":
 		a.renderEdit(w, r, http.StatusOK, cur, keepCommon(kind, values), nil, nil)
@@ -377,15 +378,16 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 		if values["default"] == "" && cur.Default {
 			opts = append(opts, registry.UnsetDefault())
 		}
-		var saved registry.Registry
-		saved, err = a.cat.Update(r.Context(), edit, opts...)
+		_, err = a.update(r.Context(), cur, edit, "", opts...)
 		if err == nil {
-			a.audit(r.Context(), me, "registry.update", saved.Name+" ("+saved.ID+")", changeSummary(cur, saved, values))
 			http.Redirect(w, r, "/registries?done=saved", http.StatusSeeOther)
 			return
 		}
 	}
 	status := http.StatusUnprocessableEntity
+	if errors.Is(err, registry.ErrForbidden) {
+		status, err = http.StatusForbidden, errors.New(forbiddenText(err))
+	}
 	if errors.Is(err, registry.ErrConflict) {
 		status = http.StatusConflict
 		err = errors.New("someone changed this registry while you edited it: reload the page and make your change again")
@@ -393,46 +395,11 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 	a.renderEdit(w, r, status, cur, values, err, nil)
 }
 
-// changeSummary says what an update changed, by input name; a rotated secret is named,
-// never shown.
-func changeSummary(before, after registry.Registry, posted map[string]string) string {
-	b, a := before.FormValues(), after.FormValues()
-	var changed []string
-	for _, k := range unionKeys(b, a) {
-		if b[k] != a[k] {
-			changed = append(changed, k)
-		}
-	}
-	for k, v := range posted {
-		if v != "" && after.IsSecretField(k) {
-			changed = append(changed, k+" (rotated)")
-		}
-	}
-	sort.Strings(changed)
-	if len(changed) == 0 {
-		return "no change"
-	}
-	return "changed " + strings.Join(changed, ", ")
-}
-
-func unionKeys(m ...map[string]string) []string {
-	var out []string
-	for _, x := range m {
-		for k := range x {
-			if !slices.Contains(out, k) {
-				out = append(out, k)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 func (a *app) testSaved(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	rep, err := a.cat.Test(r.Context(), id, a.testOpts...)
 	if err != nil {
-		a.notFound(w, r, err)
+		a.catalogError(w, r, err)
 		return
 	}
 	if wantsFragment(r) {
@@ -445,7 +412,7 @@ func (a *app) testSaved(w http.ResponseWriter, r *http.Request) {
 func (a *app) setDefault(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if err := a.cat.SetDefault(r.Context(), id); err != nil {
-		a.notFound(w, r, err)
+		a.catalogError(w, r, err)
 		return
 	}
 	name := id
@@ -456,15 +423,87 @@ func (a *app) setDefault(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/registries?done=default", http.StatusSeeOther)
 }
 
+// deleteView is the delete confirmation: what the delete affects, and the name to type.
+type deleteView struct {
+	ID, Name  string
+	Default   bool
+	Consumers map[string][]string // by kind: namespace, swarm-service, deployment...
+	Mirrors   []string
+}
+
+func (a *app) deleteInfo(ctx context.Context, cur registry.Registry) (*deleteView, error) {
+	h, err := a.cat.Health(ctx, cur.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := &deleteView{ID: cur.ID, Name: cur.Name, Default: cur.Default, Consumers: map[string][]string{}}
+	for _, c := range h.Consumers {
+		v.Consumers[consumerLabel(c.Kind)] = append(v.Consumers[consumerLabel(c.Kind)], limitText(c.Name, 200))
+	}
+	all, err := a.cat.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range all {
+		if o.Mirror != nil && o.Mirror.Of == cur.ID {
+			v.Mirrors = append(v.Mirrors, limitText(o.Name, 200))
+		}
+	}
+	return v, nil
+}
+
+// consumerLabel names a consumer kind in the user's words.
+func consumerLabel(kind string) string {
+	switch kind {
+	case registry.ConsumerNamespace:
+		return "Kubernetes namespaces"
+	case registry.ConsumerSwarmService:
+		return "Swarm services"
+	case registry.ConsumerComposeProject:
+		return "Compose projects"
+	case consumerDeployment:
+		return "Deployments"
+	}
+	return kind
+}
+
+// confirmDelete asks before a delete, saying what it affects; the delete needs the
+// registry's name typed back.
+func (a *app) confirmDelete(w http.ResponseWriter, r *http.Request) {
+	a.renderConfirm(w, r, http.StatusOK, "")
+}
+
+func (a *app) renderConfirm(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	cur, err := a.cat.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.catalogError(w, r, err)
+		return
+	}
+	if err := a.authz.Authorize(r.Context(), currentUser(r.Context()).principal(), catalog.ActionDelete, cur); err != nil {
+		a.catalogError(w, r, err)
+		return
+	}
+	v, err := a.deleteInfo(r.Context(), cur)
+	if err != nil {
+		a.catalogError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "delete", pageData{Title: "Delete " + limitText(cur.Name, 100) + "?", Delete: v, Error: problem})
+}
+
 func (a *app) deleteRegistry(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	me := currentUser(r.Context()).Name
 	cur, err := a.cat.Get(r.Context(), id)
 	if err != nil {
-		a.notFound(w, r, err)
+		a.catalogError(w, r, err)
 		return
 	}
-	err = a.cat.Delete(r.Context(), id, me)
+	if r.PostFormValue("confirm") != cur.Name {
+		a.renderConfirm(w, r, http.StatusUnprocessableEntity, "Type the registry's name exactly to confirm the delete.")
+		return
+	}
+	err = a.cat.Delete(r.Context(), id)
 	var inUse *catalog.InUseError
 	switch {
 	case err == nil:
@@ -472,10 +511,21 @@ func (a *app) deleteRegistry(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/registries?done=deleted", http.StatusSeeOther)
 	case errors.As(err, &inUse):
 		a.renderList(w, r, http.StatusConflict, pageData{Error: fmt.Sprintf("%s is in use and was not deleted. Move these to another registry first:", cur.Name), InUse: inUse.Refs})
-	case errors.Is(err, registry.ErrNotOwner):
-		a.renderList(w, r, http.StatusForbidden, pageData{Error: fmt.Sprintf("Only %s, who created %s, may delete it.", cur.Owner, cur.Name)})
 	default:
-		a.notFound(w, r, err)
+		a.catalogError(w, r, err)
+	}
+}
+
+// catalogError answers a page request the Catalog refused: 404, 403 with the policy's
+// reason, else a server error.
+func (a *app) catalogError(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		http.Error(w, "no such registry", http.StatusNotFound)
+	case errors.Is(err, registry.ErrForbidden), errors.Is(err, registry.ErrNotOwner):
+		a.renderList(w, r, http.StatusForbidden, pageData{Error: forbiddenText(err)})
+	default:
+		a.serverError(w, r, err)
 	}
 }
 
@@ -560,7 +610,7 @@ func (a *app) removeDeployment(w http.ResponseWriter, r *http.Request) {
 	name, id := r.PostFormValue("name"), r.PostFormValue("registry")
 	names, err := a.consumerNames(r.Context(), id)
 	if err != nil {
-		a.notFound(w, r, err)
+		a.catalogError(w, r, err)
 		return
 	}
 	names = slices.DeleteFunc(names, func(n string) bool { return n == name })
@@ -582,13 +632,13 @@ func (a *app) renderUsers(w http.ResponseWriter, r *http.Request, status int, fl
 		a.serverError(w, r, err)
 		return
 	}
-	a.render(w, r, status, "users", pageData{Title: "Users", Users: us, Flash: flash, Error: problem})
+	a.render(w, r, status, "users", pageData{Title: "Users", Users: us, Flash: flash, Error: problem, Policy: a.policyTable(r.Context())})
 }
 
 func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 	me := currentUser(r.Context())
 	if !me.Admin() {
-		a.renderUsers(w, r, http.StatusForbidden, "", "Only the admin creates users.")
+		a.renderUsers(w, r, http.StatusForbidden, "", "Only an admin creates users.")
 		return
 	}
 	name, password := strings.TrimSpace(r.PostFormValue("username")), r.PostFormValue("password")
@@ -600,7 +650,17 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Password "+err.Error()+".")
 		return
 	}
-	if err := a.acc.createUser(r.Context(), user{Name: name, Role: roleUser, Creator: me.Name}, password, a.now()); err != nil {
+	u := user{Name: name, Role: roleUser, Creator: me.Name, Teams: nameList(r.PostFormValue("teams")), Projects: nameList(r.PostFormValue("projects"))}
+	if r.PostFormValue("role") == roleAdmin {
+		u.Role = roleAdmin
+	}
+	for _, n := range append(slices.Clone(u.Teams), u.Projects...) {
+		if !validName(n) {
+			a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Teams and projects: comma-separated names of 1-64 letters, digits, '.', '-' or '_'.")
+			return
+		}
+	}
+	if err := a.acc.createUser(r.Context(), u, password, a.now()); err != nil {
 		if errors.Is(err, errUserExists) {
 			a.renderUsers(w, r, http.StatusConflict, "", "Username: "+name+" exists.")
 			return
@@ -608,8 +668,76 @@ func (a *app) createUser(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.audit(r.Context(), me.Name, "user.create", name, "role "+roleUser)
+	a.audit(r.Context(), me.Name, "user.create", name, "role "+u.Role+"; teams "+strings.Join(u.Teams, ",")+"; projects "+strings.Join(u.Projects, ","))
 	http.Redirect(w, r, "/users?done=user", http.StatusSeeOther)
+}
+
+// nameList reads a comma-separated list of names.
+func nameList(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// manageUser disables, enables or removes a user (admins only; never oneself).
+func (a *app) manageUser(w http.ResponseWriter, r *http.Request) {
+	me := currentUser(r.Context())
+	name, op := r.PathValue("name"), r.PostFormValue("op")
+	if !me.Admin() {
+		a.renderUsers(w, r, http.StatusForbidden, "", "Only an admin manages users.")
+		return
+	}
+	if name == me.Name {
+		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "You cannot disable or remove yourself: another admin can.")
+		return
+	}
+	var err error
+	switch op {
+	case "disable", "enable":
+		err = a.acc.setDisabled(r.Context(), name, op == "disable")
+	case "remove":
+		err = a.acc.removeUser(r.Context(), name)
+	default:
+		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Choose disable, enable or remove.")
+		return
+	}
+	if errors.Is(err, errNoUser) {
+		a.renderUsers(w, r, http.StatusNotFound, "", "No user "+limitText(name, 64)+".")
+		return
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.forgetBasic(name)
+	a.audit(r.Context(), me.Name, "user."+op, name, "")
+	http.Redirect(w, r, "/users?done="+op, http.StatusSeeOther)
+}
+
+// changePassword sets the user's own password after checking the current one, and ends
+// every other session of theirs.
+func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
+	me := currentUser(r.Context())
+	if _, err := a.acc.verify(r.Context(), me.Name, r.PostFormValue("current")); err != nil {
+		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "Current password: wrong.")
+		return
+	}
+	next := r.PostFormValue("new")
+	if err := checkPassword(next); err != nil {
+		a.renderUsers(w, r, http.StatusUnprocessableEntity, "", "New password "+err.Error()+".")
+		return
+	}
+	if err := a.acc.setPassword(r.Context(), me.Name, next, currentSession(r.Context())); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.forgetBasic(me.Name)
+	a.audit(r.Context(), me.Name, "user.password", me.Name, "other sessions ended")
+	http.Redirect(w, r, "/users?done=password", http.StatusSeeOther)
 }
 
 func (a *app) auditPage(w http.ResponseWriter, r *http.Request) {

@@ -59,13 +59,19 @@ func tableRows(rows []rowView) template.HTML {
 			b.WriteString(`<span class="muted">nothing</span>`)
 		}
 		b.WriteString(`</td><td class="actions">`)
-		b.WriteString(`<button type="submit" formaction="` + path + `/test" aria-label="Test ` + name + `">Test</button> `)
-		b.WriteString(`<a class="button" href="` + path + `/edit" aria-label="Edit or rotate ` + name + `">Edit / rotate</a> `)
-		if !r.Default {
+		if r.CanTest {
+			b.WriteString(`<button type="submit" formaction="` + path + `/test" aria-label="Test ` + name + `">Test</button> `)
+		}
+		if r.CanEdit {
+			b.WriteString(`<a class="button" href="` + path + `/edit" aria-label="Edit or rotate ` + name + `">Edit / rotate</a> `)
+		} else {
+			b.WriteString(`<a class="button" href="` + path + `/edit" aria-label="View ` + name + `">View</a> `)
+		}
+		if !r.Default && r.CanDefault {
 			b.WriteString(`<button type="submit" formaction="` + path + `/default" aria-label="Make ` + name + ` the default">Set default</button> `)
 		}
 		if r.CanDelete {
-			b.WriteString(`<button type="submit" formaction="` + path + `/delete" class="danger" aria-label="Delete ` + name + `">Delete</button>`)
+			b.WriteString(`<a class="button danger" href="` + path + `/delete" aria-label="Delete ` + name + `">Delete…</a>`)
 		}
 		b.WriteString("</td></tr>\n")
 	}
