@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -86,26 +85,26 @@ func (p *platform) handler() http.Handler {
 		respond(w, http.StatusOK, list, err)
 	})
 	mux.HandleFunc("POST /api/registries", func(w http.ResponseWriter, r *http.Request) {
-		var in registry.Registry
-		if !decode(w, r, &in) {
+		in, inferred, ok := decode(w, r)
+		if !ok {
 			return
 		}
 		in.Owner = r.Header.Get("X-User")
 		saved, err := p.cat.Add(r.Context(), in)
-		respond(w, http.StatusCreated, saved, err)
+		respond(w, http.StatusCreated, withInferred{saved, inferred}, err)
 	})
 	mux.HandleFunc("PUT /api/registries/{id}", func(w http.ResponseWriter, r *http.Request) {
-		var in registry.Registry
-		if !decode(w, r, &in) {
+		in, inferred, ok := decode(w, r)
+		if !ok {
 			return
 		}
 		in.ID = r.PathValue("id")
 		saved, err := p.cat.Update(r.Context(), in) // a blank secret keeps the stored one
-		respond(w, http.StatusOK, saved, err)
+		respond(w, http.StatusOK, withInferred{saved, inferred}, err)
 	})
 	mux.HandleFunc("POST /api/registries/test", func(w http.ResponseWriter, r *http.Request) {
-		var draft registry.Registry
-		if !decode(w, r, &draft) {
+		draft, _, ok := decode(w, r)
+		if !ok {
 			return
 		}
 		rep, err := p.cat.TestDraft(r.Context(), draft)
@@ -118,14 +117,39 @@ func (p *platform) handler() http.Handler {
 	return mux
 }
 
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		respond(w, 0, nil, fmt.Errorf("%w: the body is not a registry: %v", registry.ErrInvalid, err))
-		return false
+// decode reads a registry from the body in either shape the library reads
+// (registry.DecodeJSON): ours ({"name", "kind", "server", "fields": {...}}) or the product
+// documents' flat one ({"name", "url", "username", "password"}, type optional). A missing
+// kind is inferred from the URL, and the answer says so ("inferred").
+func decode(w http.ResponseWriter, r *http.Request) (registry.Registry, *registry.Inference, bool) {
+	in, inferred, err := registry.DecodeJSON(http.MaxBytesReader(w, r.Body, registry.MaxDocumentSize))
+	if err != nil {
+		respond(w, 0, nil, err)
+		return registry.Registry{}, nil, false
 	}
-	return true
+	return in, inferred, true
+}
+
+// withInferred is a saved record's JSON (redacted, as every Registry's) with what was
+// inferred from the body, when anything was: {"kind": "ghcr", "host": "ghcr.io"}.
+type withInferred struct {
+	rec      registry.Registry
+	inferred *registry.Inference
+}
+
+func (x withInferred) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(x.rec)
+	if err != nil || x.inferred == nil {
+		return b, err
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if m["inferred"], err = json.Marshal(x.inferred); err != nil {
+		return nil, err
+	}
+	return json.Marshal(m)
 }
 
 type fieldProblem struct {
@@ -153,10 +177,14 @@ func respond(w http.ResponseWriter, status int, v any, err error) {
 	}
 	body := apiError{Error: err.Error()}
 	var ve *registry.ValidationError
-	if errors.As(err, &ve) {
+	var fe *registry.FieldError
+	switch {
+	case errors.As(err, &ve):
 		for _, fe := range ve.Errors {
 			body.Fields = append(body.Fields, fieldProblem{fe.Field, fe.Reason, fe.Hint})
 		}
+	case errors.As(err, &fe):
+		body.Fields = []fieldProblem{{fe.Field, fe.Reason, fe.Hint}}
 	}
 	var inUse *catalog.InUseError
 	if errors.As(err, &inUse) {
