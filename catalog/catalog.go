@@ -54,6 +54,7 @@ type Catalog struct {
 	factory registry.ProviderFactory
 	log     *slog.Logger
 	authz   Authorizer // nil: one trusted operator, nothing is checked
+	journal memJournal // the change log, for a store that keeps none
 	key     []byte     // HMAC key of the secret fingerprints kept in memory
 
 	mu  sync.Mutex    // serializes writes
@@ -248,7 +249,7 @@ func (c *Catalog) Add(ctx context.Context, r registry.Registry) (registry.Regist
 	if len(all) == 0 {
 		r.Default = true // the first registry is the default
 	}
-	if err := c.put(ctx, nil, r); err != nil {
+	if err := c.put(ctx, string(ActionAdd), nil, r); err != nil {
 		return registry.Registry{}, &registry.Error{Op: "add", Registry: r.Name, Err: err}
 	}
 	if r.Default {
@@ -269,7 +270,7 @@ func (c *Catalog) clearDefaults(ctx context.Context, all []registry.Registry, ke
 		o.Default = false
 		o.Version++
 		o.Updated = c.stamp()
-		if err := c.put(ctx, &before, o); err != nil {
+		if err := c.put(ctx, "unset-default", &before, o); err != nil {
 			return fmt.Errorf("clear default on %s: %w", o.Name, err)
 		}
 	}
@@ -329,7 +330,7 @@ func (c *Catalog) Update(ctx context.Context, r registry.Registry, opts ...regis
 	}
 	next.Version = cur.Version + 1
 	next.Updated = c.stamp()
-	if err := c.put(ctx, &cur, next); err != nil {
+	if err := c.put(ctx, auditAction(actions, next), &cur, next); err != nil {
 		return registry.Registry{}, &registry.Error{Op: "update", Registry: cur.Name, Err: err}
 	}
 	if next.Default && !cur.Default {
@@ -394,7 +395,7 @@ func (c *Catalog) SetDefault(ctx context.Context, id string) error {
 		t.Default = true
 		t.Version++
 		t.Updated = c.stamp()
-		if err := c.put(ctx, target, t); err != nil {
+		if err := c.put(ctx, string(ActionSetDefault), target, t); err != nil {
 			return &registry.Error{Op: "set default", Registry: t.Name, Err: err}
 		}
 	}
@@ -553,14 +554,17 @@ func (c *Catalog) Delete(ctx context.Context, id string) error {
 	}
 	key := changeKey{registry.ChangeDelete, id, cur.Version}
 	c.expectEcho(key)
-	if err := c.store.Delete(ctx, id, cur.Version); err != nil {
+	a := c.newAudit(ctx, string(ActionDelete), &cur, nil)
+	a, err = c.audited(a, func(j registry.Journal) (registry.Audit, error) { return j.DeleteAudited(ctx, id, cur.Version, a) },
+		func() error { return c.store.Delete(ctx, id, cur.Version) })
+	if err != nil {
 		c.unexpectEcho(key)
 		return &registry.Error{Op: "delete", Registry: cur.Name, Err: err}
 	}
 	c.hmu.Lock()
 	delete(c.healthMem, id)
 	c.hmu.Unlock()
-	c.wrote(&cur, nil)
+	c.wrote(&cur, nil, a)
 	return nil
 }
 
@@ -719,14 +723,17 @@ func (c *Catalog) Invalidate() { c.gen.Add(1) }
 
 // put saves r (before is the stored record, nil for a create) and reports the change.
 // The caller holds c.mu.
-func (c *Catalog) put(ctx context.Context, before *registry.Registry, r registry.Registry) error {
+func (c *Catalog) put(ctx context.Context, action string, before *registry.Registry, r registry.Registry) error {
 	key := changeKey{registry.ChangePut, r.ID, r.Version}
 	c.expectEcho(key)
-	if err := c.store.Put(ctx, r); err != nil {
+	a := c.newAudit(ctx, action, before, &r)
+	a, err := c.audited(a, func(j registry.Journal) (registry.Audit, error) { return j.PutAudited(ctx, r, a) },
+		func() error { return c.store.Put(ctx, r) })
+	if err != nil {
 		c.unexpectEcho(key)
 		return err
 	}
-	c.wrote(before, &r)
+	c.wrote(before, &r, a)
 	return nil
 }
 
@@ -749,7 +756,7 @@ func (c *Catalog) unexpectEcho(k changeKey) {
 // wrote is called after every write through this Catalog (before and after are nil for a
 // create and a delete): it drops what was cached and tells the subscribers at once.
 // The caller holds c.mu.
-func (c *Catalog) wrote(before, after *registry.Registry) {
+func (c *Catalog) wrote(before, after *registry.Registry, a registry.Audit) {
 	id := ""
 	switch {
 	case after == nil:
@@ -771,7 +778,11 @@ func (c *Catalog) wrote(before, after *registry.Registry) {
 		s := c.state(*after)
 		next = &s
 	}
-	c.events.Publish(classify(prev, next)...)
+	evs := classify(prev, next)
+	for i := range evs {
+		evs[i].Actor, evs[i].Seq, evs[i].Fields = a.Actor, a.Seq, a.Fields
+	}
+	c.events.Publish(evs...)
 	if c.watching {
 		if next != nil {
 			c.snap[id] = *next

@@ -30,11 +30,18 @@ const (
 // Event is one change to a registry, from this Catalog or any other on the same Store
 // (when it implements Watcher). Registry is the redacted record after the change (for
 // EventDelete, the last one seen; zero for EventResync); it never holds a secret.
+//
+// An event of a change made through this Catalog carries its audit entry's Actor, Seq
+// and Fields (see Changes); an event of a change seen on the store's feed (another
+// Catalog, process or replica) has them zero: read them with Changes.
 type Event struct {
 	Op       EventOp
 	ID       string
 	Version  int64
 	Registry registry.Registry
+	Actor    string   // who made the change ("" for the trusted operator, or not known)
+	Seq      uint64   // the change log's sequence number of the change (0: not known)
+	Fields   []string // the names of the fields that changed (registry.ChangedFields)
 }
 
 // Subscribe reports every change to the registries until ctx is done or the Catalog is

@@ -34,7 +34,9 @@ func (a Audit) Clone() Audit {
 // PutAudited and DeleteAudited follow Put's and Delete's rules exactly and return the
 // entry as stored, its Seq set. Changes returns the entries with Seq > since, in Seq
 // order, at most limit of them (limit <= 0: all). Sequence numbers only grow: an entry
-// never appears after one with a larger Seq has been returned.
+// never appears after one with a larger Seq has been returned. A wrapper (store/sealed)
+// over a store without a journal fails with errors.ErrUnsupported; the caller then
+// writes without one.
 type Journal interface {
 	PutAudited(ctx context.Context, r Registry, a Audit) (Audit, error)
 	DeleteAudited(ctx context.Context, id string, version int64, a Audit) (Audit, error)

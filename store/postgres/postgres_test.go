@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,11 +82,11 @@ func TestSchemaVersionAndNewerRefused(t *testing.T) {
 	pg, db, dsn := newDB(t)
 	s := open(t, dsn)
 	out, err := pg.SQL(db, "SELECT MAX(version) FROM regcred_schema_migrations")
-	if err != nil || strings.TrimSpace(out) != "1" || postgres.SchemaVersion() != 1 {
+	if err != nil || strings.TrimSpace(out) != "2" || postgres.SchemaVersion() != 2 {
 		t.Fatalf("schema version %q, %v", out, err)
 	}
 	open(t, dsn) // a second opener applies nothing twice
-	if _, err := pg.SQL(db, "INSERT INTO regcred_schema_migrations (version, name) VALUES (2, '002_future.sql')"); err != nil {
+	if _, err := pg.SQL(db, "INSERT INTO regcred_schema_migrations (version, name) VALUES (3, '003_future.sql')"); err != nil {
 		t.Fatal(err)
 	}
 	_, err = postgres.Open(context.Background(), dsn)
@@ -114,7 +115,7 @@ func TestConcurrentOpenersMigrateOnce(t *testing.T) {
 		}
 	}
 	out, err := pg.SQL(db, "SELECT count(*) FROM regcred_schema_migrations")
-	if err != nil || strings.TrimSpace(out) != "1" {
+	if err != nil || strings.TrimSpace(out) != strconv.Itoa(postgres.SchemaVersion()) {
 		t.Fatalf("%q migration rows, %v", out, err)
 	}
 }

@@ -30,5 +30,5 @@ func ExampleOpen() {
 	all, _ := c.List(ctx)
 	fmt.Println(len(all), all[0].Name, all[0].Fields["password"], r.Version, sqlite.SchemaVersion())
 	// Output:
-	// 1 team harbor REDACTED 1 1
+	// 1 team harbor REDACTED 1 2
 }

@@ -269,3 +269,14 @@ func TestNotADatabase(t *testing.T) {
 		t.Fatal("the file was changed")
 	}
 }
+
+func TestJournal(t *testing.T) {
+	storetest.RunJournal(t, func(t *testing.T) registry.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "regcred.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
