@@ -39,7 +39,14 @@ type node struct {
 	kubelet *testenv.Kubelet
 	ns      string
 	label   map[string]string // the namespace's own label: the controller's selector
-	seq     int
+	seq     *int              // pods made on the node, shared by its subtests
+}
+
+// in returns the node for a subtest of its test: failures go to t.
+func (n *node) in(t *testing.T) *node {
+	c := *n
+	c.t = t
+	return &c
 }
 
 // startNode starts a kubelet for t and makes t's namespace, with the ServiceAccounts
@@ -48,7 +55,7 @@ type node struct {
 func startNode(t *testing.T, opts ...testenv.KubeletOption) *node {
 	t.Helper()
 	k := testenv.StartKubeForKubelet(t)
-	n := &node{t: t, kube: k, kubelet: testenv.StartKubelet(t, k, opts...)}
+	n := &node{t: t, kube: k, kubelet: testenv.StartKubelet(t, k, opts...), seq: new(int)}
 	key, value := k.Selector(t)
 	n.label = map[string]string{key: value}
 	n.ns = k.LabeledNamespaces(t, "e2e", 1, n.label)[0]
@@ -99,8 +106,8 @@ type pod struct {
 // that pulled must then run (the image is the harness's pause program).
 func (n *node) run(p pod) (testenv.Pull, *corev1.Pod) {
 	n.t.Helper()
-	n.seq++
-	spec := n.kubelet.Pod(fmt.Sprintf("p%d", n.seq), p.image)
+	*n.seq++
+	spec := n.kubelet.Pod(fmt.Sprintf("p%d", *n.seq), p.image)
 	spec.Spec.ServiceAccountName = p.serviceAccount
 	for _, s := range p.pullSecrets {
 		spec.Spec.ImagePullSecrets = append(spec.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
