@@ -26,10 +26,13 @@ var (
 	ErrInUse = errors.New("in use")
 	// ErrNotOwner: only the user who created a registry may delete it.
 	ErrNotOwner = errors.New("not the owner")
-	// ErrRedacted: a redacted view of a record (Catalog.Get and List, Registry.Redacted)
-	// was given where its real credentials are needed: saving it, or building a pull
-	// secret, docker config or provider from it. Get credentials through the Catalog.
-	ErrRedacted = errors.New("redacted record: its secret fields are not the real values")
+	// ErrRedacted: a redacted view of a record (Catalog.Get and List, Registry.Redacted,
+	// json.Marshal of a Registry) was given where its real credentials are needed: saving
+	// it, or building a pull secret, docker config or provider from it. Deployments get
+	// credentials through catalog.ProviderFactory (or Catalog.Provider, Keychain), which
+	// take the redacted view and resolve it by ID; a Store saves records with
+	// MarshalStored, never json.Marshal.
+	ErrRedacted = errors.New("redacted record: its secret fields are not the real values (deployments take credentials from catalog.ProviderFactory; stores save with registry.MarshalStored)")
 	// ErrUnavailable: a token endpoint or registry could not be reached or answered 5xx.
 	ErrUnavailable = errors.New("unavailable")
 )
