@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
-	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -76,6 +76,10 @@ func apply(ctx context.Context, t *testing.T, c kubernetes.Interface, objs []run
 			_, err = c.RbacV1().Roles(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
 		case *rbacv1.RoleBinding:
 			_, err = c.RbacV1().RoleBindings(o.Namespace).Create(ctx, o, metav1.CreateOptions{})
+		case *admissionv1.ValidatingAdmissionPolicy:
+			_, err = c.AdmissionregistrationV1().ValidatingAdmissionPolicies().Create(ctx, o, metav1.CreateOptions{})
+		case *admissionv1.ValidatingAdmissionPolicyBinding:
+			_, err = c.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Create(ctx, o, metav1.CreateOptions{})
 		default:
 			t.Fatalf("apply: no case for %T", obj)
 		}
@@ -237,8 +241,34 @@ func TestRBACIsEnoughAndNoMore(t *testing.T) {
 		t.Fatalf("the controller was refused something:\n%s", logs.String())
 	}
 
+	// Enough (issue 23: without these, a wrong user name would make every "no more" check
+	// below pass): each right the controller uses, reviewed for the same identity.
+	for _, a := range []authzv1.ResourceAttributes{
+		{Verb: "get", Resource: "namespaces"},
+		{Verb: "list", Resource: "namespaces"},
+		{Verb: "watch", Resource: "namespaces"},
+		{Verb: "get", Resource: "secrets", Namespace: ns},
+		{Verb: "list", Resource: "secrets"},
+		{Verb: "watch", Resource: "secrets"},
+		{Verb: "create", Resource: "secrets", Namespace: ns},
+		{Verb: "update", Resource: "secrets", Namespace: ns},
+		{Verb: "delete", Resource: "secrets", Namespace: ns},
+		{Verb: "list", Resource: "serviceaccounts"},
+		{Verb: "watch", Resource: "serviceaccounts"},
+		{Verb: "update", Resource: "serviceaccounts", Namespace: ns},
+		{Verb: "list", Resource: "pods"},
+		{Verb: "watch", Resource: "pods"},
+		{Verb: "create", Resource: "events", Namespace: metav1.NamespaceDefault},
+		{Verb: "patch", Resource: "events", Namespace: ns},
+		{Verb: "create", Group: "coordination.k8s.io", Resource: "leases", Namespace: systemNS},
+		{Verb: "get", Group: "coordination.k8s.io", Resource: "leases", Name: "regcred-controller", Namespace: systemNS},
+		{Verb: "update", Group: "coordination.k8s.io", Resource: "leases", Name: "regcred-controller", Namespace: systemNS},
+	} {
+		if !controllerMay(ctx, t, k, a) {
+			t.Errorf("the controller may not %s %s %s in %q: it needs to", a.Verb, a.Resource, a.Name, a.Namespace)
+		}
+	}
 	// And no more.
-	user := "system:serviceaccount:" + systemNS + ":regcred-controller"
 	for _, a := range []authzv1.ResourceAttributes{
 		{Verb: "create", Resource: "pods", Namespace: ns},
 		{Verb: "delete", Resource: "pods", Namespace: ns},
@@ -253,29 +283,33 @@ func TestRBACIsEnoughAndNoMore(t *testing.T) {
 		{Verb: "create", Group: "rbac.authorization.k8s.io", Resource: "clusterrolebindings"},
 		{Verb: "patch", Resource: "nodes"},
 	} {
-		rev, err := k.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
-			User: user, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + systemNS, "system:authenticated"}, ResourceAttributes: &a}}, metav1.CreateOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rev.Status.Allowed {
+		if controllerMay(ctx, t, k, a) {
 			t.Errorf("the controller may %s %s/%s %s in %q: more than it needs", a.Verb, a.Resource, a.Subresource, a.Name, a.Namespace)
 		}
 	}
 }
 
-// serviceAccountSetup applies the manifests' ServiceAccount and RBAC and returns a
-// kubeconfig with that ServiceAccount's token and a registries file.
-func serviceAccountSetup(ctx context.Context, t *testing.T, k *testenv.Kube) (kubeconfig, regs string) {
+// controllerUser is the user name of the manifests' ServiceAccount.
+const controllerUser = "system:serviceaccount:" + systemNS + ":regcred-controller"
+
+// controllerMay asks the API server's authorizer whether the manifests' ServiceAccount may
+// do a (a SubjectAccessReview for its user and groups).
+func controllerMay(ctx context.Context, t *testing.T, k *testenv.Kube, a authzv1.ResourceAttributes) bool {
 	t.Helper()
-	for _, f := range []string{"namespace.yaml", "serviceaccount.yaml", "rbac.yaml"} {
-		apply(ctx, t, k.Client, manifest(t, f))
-	}
-	tr, err := k.Client.CoreV1().ServiceAccounts(systemNS).CreateToken(ctx, "regcred-controller",
-		&authnv1.TokenRequest{Spec: authnv1.TokenRequestSpec{ExpirationSeconds: ptr(int64(3600))}}, metav1.CreateOptions{})
+	rev, err := k.Client.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
+		User: controllerUser, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + systemNS, "system:authenticated"}, ResourceAttributes: &a}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return rev.Status.Allowed
+}
+
+// serviceAccountSetup applies the manifests' ServiceAccount, RBAC and admission policy
+// (deployController) and returns a kubeconfig with that ServiceAccount's token and a
+// registries file.
+func serviceAccountSetup(ctx context.Context, t *testing.T, k *testenv.Kube) (kubeconfig, regs string) {
+	t.Helper()
+	_, token := deployController(ctx, t, k)
 	dir := t.TempDir()
 	kubeconfig = filepath.Join(dir, "kubeconfig")
 	caFile := filepath.Join(dir, "ca.crt")
@@ -288,7 +322,7 @@ clusters: [{name: test, cluster: {server: %q, certificate-authority: %q}}]
 users: [{name: sa, user: {token: %q}}]
 contexts: [{name: test, context: {cluster: test, user: sa}}]
 current-context: test
-`, k.URL, caFile, tr.Status.Token)), 0o600); err != nil {
+`, k.URL, caFile, token)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	regs = filepath.Join(dir, "registries.yaml")

@@ -60,7 +60,8 @@ const (
 // (TokenRequest and TokenReview work), and serves TLS with a certificate from its own CA.
 //
 // It behaves like a cluster where namespaces are concerned: the NamespaceLifecycle
-// admission plugin is on (writes into a terminating or missing namespace are refused), and
+// admission plugin is on (writes into a terminating or missing namespace are refused), the
+// ValidatingAdmissionPolicy plugin enforces the policies tests apply, and
 // the controller-manager runs the serviceaccount, serviceaccount-token and namespace
 // controllers, so a new namespace gets its "default" ServiceAccount (within a second) and a
 // deleted one empties and goes away. Without a kube-controller-manager binary the control
@@ -279,14 +280,14 @@ func startKube(etcdBin, apiBin, kcmBin string, serviceAccountAdmission bool) (_ 
 		"--service-account-issuer="+KubeIssuer,
 		"--api-audiences="+KubeIssuer,
 		"--service-cluster-ip-range=10.96.0.0/16",
-		// NamespaceLifecycle is on (the default); plugins that need controllers this
-		// harness does not run (or pods to carry tokens) are off.
+		// NamespaceLifecycle and ValidatingAdmissionPolicy are on (the defaults); plugins
+		// that need controllers this harness does not run (or pods to carry tokens) are off.
 		"--enable-admission-plugins="+admission,
 		"--disable-admission-plugins="+notAdmitted+"DefaultStorageClass,"+
 			"DefaultTolerationSeconds,StorageObjectInUseProtection,PersistentVolumeClaimResize,"+
 			"RuntimeClass,CertificateApproval,CertificateSigning,CertificateSubjectRestriction,"+
 			"DefaultIngressClass,ResourceQuota,MutatingAdmissionWebhook,ValidatingAdmissionWebhook,"+
-			"ValidatingAdmissionPolicy,LimitRanger,Priority,TaintNodesByCondition,PodSecurity",
+			"LimitRanger,Priority,TaintNodesByCondition,PodSecurity",
 		"--enable-priority-and-fairness=false",
 		"--max-requests-inflight=1000",
 		"--max-mutating-requests-inflight=500",
@@ -320,7 +321,8 @@ func startKube(etcdBin, apiBin, kcmBin string, serviceAccountAdmission bool) (_ 
 }
 
 // startControllerManager runs kube-controller-manager's serviceaccount,
-// serviceaccount-token and namespace controllers as the admin, and waits until a new
+// serviceaccount-token and namespace controllers (and the one that type-checks
+// ValidatingAdmissionPolicies into their status) as the admin, and waits until a new
 // namespace gets its default ServiceAccount.
 func (k *Kube) startControllerManager(bin, caFile, saKey string) error {
 	kubeconfig := filepath.Join(k.dir, "kcm.kubeconfig")
@@ -342,7 +344,7 @@ current-context: test
 	}
 	k.kcm = exec.Command(bin,
 		"--kubeconfig="+kubeconfig,
-		"--controllers=serviceaccount,serviceaccount-token,namespace",
+		"--controllers=serviceaccount,serviceaccount-token,namespace,garbagecollector,validatingadmissionpolicy-status-controller",
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--use-service-account-credentials=false",
