@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,7 +55,7 @@ type apiInput struct {
 	URL               *string           `json:"url"`
 	Username          *string           `json:"username"`
 	Password          *string           `json:"password"`
-	Credentials       map[string]string `json:"credentials"`
+	Credentials       credentials       `json:"credentials"`
 	Default           *bool             `json:"default"`
 	TLS               *apiTLS           `json:"tls"`
 	Scope             *registry.Scope   `json:"scope"`
@@ -73,6 +75,40 @@ type apiInput struct {
 // maxCredentialKeys bounds the credentials object: the widest kind has a handful of
 // fields, and a body of 80,000 made-up keys must cost a line, not a minute.
 const maxCredentialKeys = 32
+
+// credentials is a request's credentials object, read key by key: the decoding stops at
+// the first key past maxCredentialKeys instead of building a map of them all.
+type credentials map[string]string
+
+// errTooManyCredentials is the refusal of a credentials object past the bound.
+var errTooManyCredentials = invalid("credentials", fmt.Sprintf("has more than %d keys", maxCredentialKeys), "send only the fields of the registry's type")
+
+func (c *credentials) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t == nil {
+		*c = nil
+		return err
+	} else if t != json.Delim('{') {
+		return &json.UnmarshalTypeError{Value: "non-object", Type: reflect.TypeFor[map[string]string](), Field: "credentials"}
+	}
+	out := credentials{}
+	for dec.More() {
+		if len(out) == maxCredentialKeys {
+			return errTooManyCredentials
+		}
+		k, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var v string
+		if err := dec.Decode(&v); err != nil {
+			return &json.UnmarshalTypeError{Value: "non-string", Type: reflect.TypeFor[string](), Field: "credentials." + limitText(k.(string), 64)}
+		}
+		out[k.(string)] = v
+	}
+	*c = out
+	return nil
+}
 
 func toAPI(r registry.Registry, h *registry.Health) apiRegistry {
 	out := apiRegistry{ID: r.ID, Name: r.Name, Type: r.Kind.TypeKey(), URL: r.Server, Default: r.Default, Owner: r.Owner,
@@ -105,9 +141,6 @@ func toAPI(r registry.Registry, h *registry.Health) apiRegistry {
 // sent blank keeps the stored one (Merge's rule); another credential sent blank is
 // removed. Without a type, a new record's type is inferred from its URL and said.
 func fromAPI(in apiInput, base registry.Registry) (registry.Registry, *registry.Inference, error) {
-	if n := len(in.Credentials); n > maxCredentialKeys {
-		return registry.Registry{}, nil, invalid("credentials", fmt.Sprintf("has %d keys", n), fmt.Sprintf("a registry type has at most %d: send only its fields", maxCredentialKeys))
-	}
 	r := base.Clone()
 	if in.Type != "" {
 		kind, err := registry.ParseKind(in.Type)
@@ -297,6 +330,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request) (apiInput, bool) {
 	var typ *json.UnmarshalTypeError
 	var tooBig *http.MaxBytesError
 	switch {
+	case errors.Is(err, errTooManyCredentials):
+		writeJSONError(w, http.StatusUnprocessableEntity, "the registry is not valid", err)
+		return in, false
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		key, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		msg = fmt.Sprintf("the body has the key %q, which is not a key of a registry: send name, type, url, credentials, default, tls, scope, credentialsExpire (or the documents' username and password)", limitText(key, 64))
