@@ -72,7 +72,8 @@ func NewKeyring(current string, keys map[string][]byte) (*Keyring, error) {
 	k := &Keyring{current: current, aeads: make(map[string]cipher.AEAD, len(keys))}
 	for id, key := range keys {
 		if !keyIDRE.MatchString(id) {
-			return nil, keyError(&registry.FieldError{Field: "key id", Reason: fmt.Sprintf("%q is not a key ID", id), Hint: "use letters, digits, '.', '_' and '-' (at most 64)"})
+			// Not quoted: a misplaced key may sit where its ID goes.
+			return nil, keyError(&registry.FieldError{Field: "key id", Reason: "is not a key ID", Hint: "use letters, digits, '.', '_' and '-' (at most 64)"})
 		}
 		if len(key) != KeySize {
 			return nil, keyError(&registry.FieldError{Field: "key " + id, Reason: fmt.Sprintf("is %d bytes, not %d", len(key), KeySize), Hint: "generate one with: head -c 32 /dev/urandom | base64"})
@@ -118,14 +119,18 @@ func ParseKeys(text string) (*Keyring, error) {
 		if err != nil {
 			return nil, keyError(&registry.FieldError{Field: fmt.Sprintf("key %d", n), Reason: "is not base64", Hint: "write ID=BASE64 of 32 random bytes (head -c 32 /dev/urandom | base64)"})
 		}
+		line := fmt.Sprintf("key %d", n) // errors name the line, never quote it: it is key material
 		if id = strings.TrimSpace(id); id == "" {
 			id = DeriveKeyID(key)
+		} else if !keyIDRE.MatchString(id) {
+			return nil, keyError(&registry.FieldError{Field: line, Reason: "has no valid key ID before '=' (not a key ID)",
+				Hint: "write ID=BASE64 (an ID of letters, digits, '.', '_' and '-', at most 64) or a bare key of 44 base64 characters"})
+		}
+		if len(key) != KeySize {
+			return nil, keyError(&registry.FieldError{Field: line, Reason: fmt.Sprintf("is %d bytes, not %d", len(key), KeySize), Hint: "generate one with: head -c 32 /dev/urandom | base64"})
 		}
 		if _, dup := keys[id]; dup {
 			return nil, keyError(&registry.FieldError{Field: fmt.Sprintf("key %d", n), Reason: fmt.Sprintf("repeats the key ID %q", id)})
-		}
-		if len(key) != KeySize {
-			return nil, keyError(&registry.FieldError{Field: "key " + id, Reason: fmt.Sprintf("is %d bytes, not %d", len(key), KeySize), Hint: "generate one with: head -c 32 /dev/urandom | base64"})
 		}
 		keys[id] = key
 		if current == "" {

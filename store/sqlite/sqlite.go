@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,7 +126,8 @@ func init() {
 	})
 }
 
-// Open opens (creating when missing) the SQLite database at path, in WAL mode with a busy
+// Open opens (creating when missing) the SQLite database at path (a file path, or a
+// file: URI without query: "file:/var/lib/x.db", "file:///var/lib/x.db"), in WAL mode with a busy
 // timeout, and migrates it to this package's schema version in one transaction. A
 // database from a newer regcred is refused (store.ErrNewerSchema). The file is created
 // with mode 0600 (its directory, when created, 0700): it holds credentials.
@@ -134,9 +136,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" {
 		return nil, openError(path, &registry.FieldError{Field: "path", Reason: "is empty", Hint: "give the database file, e.g. sqlite:/var/lib/app/regcred.db"})
 	}
-	if strings.ContainsAny(path, "?#") || path == ":memory:" {
-		return nil, openError(path, &registry.FieldError{Field: "path", Reason: "must be a plain file path (no ?, # or :memory:)",
-			Hint: "to use an in-memory or specially opened database, open it yourself and call sqlite.New"})
+	path, err := filePath(path)
+	if err != nil {
+		return nil, openError("", err)
 	}
 	if err := prepareFile(path); err != nil {
 		return nil, openError(path, err)
@@ -152,6 +154,30 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// filePath returns the file path a path or a file: URI names. Query parameters, fragments,
+// in-memory databases and other hosts are refused: the store opens files it can make 0600.
+func filePath(p string) (string, error) {
+	plain := &registry.FieldError{Field: "path", Reason: "must be a plain file path or a file: URI (no ?, #, :memory: or host)",
+		Hint: "to use an in-memory or specially opened database, open it yourself and call sqlite.New"}
+	if strings.ContainsAny(p, "?#") {
+		return "", plain
+	}
+	if rest, ok := strings.CutPrefix(p, "file:"); ok {
+		p = rest
+		if strings.HasPrefix(rest, "//") {
+			u, err := url.Parse("file:" + rest)
+			if err != nil || u.Host != "" && u.Host != "localhost" {
+				return "", plain
+			}
+			p = u.Path
+		}
+	}
+	if p == "" || p == ":memory:" || strings.HasPrefix(p, ":memory:") {
+		return "", plain
+	}
+	return p, nil
 }
 
 // prepareFile creates the directory (0700) and an empty file (0600) so that SQLite, which
