@@ -261,7 +261,9 @@ func TestFailedRefreshKeepsTheSecret(t *testing.T) {
 	if _, err := k.Client.CoreV1().Secrets(ns).Create(ctx, documentSecret(t), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	get := func() (*corev1.Secret, error) { return k.Client.CoreV1().Secrets(ns).Get(ctx, "my-pull-secret", metav1.GetOptions{}) }
+	get := func() (*corev1.Secret, error) {
+		return k.Client.CoreV1().Secrets(ns).Get(ctx, "my-pull-secret", metav1.GetOptions{})
+	}
 	working := waitFor(t, "the Secret filled", 30*time.Second, get, func(s *corev1.Secret) bool {
 		return string(s.Data[corev1.DockerConfigJsonKey]) != placeholder
 	})
