@@ -319,7 +319,7 @@ func (t *tester) fields(ctx context.Context) outcome {
 	if t.cfg.wrap != nil {
 		rt = t.cfg.wrap(rt)
 	}
-	t.base = roundTripCounter{inner: rt, n: &t.rounds}
+	t.base = scrubber{inner: roundTripCounter{inner: rt, n: &t.rounds}, t: t}
 	return stepOK(t.r.Kind.Label() + " registry at " + t.host)
 }
 
@@ -793,37 +793,6 @@ func (t *tester) doURL(ctx context.Context, rt http.RoundTripper, method, u stri
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	return resp, nil
-}
-
-// redact removes every secret the test saw from the report's texts and errors.
-func (t *tester) redact(rep *Report) {
-	var secrets []string
-	for _, s := range t.secrets {
-		if len(s) >= 3 { // shorter strings would redact ordinary words
-			secrets = append(secrets, s)
-		}
-	}
-	if len(secrets) == 0 {
-		return
-	}
-	clean := func(s string) string {
-		for _, sec := range secrets {
-			s = strings.ReplaceAll(s, sec, registry.Redacted)
-		}
-		return s
-	}
-	for i := range rep.Steps {
-		s := &rep.Steps[i]
-		s.Detail, s.Cause, s.Fix = clean(s.Detail), clean(s.Cause), clean(s.Fix)
-		if ce, ok := s.Err.(*Error); ok {
-			ce.Cause, ce.Fix = clean(ce.Cause), clean(ce.Fix)
-			if ce.Err != nil {
-				if txt := ce.Err.Error(); clean(txt) != txt {
-					ce.Err = &transport.ConnRedactedError{Text: clean(txt), Err: ce.Err}
-				}
-			}
-		}
-	}
 }
 
 // Bounds on a report's texts; each piece a remote server controls is bounded on its own

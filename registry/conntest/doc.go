@@ -7,8 +7,13 @@
 // Rules:
 //   - It uses the record's guarded transport (registry/transport), so a test reaches the
 //     registry exactly as a pull would, and sends credentials only where a pull would.
-//   - A report never holds a secret: the credentials, and anything a server echoes back,
-//     are removed before it is returned; untrusted text is bounded and escaped.
+//   - A report never holds a secret, in any encoding a server may echo it in: the record's
+//     secret fields, the provider's credentials and the tokens issued are removed raw, as
+//     base64 of user:password (the Basic header's value), as the bearer token, form- and
+//     path-encoded, JSON-escaped and in base64 (internal/redact). Every answer is scrubbed
+//     before the test reads it (status line, headers, the body of a non-success), the
+//     transport scrubs a reason phrase before bounding it, and the report is scrubbed
+//     again before it is returned; untrusted text is bounded and escaped.
 //   - Handshake is the TLS check for clients regcred does not drive (the Docker daemon).
 //   - catalog.Catalog.Test and TestDraft run it on saved records and drafts.
 package conntest

@@ -12,6 +12,7 @@
 //     loopback, link-local or private realms for a public registry), and strips it from
 //     redirects elsewhere.
 //   - What the server controls is bounded and escaped: headers, challenges, the bodies read
-//     whole, reason phrases.
+//     whole, reason phrases. A reason phrase loses the request's own credentials (in any
+//     encoding, internal/redact) before it is bounded, so a cut cannot hide part of one.
 //   - Cache is keyed by record ID, version and TLS settings; DefaultCache is shared.
 package transport

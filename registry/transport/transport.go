@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/regcred/regcred/internal/hosts"
+	"github.com/regcred/regcred/internal/redact"
 	"io"
 	"net"
 	"net/http"
@@ -216,7 +217,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		cancel(nil)
 		return nil, safeError(err)
 	}
-	resp.Status = untrusted.Limit(resp.Status, MaxReasonRunes)
+	resp.Status = untrusted.Limit(scrubReason(resp, auth), MaxReasonRunes)
 	if own && resp.StatusCode == http.StatusUnauthorized {
 		if err := t.learnChallenge(resp); err != nil {
 			resp.Body.Close()
@@ -460,6 +461,20 @@ func safeError(err error) error {
 		return &ConnRedactedError{Text: s, Err: err}
 	}
 	return err
+}
+
+// scrubReason is resp's status line without the request's own credentials in any encoding
+// (internal/redact): a hostile server may echo the Authorization header in its reason
+// phrase, and the phrase is bounded next, which could cut an encoding so that no later
+// redaction would recognise it. A standard phrase is returned as is, without work.
+func scrubReason(resp *http.Response, auth string) string {
+	st := resp.Status
+	if auth == "" || len(st) < 4 || st[4:] == http.StatusText(resp.StatusCode) {
+		return st
+	}
+	var s redact.Set
+	s.AddAuthorization(auth)
+	return s.Replace(st, registry.Redacted)
 }
 
 func defaultPort(scheme string) string {
