@@ -48,7 +48,7 @@ var errUsage = errors.New("usage")
 
 type config struct {
 	registries, dsn, kubeconfig, selector, serviceAccounts, managedBy, listen string
-	prune, leaderElect                                                        bool
+	prune, leaderElect, tokenSecrets                                          bool
 	leNamespace, leName, leIdentity, dockerHost, dockerConfig                 string
 	leaseDuration, renewDeadline, retryPeriod                                 time.Duration
 	workers, burst                                                            int
@@ -72,6 +72,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.listen, "listen", ":8080", "address of /healthz, /readyz and /metrics (empty: none)")
 	fs.StringVar(&c.dockerHost, "docker-host", "", "Docker Engine of a swarm manager (unix:///var/run/docker.sock, tcp://...): re-auth the services that use a saved registry")
 	fs.StringVar(&c.dockerConfig, "docker-config", "", "a docker config.json to keep fresh (0600) for tools that cannot use credential helpers (empty: none)")
+	fs.BoolVar(&c.tokenSecrets, "token-secrets", false, "fill pull Secrets annotated with a ServiceAccount from its token (seed 004; kube/tokensecret)")
 	fs.BoolVar(&c.leaderElect, "leader-elect", false, "run as one of several replicas: only the holder of the Lease acts")
 	fs.StringVar(&c.leNamespace, "leader-elect-namespace", "", "namespace of the Lease (default: the pod's, from POD_NAMESPACE or the service account mount)")
 	fs.StringVar(&c.leName, "leader-elect-name", "regcred-controller", "name of the Lease")
@@ -151,6 +152,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	if cfg.dockerConfig != "" {
 		opts = append(opts, controller.WithDockerConfig(cfg.dockerConfig))
+	}
+	if cfg.tokenSecrets {
+		opts = append(opts, controller.WithLeaderTasks(tokenSecrets(cat, client, log)))
 	}
 	if cfg.selector != "" {
 		sel, err := labels.Parse(cfg.selector)
