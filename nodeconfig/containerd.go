@@ -31,13 +31,16 @@ type hostsRoot struct {
 // genContainerd writes one hosts.toml per host that needs one (mirrors, a CA, insecure),
 // with the CA files beside it, and sets config_path in containerd's config.toml.
 //
-// Layout: <config_path>/<host[:port]>/hosts.toml. The hosts are tried in order, then the
-// server. Every hosts.toml has at least one [host] table, even for a registry that only
-// needs a CA: containerd 1.6 rejects a hosts.toml without one (and silently falls back to
-// the Docker-style *.crt files). The server is the upstream with fallback, else the last
-// mirror again (containerd's documented way to never reach the upstream). CA paths are
-// relative to the hosts.toml, which containerd resolves against its directory, so the
-// tree can be copied or used with ctr --hosts-dir as it is.
+// Layout: <config_path>/<host[:port]>/hosts.toml. The mirrors are [host."URL"] tables,
+// tried in order; the server (the root table) is tried last. Each endpoint appears once:
+// containerd's loaders (1.6 to 2.x) append the server after the [host] tables, so a
+// server also listed as a host would be tried twice. Without fallback the server is the
+// upstream with capabilities = ["push"]: containerd never pulls or resolves from it. A
+// host without mirrors is the server alone, with an empty [host] table: containerd 1.6
+// and 1.7 (go-toml v1) reject a hosts.toml without one, and cannot read a table name
+// with "]" in it (an IPv6 literal), which a server URL, a string, does not need. CA paths
+// are relative to the hosts.toml, which containerd resolves against its directory, so
+// the tree can be copied or used with ctr --hosts-dir as it is.
 func genContainerd(c *config, v *view, p *Plan) error {
 	wrote := false
 	for _, h := range v.sortedHosts() {
@@ -62,15 +65,11 @@ func genContainerd(c *config, v *view, p *Plan) error {
 			}
 			return u, t
 		}
-		hosts := h.mirrors
-		caps := []string{"pull", "resolve"}
-		if len(hosts) == 0 {
-			hosts = []*endpoint{h.self}
-			caps = []string{"pull", "resolve", "push"}
-		}
-		var root hostsRoot
-		for _, e := range hosts {
-			u, t := table(e, caps)
+		for _, e := range h.mirrors {
+			u, t := table(e, []string{"pull", "resolve"})
+			if strings.Contains(u, "]") {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("mirror %q of %s is an IPv6 address (%s): containerd 1.6 and 1.7 cannot read a hosts.toml naming it and ignore the whole file (mirrors, CA and TLS settings of %s); containerd 2.x reads it. Give the mirror a DNS name for older nodes", e.name(), h.host, e.server.Host, h.host))
+			}
 			b, err := toml.Marshal(map[string]map[string]hostsTable{"host": {u: t}})
 			if err != nil {
 				return err
@@ -78,17 +77,19 @@ func genContainerd(c *config, v *view, p *Plan) error {
 			// Each piece opens with an empty "[host]" header; TOML forbids defining a table
 			// twice, and the dotted headers create it anyway.
 			pieces = append(pieces, bytes.TrimPrefix(b, []byte("[host]\n")))
-			root = hostsRoot{Server: u, hostsTable: t} // without fallback: the last mirror
 		}
-		if len(h.mirrors) == 0 || h.fallback {
-			u, t := table(h.self, nil)
-			root = hostsRoot{Server: u, hostsTable: t}
+		u, t := table(h.self, nil)
+		if len(h.mirrors) > 0 && !h.fallback {
+			t.Capabilities = []string{"push"}
 		}
-		head, err := toml.Marshal(root)
+		head, err := toml.Marshal(hostsRoot{Server: u, hostsTable: t})
 		if err != nil {
 			return err
 		}
 		doc := append(head, '\n')
+		if len(pieces) == 0 {
+			doc = append(doc, "# no mirrors: the server alone (containerd 1.6 and 1.7 need this table, even empty)\n[host]\n"...)
+		}
 		doc = append(doc, bytes.Join(pieces, []byte("\n"))...)
 		p.Files = append(p.Files, File{Path: path.Join(dir, "hosts.toml"), Data: doc, Mode: 0o644})
 		for name, ca := range caFiles {

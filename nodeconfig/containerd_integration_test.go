@@ -94,3 +94,31 @@ func TestContainerdPrivateCA(t *testing.T) {
 		t.Fatalf("pull with the generated CA: %v\n%s", err, out)
 	}
 }
+
+// TestContainerdFallbackOffNeverPullsUpstream: the installed containerd 1.6 decides what
+// "fallback off" means in the generated hosts.toml (the upstream as server with push
+// only). With the only mirror down, the pull fails although the upstream has the image;
+// the control, fallback on, pulls it from the upstream.
+func TestContainerdFallbackOffNeverPullsUpstream(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	upstream := testenv.StartRegistry(t)
+	ref := upstream.Push(t, "team/app:v1")
+	d := testenv.StartContainerd(t)
+	for _, fallback := range []bool{false, true} {
+		regs := []registry.Registry{
+			{ID: "up", Name: "Upstream", Kind: registry.KindCustom, Server: "http://" + upstream.Host, TLS: registry.TLS{Mode: registry.TLSInsecure}},
+			{ID: "down", Name: "Mirror (down)", Kind: registry.KindCustom, Server: "http://127.0.0.1:1", TLS: registry.TLS{Mode: registry.TLSInsecure},
+				Mirror: &registry.Mirror{Of: upstream.Host, Fallback: fallback}},
+		}
+		root := t.TempDir()
+		apply(t, regs, nodeconfig.Containerd, root)
+		out, err := d.Pull(ctx, filepath.Join(root, "etc/containerd/certs.d"), ref)
+		if fallback && err != nil {
+			t.Errorf("fallback on: the pull should reach the upstream: %v\n%s", err, out)
+		}
+		if !fallback && err == nil {
+			t.Errorf("fallback off: containerd pulled from the upstream:\n%s", out)
+		}
+	}
+}

@@ -100,8 +100,10 @@ func TestContainerdHostsToml(t *testing.T) {
 	if want := []string{"https://harbor.internal", "http://cache-b.internal:5000"}; !cmp.Equal(order, want) {
 		t.Errorf("hosts in order %v, want %v (mirror order)", order, want)
 	}
-	if hub.Server != "http://cache-b.internal:5000" {
-		t.Errorf("without fallback the server is the last mirror; got %q", hub.Server)
+	// Without fallback the server is Docker Hub for pushes only: never pulled from, and
+	// no mirror listed twice (the judges module proves what containerd does with it).
+	if hub.Server != "https://registry-1.docker.io" || !cmp.Equal(hub.Capabilities, []string{"push"}) {
+		t.Errorf("without fallback the server is Docker Hub with push only; got %q %q", hub.Server, hub.Capabilities)
 	}
 	if got := hub.Host["https://harbor.internal"]; got.CA != "harbor.internal.crt" || got.SkipVerify != nil || !cmp.Equal(got.Capabilities, []string{"pull", "resolve"}) {
 		t.Errorf("harbor mirror table %+v", got)
@@ -110,7 +112,7 @@ func TestContainerdHostsToml(t *testing.T) {
 		t.Errorf("mirror CA file: mode %o, %d bytes", ca.Mode, len(ca.Data))
 	}
 	priv, order := parseHosts(t, file(t, p, "/etc/containerd/certs.d/registry.internal:5443/hosts.toml").Data)
-	if priv.Server != "https://registry.internal:5443" || priv.CA != "ca.crt" || len(order) != 1 {
+	if priv.Server != "https://registry.internal:5443" || priv.CA != "ca.crt" || len(order) != 0 {
 		t.Errorf("private registry hosts.toml: %+v %v", priv, order)
 	}
 	lab, _ := parseHosts(t, file(t, p, "/etc/containerd/certs.d/lab.internal:5000/hosts.toml").Data)
@@ -499,7 +501,7 @@ func TestRecordPathIsNotAnAPIRoot(t *testing.T) {
 	regs := []registry.Registry{{ID: "t", Name: "Team", Kind: registry.KindCustom, Server: "r.internal:5000/team", TLS: registry.TLS{Mode: registry.TLSInsecure}}}
 	p := generate(t, regs, nodeconfig.Containerd, t.TempDir())
 	h, order := parseHosts(t, file(t, p, "/etc/containerd/certs.d/r.internal:5000/hosts.toml").Data)
-	if h.Server != "https://r.internal:5000" || h.OverridePath || !cmp.Equal(order, []string{"https://r.internal:5000"}) || h.Host[order[0]].OverridePath {
+	if h.Server != "https://r.internal:5000" || h.OverridePath || len(order) != 0 {
 		t.Errorf("hosts.toml for a record with a path: %+v %v", h, order)
 	}
 	p = generate(t, regs, nodeconfig.CRIO, t.TempDir())
