@@ -9,7 +9,8 @@ import (
 //
 //	syncs_total{result}                        namespace reconciles, "success" or "error"
 //	writes_total{resource,verb}                API writes: secret create/update/delete, serviceaccount update
-//	failures_total{reason}                     failed reconciles by Event reason, and "catalog"
+//	failures_total{reason}                     failed reconciles by Event reason, "catalog", and
+//	                                           "stale_resolution" (credentials of a changed record, dropped)
 //	credential_failures_total{registry}        failed credential resolutions, by registry ID
 //	token_expiry_timestamp_seconds{registry}   when the credentials in the Secrets expire (token kinds)
 //	queue_depth                                namespaces waiting to be reconciled
