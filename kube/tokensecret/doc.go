@@ -59,5 +59,8 @@
 // (internal/testenv): seed 004's Secret as written is filled (about 0.1 s), its token is
 // accepted by TokenReview for the registry's audience, it is refreshed when a fake clock
 // reaches the refresh point, a refresh forbidden by RBAC leaves it untouched, refusals get
-// their Events, and it is gone once its ServiceAccount is deleted.
+// their Events, and it is gone once its ServiceAccount is deleted. With a kubelet (containerd
+// CRI) in the harness, a pod naming the filled Secret pulls from a registry that takes
+// Kubernetes tokens (a distribution registry behind a TokenReview front, as seed 004's
+// payload registry authenticates), and the same pod without it gets the registry's 401.
 package tokensecret

@@ -27,7 +27,9 @@ import (
 	"github.com/regcred/regcred/store/memory"
 )
 
-func TestMain(m *testing.M) { testenv.KubeMain(m) }
+// One control plane with the ServiceAccount admission plugin (as a real cluster has it) serves
+// every test, the kubelet's included.
+func TestMain(m *testing.M) { testenv.KubeletMain(m) }
 
 const (
 	registryHost = "payload-registry.example.com"
@@ -110,7 +112,7 @@ func hasEvent(reason, text string) func([]corev1.Event) bool {
 // ServiceAccount; refreshed before expiry on a fake clock; and gone once the ServiceAccount
 // is deleted.
 func TestDocumentWorkflow(t *testing.T) {
-	k := testenv.StartKube(t)
+	k := testenv.StartKubeForKubelet(t)
 	k.RequireControllerManager(t)
 	ctx := context.Background()
 	ns := k.Namespace(t, "project-1")
@@ -197,7 +199,7 @@ func tokenFor(t *testing.T, data []byte) string {
 // policy allows: any other Secret gets a Warning Event saying why, and its placeholder
 // stays. Our own annotation keys work as the document's do.
 func TestRefusals(t *testing.T) {
-	k := testenv.StartKube(t)
+	k := testenv.StartKubeForKubelet(t)
 	ctx := context.Background()
 	ns := k.Namespace(t, "project-2")
 	other := k.Namespace(t, "other")
@@ -249,7 +251,7 @@ func TestRefusals(t *testing.T) {
 // A refresh that fails (here: the reconciler's identity may no longer request tokens)
 // leaves the working Secret exactly as it was and says why in an Event.
 func TestFailedRefreshKeepsTheSecret(t *testing.T) {
-	k := testenv.StartKube(t)
+	k := testenv.StartKubeForKubelet(t)
 	ctx := context.Background()
 	ns := k.Namespace(t, "project-3")
 	if _, err := k.Client.CoreV1().ServiceAccounts(ns).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "my-pull-sa"}}, metav1.CreateOptions{}); err != nil {
