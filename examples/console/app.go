@@ -44,6 +44,7 @@ type app struct {
 	now      func() time.Time
 	limiter  *loginLimiter
 	testOpts []conntest.Option
+	drafts   *drafts            // secrets typed into a form that failed to save
 	authz    catalog.Authorizer // who may do what: the Catalog enforces it, the pages render it
 
 	secureCookie bool     // behind a TLS-terminating proxy: mark the cookie Secure anyway
@@ -81,7 +82,7 @@ func withAllowedHosts(hosts ...string) appOption {
 
 func newApp(ctx context.Context, st *storage, log *slog.Logger, opts ...appOption) (*app, error) {
 	a := &app{acc: st.accounts, log: log, now: time.Now, limiter: newLoginLimiter(5, 20, 20, 5*time.Minute), basicCache: map[string]basicEntry{},
-		authz: catalog.DefaultPolicy()}
+		authz: catalog.DefaultPolicy(), drafts: newDrafts()}
 	for _, o := range opts {
 		o(a)
 	}

@@ -225,8 +225,8 @@ func TestBrowser(t *testing.T) {
 
 	saKey, saPEM := serviceAccountKeyJSON(t)
 	pemBody := strings.Split(saPEM, "\n")[1] // a line of the key's base64
-	const wrongPass, rotatedWrong = "Wrong-Registry-Pass-9", "Rotated-Wrong-Pass-7"
-	secrets := []string{"UrlSecretPass8", regPass, wrongPass, rotatedWrong, adminPassword, "dckr_pat_SECRETdockerhub1", "ghp_SECRETghcr2", "quaySECRETrobot3",
+	const wrongPass, rotatedWrong, keptPass = "Wrong-Registry-Pass-9", "Rotated-Wrong-Pass-7", "Kept-Typed-Pass-3"
+	secrets := []string{"UrlSecretPass8", keptPass, regPass, wrongPass, rotatedWrong, adminPassword, "dckr_pat_SECRETdockerhub1", "ghp_SECRETghcr2", "quaySECRETrobot3",
 		"harborSECRETrobot4", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET5KEY", "acrSECRETpassword6", saKey, pemBody}
 
 	// Log in with the keyboard only: the name field has the focus, Tab, Enter.
@@ -242,15 +242,23 @@ func TestBrowser(t *testing.T) {
 	b.do("log in", chromedp.KeyEvent(adminPassword), chromedp.KeyEvent("\r"), chromedp.WaitVisible(chromedp.CSS("#add-registry")))
 	b.snapshot("empty list")
 
-	// Bad input: every problem under its own input; Enter in a field saves.
+	// Bad input: the browser stops a form missing a required input first; the server
+	// puts every problem under its own input (Enter in a field saves), and a password
+	// typed before the failed save is kept on the server, never sent back.
 	b.do("bad custom form", chromedp.Navigate(u("/registries/new?type=custom")), chromedp.WaitVisible(chromedp.CSS("#f-url")),
 		chromedp.SendKeys(chromedp.CSS("#f-url"), "https://deploy:UrlSecretPass8@registry.example.com"),
 		chromedp.SendKeys(chromedp.CSS("#f-username"), "deploy"),
+		chromedp.SendKeys(chromedp.CSS("#f-password"), keptPass),
+		chromedp.Focus(chromedp.CSS("#f-url")), chromedp.KeyEvent("\r"))
+	if missing := b.eval(`String(document.getElementById("f-name").validity.valueMissing) + " " + location.pathname + " " + document.querySelectorAll(".field-error").length`); missing != "true /registries/new 0" {
+		t.Errorf("the browser did not stop the form without a name (valueMissing, path, server errors): %s", missing)
+	}
+	b.do("server errors", chromedp.Evaluate[chromedp.Void](`document.getElementById("registry-form").noValidate = true`),
 		chromedp.Focus(chromedp.CSS("#f-url")), chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.CSS(".field-error")))
 	b.snapshot("field errors")
 	b.screenshot("form-errors")
-	for _, field := range []string{"name", "url", "password"} {
+	for _, field := range []string{"name", "url"} {
 		msg := b.eval(fmt.Sprintf(`(document.querySelector('[data-field=%q] .field-error') || {}).textContent || ""`, field))
 		if strings.TrimSpace(msg) == "" {
 			t.Errorf("no error under the %s input", field)
@@ -261,6 +269,16 @@ func TestBrowser(t *testing.T) {
 	}
 	if v := b.eval(`document.getElementById("f-username").value`); v != "deploy" {
 		t.Errorf("the form lost the username after the errors: %q", v)
+	}
+	if v := b.eval(`document.getElementById("f-password").value + "|" + document.getElementById("f-password").placeholder`); v != "|kept: leave blank to keep" {
+		t.Errorf("the typed password after the failed save (value|placeholder): %q", v)
+	}
+	b.do("fix and save", chromedp.SendKeys(chromedp.CSS("#f-name"), "Kept custom"),
+		chromedp.SetValue(chromedp.CSS("#f-url"), "registry.example.com"),
+		chromedp.Click(chromedp.CSS("#save")), chromedp.WaitVisible(chromedp.CSS(`tr[data-name="Kept custom"]`)))
+	keptID := b.eval(`document.querySelector('tr[data-name="Kept custom"]').dataset.id`)
+	if full, err := c.app.cat.Reveal(asAdmin(), keptID); err != nil || full.Fields["password"] != keptPass {
+		t.Errorf("the password typed before the failed save was not saved (%v)", err)
 	}
 
 	// One registry of each type through its form. The first changes the type with the
@@ -310,8 +328,8 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	b.snapshot("all kinds")
-	if n := b.eval(`String(document.querySelectorAll("table.registries tbody tr").length)`); n != fmt.Sprint(len(kinds)) {
-		t.Errorf("table has %s rows, want %d", n, len(kinds))
+	if n := b.eval(`String(document.querySelectorAll("table.registries tbody tr").length)`); n != fmt.Sprint(len(kinds)+1) {
+		t.Errorf("table has %s rows, want %d", n, len(kinds)+1)
 	}
 
 	// Test Connection before saving, against the real registry: a wrong password fails at

@@ -764,3 +764,48 @@ func TestHostStaticAndCookieFlags(t *testing.T) {
 func asAdmin() context.Context {
 	return catalog.WithPrincipal(context.Background(), catalog.Principal{User: "admin", Roles: []string{catalog.RoleAdmin}})
 }
+
+// TestTypedSecretsSurviveAFailedSave: a secret typed into a form that fails to save is
+// kept on the server under a one-time token bound to the session, never sent back; the
+// next submit with the input blank uses it; required inputs are marked.
+func TestTypedSecretsSurviveAFailedSave(t *testing.T) {
+	c := newTestConsole(t)
+	b := c.login("admin", adminPassword)
+	_, page := b.get("/registries/new?type=ghcr")
+	for _, id := range []string{"f-name", "f-username", "f-token"} {
+		if !regexp.MustCompile(`id="` + id + `"[^>]* required`).MatchString(page) {
+			t.Errorf("the input %s is not marked required", id)
+		}
+	}
+	b.get("/registries/new?type=custom")
+	const typed = "typed-secret-kept-41"
+	status, page := b.post("/registries/new", url.Values{"action": {"save"}, "type": {"custom"}, "name": {""}, "url": {"registry.example.com"}, "username": {"deploy"}, "password": {typed}})
+	if status != http.StatusUnprocessableEntity || strings.Contains(page, typed) || !strings.Contains(page, "Kept from your last try") {
+		t.Fatalf("failed save: %d, secret sent back %v, kept said %v", status, strings.Contains(page, typed), strings.Contains(page, "Kept from your last try"))
+	}
+	token := regexp.MustCompile(`name="draft" value="([^"]+)"`).FindStringSubmatch(page)
+	if token == nil {
+		t.Fatal("no draft token in the form")
+	}
+	// Another session cannot use the token.
+	other := c.login("admin", adminPassword)
+	other.get("/registries/new")
+	if status, _ := other.post("/registries/new", url.Values{"action": {"save"}, "draft": {token[1]}, "type": {"custom"}, "name": {"stolen"}, "url": {"registry.example.com"}, "username": {"deploy"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("another session's submit with the token: %d, want 422 (no password)", status)
+	}
+	status, page = b.post("/registries/new", url.Values{"action": {"save"}, "draft": {token[1]}, "type": {"custom"}, "name": {"kept"}, "url": {"registry.example.com"}, "username": {"deploy"}})
+	if status != 200 || !strings.Contains(page, "Registry saved") {
+		t.Fatalf("second submit with the password blank: %d\n%v", status, regexp.MustCompile(`(?s)<p class="field-error"[^>]*>.*?</p>`).FindAllString(page, -1))
+	}
+	all, _ := c.app.cat.List(asAdmin())
+	if len(all) != 1 {
+		t.Fatalf("%d records", len(all))
+	}
+	if full, _ := c.app.cat.Reveal(asAdmin(), all[0].ID); full.Fields["password"] != typed {
+		t.Error("the saved password is not the one typed before the failed save")
+	}
+	// The token is spent.
+	if status, _ := b.post("/registries/new", url.Values{"action": {"save"}, "draft": {token[1]}, "type": {"custom"}, "name": {"again"}, "url": {"registry.example.com"}, "username": {"deploy"}}); status != http.StatusUnprocessableEntity {
+		t.Errorf("a spent token: %d, want 422", status)
+	}
+}

@@ -12,14 +12,18 @@ import (
 // formView is the add/edit form of one kind, rendered from registry.FormSchema: every
 // input with its label, help, value and its own validation errors.
 type formView struct {
-	Action  string // the URL the form posts to
-	Editing bool
-	ID      string
-	Version int64
-	Kind    registry.Kind
-	Groups  []groupView
-	Errors  []string // problems that belong to no input
-	Report  *reportView
+	Action   string // the URL the form posts to
+	Editing  bool
+	ID       string
+	Version  int64
+	Kind     registry.Kind
+	Groups   []groupView
+	Errors   []string // problems that belong to no input
+	Report   *reportView
+	ReadOnly bool   // the user may view, not change, this registry
+	Note     string // what this type needs beyond its inputs (the ECR permissions)
+	Draft    string // the one-time token of the secrets kept server-side (drafts)
+	Image    string // the image Test Connection checks
 }
 
 type groupView struct {
@@ -35,6 +39,7 @@ type fieldView struct {
 	Required              bool
 	Secret                bool
 	Stored                bool   // a secret is stored: blank keeps it
+	Kept                  bool   // a secret typed into the failed form is kept server-side: blank keeps it
 	ShowWhen              string // JSON of the conditions (the script shows/hides), "" when always shown
 	Options               []optionView
 	Errors                []string
@@ -48,14 +53,15 @@ type optionView struct {
 // inputID turns a schema name into an element id: "tls.mode" -> "f-tls-mode".
 func inputID(name string) string { return "f-" + strings.ReplaceAll(name, ".", "-") }
 
-// buildForm renders kind's form with values (schema names to values; secret values are
-// never among them), the names of stored secrets, and err's field problems.
+// buildForm renders kind's form with values (schema names to values; a secret value is
+// never rendered), the names of stored secrets, and err's field problems. A secret with a
+// value in values is marked Kept (the caller keeps it server-side).
 func buildForm(kind registry.Kind, values map[string]string, stored map[string]bool, err error) *formView {
 	if !kind.Valid() {
 		kind = registry.KindDockerHub
 	}
 	ks := kind.Schema()
-	f := &formView{Kind: kind}
+	f := &formView{Kind: kind, Note: kindNotes[kind]}
 	byGroup := map[string]*groupView{}
 	for _, g := range ks.Groups {
 		f.Groups = append(f.Groups, groupView{Name: g.Name, Label: g.Label, Help: g.Help})
@@ -71,6 +77,7 @@ func buildForm(kind registry.Kind, values map[string]string, stored map[string]b
 			Placeholder: fd.Placeholder, Required: fd.Required, Secret: fd.Secret || fd.Type == registry.InputPassword}
 		if v.Secret {
 			v.Stored = stored[fd.Name]
+			v.Kept = values[fd.Name] != ""
 		} else if val, ok := values[fd.Name]; ok {
 			v.Value = val
 			if fd.Name == "url" || fd.Name == "mirror.of" {
@@ -130,6 +137,35 @@ func formValues(kind registry.Kind, get func(string) string) map[string]string {
 		}
 	}
 	return out
+}
+
+// kindNotes say what a type needs beyond its inputs.
+var kindNotes = map[registry.Kind]string{
+	registry.KindECR:        "The access key's IAM user (or the node's role) needs ecr:GetAuthorizationToken, ecr:BatchGetImage and ecr:GetDownloadUrlForLayer (the AmazonEC2ContainerRegistryReadOnly policy has them). Its tokens last 12 hours; regcred renews them before they expire.",
+	registry.KindGCR:        "The service account needs the Storage Object Viewer role (Artifact Registry Reader for Artifact Registry). Its access tokens last 1 hour; regcred renews them.",
+	registry.KindGAR:        "The service account needs the Artifact Registry Reader role. Its access tokens last 1 hour; regcred renews them.",
+	registry.KindKubernetes: "regcred asks the cluster for the ServiceAccount's tokens (TokenRequest) for the lifetime you set, and renews them before they expire.",
+}
+
+// typedSecrets are the secret values of a posted form (to keep across a failed save).
+func typedSecrets(kind registry.Kind, values map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, fd := range kind.Schema().Fields {
+		if v := values[fd.Name]; v != "" && (fd.Secret || fd.Type == registry.InputPassword) {
+			out[fd.Name] = v
+		}
+	}
+	return out
+}
+
+// withKept fills the blank secret inputs of values from the secrets kept for the form.
+func withKept(values, kept map[string]string) map[string]string {
+	for k, v := range kept {
+		if values[k] == "" {
+			values[k] = v
+		}
+	}
+	return values
 }
 
 // storedSecrets names the secret fields a (redacted) record holds.

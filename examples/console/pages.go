@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -230,7 +231,8 @@ func (a *app) renderEdit(w http.ResponseWriter, r *http.Request, status int, cur
 	}
 	f := buildForm(kind, values, stored, err)
 	f.Action, f.Editing, f.ID, f.Version, f.Report = "/registries/"+cur.ID+"/edit", true, cur.ID, cur.Version, rep
-	a.render(w, r, status, "form", pageData{Title: "Edit " + cur.Name, Form: f})
+	f.ReadOnly = !a.can(r.Context(), catalog.ActionEdit, cur) && !a.can(r.Context(), catalog.ActionRotate, cur)
+	a.renderFailed(w, r, status, "Edit "+cur.Name, f, kind, values)
 }
 
 // postedKind is the kind a posted form is for ("type"), or fallback.
@@ -246,9 +248,33 @@ func postedKind(r *http.Request, fallback registry.Kind) registry.Kind {
 // back).
 func wantsFragment(r *http.Request) bool { return r.Header.Get("X-Console-Fragment") == "report" }
 
+// postedValues reads a posted registry form, its blank secret inputs filled from the
+// secrets kept for it (the form's one-time draft token).
+func (a *app) postedValues(r *http.Request, kind registry.Kind) map[string]string {
+	values := formValues(kind, r.PostFormValue)
+	if values["tls.caBundle"] == "" { // the CA uploaded as a file (the page's script pastes it; without script it is posted)
+		if f, _, err := r.FormFile("tls.caFile"); err == nil {
+			b, _ := io.ReadAll(io.LimitReader(f, 256<<10))
+			f.Close()
+			if s := strings.TrimSpace(string(b)); s != "" {
+				values["tls.caBundle"] = s
+			}
+		}
+	}
+	kept := a.drafts.take(r.PostFormValue("draft"), currentSession(r.Context()), string(kind), a.now())
+	return withKept(values, kept)
+}
+
+// renderFailed renders a form that failed to save: the typed secrets are kept server-side
+// under a new one-time token, never sent back.
+func (a *app) renderFailed(w http.ResponseWriter, r *http.Request, status int, title string, f *formView, kind registry.Kind, values map[string]string) {
+	f.Draft = a.drafts.keep(currentSession(r.Context()), string(kind), typedSecrets(kind, values), a.now())
+	a.render(w, r, status, "form", pageData{Title: title, Form: f})
+}
+
 func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 	kind := postedKind(r, registry.KindDockerHub)
-	values := formValues(kind, r.PostFormValue)
+	values := a.postedValues(r, kind)
 	me := currentUser(r.Context()).Name
 	switch r.PostFormValue("action") {
 	case "retype":
@@ -261,7 +287,7 @@ func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 		var rep *reportView
 		if err == nil {
 			var res *conntest.Report
-			res, err = a.cat.TestDraft(r.Context(), draft, catalog.WithTestOptions(a.testOpts...))
+			res, err = a.cat.TestDraft(r.Context(), draft, catalog.WithTestOptions(a.testOptions(r.PostFormValue("image"))...))
 			if err == nil {
 				rep = newReportView(res)
 			}
@@ -280,9 +306,13 @@ func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	status := http.StatusUnprocessableEntity
+	if errors.Is(err, registry.ErrForbidden) {
+		status, err = http.StatusForbidden, errors.New(forbiddenText(err))
+	}
 	f := buildForm(kind, values, nil, err)
 	f.Action = "/registries/new"
-	a.render(w, r, http.StatusUnprocessableEntity, "form", pageData{Title: "Add a registry", Form: f})
+	a.renderFailed(w, r, status, "Add a registry", f, kind, values)
 }
 
 // keepCommon keeps, when the type changes to kind, the values of the inputs that are not
@@ -321,7 +351,7 @@ func (a *app) renderTest(w http.ResponseWriter, r *http.Request, action string, 
 		return
 	}
 	f := buildForm(kind, values, stored, err)
-	f.Action, f.Report = action, rep
+	f.Action, f.Report, f.Image = action, rep, limitText(r.PostFormValue("image"), 300)
 	if cur.ID != "" {
 		f.Editing, f.ID, f.Version = true, cur.ID, cur.Version
 	}
@@ -347,7 +377,7 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind := postedKind(r, cur.Kind)
-	values := formValues(kind, r.PostFormValue)
+	values := a.postedValues(r, kind)
 	version, _ := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
 	switch r.PostFormValue("action") {
 	case "retype":
@@ -359,7 +389,7 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			draft.ID = id
 			var res *conntest.Report
-			res, err = a.cat.TestDraft(r.Context(), draft, catalog.WithTestOptions(a.testOpts...))
+			res, err = a.cat.TestDraft(r.Context(), draft, catalog.WithTestOptions(a.testOptions(r.PostFormValue("image"))...))
 			if err == nil {
 				rep = newReportView(res)
 			}

@@ -44,12 +44,24 @@ function setUp(form) {
     });
   }
 
+  // A CA file chosen is pasted into the CA input, so Test Connection sees it too.
+  const caFile = form.querySelector("#f-tls-caFile");
+  const caText = form.querySelector("#f-tls-caBundle");
+  if (caFile && caText) {
+    caFile.addEventListener("change", function () {
+      const f = caFile.files && caFile.files[0];
+      if (!f) return;
+      f.text().then(function (text) { caText.value = text.trim(); applyShowWhen(form); });
+    });
+  }
+
   const result = document.getElementById("test-result");
   form.addEventListener("submit", function (ev) {
     if (!ev.submitter || ev.submitter.value !== "test" || !result) return;
     ev.preventDefault();
     const body = new FormData(form);
     body.set("action", "test");
+    body.delete("tls.caFile"); // pasted into the CA input already
     ev.submitter.disabled = true;
     result.setAttribute("aria-busy", "true");
     result.textContent = "Testing the connection…";
@@ -75,7 +87,19 @@ function setUp(form) {
   });
 }
 
+// Copy buttons copy the text of the element they name (the registry ID).
+function setUpCopy() {
+  document.querySelectorAll("button[data-copy]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      const el = document.getElementById(b.dataset.copy);
+      if (!el || !navigator.clipboard) return;
+      navigator.clipboard.writeText(el.textContent).then(function () { b.textContent = "Copied"; }, function () {});
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", function () {
   const form = document.getElementById("registry-form");
   if (form) setUp(form);
+  setUpCopy();
 });
