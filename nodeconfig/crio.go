@@ -5,6 +5,8 @@ import (
 	"path"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/regcred/regcred/registry"
 )
 
 // Files of the containers/image tools (CRI-O, podman, skopeo, buildah).
@@ -68,6 +70,20 @@ func genCRIO(c *config, v *view, p *Plan) error {
 		}
 		for _, m := range h.mirrors {
 			addCA(m)
+			if ipv6(m.server.Host) {
+				return &Error{Runtime: CRIO, Registry: m.name(), Err: &registry.FieldError{Field: "url",
+					Reason: fmt.Sprintf("is an IPv6 address (%s), and containers/image (CRI-O, podman, skopeo) cannot parse one in an image reference: every pull of %s through this mirror would fail", m.server.Host, h.host),
+					Hint:   "give the mirror a DNS name"}}
+			}
+		}
+		if h.self.reg != nil && ipv6(h.self.server.Host) {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("registry %q is an IPv6 address (%s): containers/image (CRI-O, podman, skopeo) cannot parse one in an image reference, so no image on it can be pulled there; give it a DNS name", h.self.name(), h.self.server.Host))
+			continue
+		}
+		for _, e := range append([]*endpoint{h.self}, h.mirrors...) {
+			if e.reg != nil && e.skipVerify() {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("registry %q (%s) skips TLS verification, and CRI-O, podman and skopeo (insecure = true) then also retry it over plain http when https fails: save it with http:// if it speaks only http, or give its CA instead", e.name(), e.server.Host))
+			}
 		}
 		if len(h.mirrors) == 0 && !h.self.insecure() {
 			continue

@@ -239,3 +239,6 @@ func bound(s string) string {
 func (v *view) warnf(format string, a ...any) {
 	v.warnings = append(v.warnings, fmt.Sprintf(format, a...))
 }
+
+// ipv6 reports whether host (as "[fd00::1]:5000" or "[fd00::1]") is an IPv6 literal.
+func ipv6(host string) bool { return strings.HasPrefix(host, "[") }
