@@ -11,6 +11,16 @@
 //	--store DSN                or a store (file:, sqlite:, postgres: ...); followed live
 //	--kubeconfig FILE          the cluster; in-cluster config when empty
 //	--namespace-selector SEL   label selector of the namespaces served (default: all)
+//	--team-label KEY           namespace label naming its team: a registry scoped to teams
+//	                           gets its Secret only where it matches (without it: nowhere)
+//	--project-label KEY        the same for projects
+//
+// Scope: a registry's Scope (teams, projects, namespace patterns) decides where its
+// Secret goes (kube.ScopeLabels). Whoever may set the team or project label on a namespace
+// may claim that team's Secrets, passwords included: label namespaces from the platform,
+// deny tenants patch/update on namespaces (or guard the keys with an admission policy),
+// or scope registries by namespace patterns only.
+//
 //	--service-accounts LIST    ServiceAccounts to patch (default "default"; "" for none)
 //	--managed-by VALUE         the managed-by label value of the Secrets it owns
 //	--prune=false              keep Secrets nobody wants any more

@@ -23,6 +23,7 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
+	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registryfile"
@@ -50,6 +51,7 @@ type config struct {
 	registries, dsn, kubeconfig, selector, serviceAccounts, managedBy, listen string
 	prune, leaderElect, tokenSecrets                                          bool
 	leNamespace, leName, leIdentity, dockerHost, dockerConfig                 string
+	teamLabel, projectLabel                                                   string
 	leaseDuration, renewDeadline, retryPeriod                                 time.Duration
 	workers, burst                                                            int
 	qps                                                                       float64
@@ -65,6 +67,8 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.qps, "kube-api-qps", 50, "requests per second to the API server (an initial sync writes twice per namespace)")
 	fs.IntVar(&c.burst, "kube-api-burst", 100, "burst of requests to the API server")
 	fs.StringVar(&c.selector, "namespace-selector", "", "label selector of the namespaces to serve (default: every namespace)")
+	fs.StringVar(&c.teamLabel, "team-label", "", "namespace label whose value is the namespace's team: a registry scoped to teams gets its Secret only in its teams' namespaces (without it, nowhere). Whoever may label a namespace may claim a team: keep the label out of tenants' hands")
+	fs.StringVar(&c.projectLabel, "project-label", "", "namespace label whose value is the namespace's project, for registries scoped to projects (as --team-label)")
 	fs.StringVar(&c.serviceAccounts, "service-accounts", "default", "comma-separated ServiceAccounts whose imagePullSecrets list the Secrets (empty: none)")
 	fs.StringVar(&c.managedBy, "managed-by", "regcred", "value of the app.kubernetes.io/managed-by label of the Secrets this controller owns")
 	fs.BoolVar(&c.prune, "prune", true, "delete owned Secrets that no registry or namespace wants any more")
@@ -136,6 +140,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	}
 	opts := []controller.Option{
 		controller.WithManagedBy(cfg.managedBy),
+		controller.WithScopeLabels(kube.ScopeLabels{Team: cfg.teamLabel, Project: cfg.projectLabel}),
 		controller.WithPrune(cfg.prune),
 		controller.WithWorkers(cfg.workers),
 		controller.WithLogger(log),

@@ -15,7 +15,7 @@ import (
 func init() {
 	register(&command{
 		name:    "sync",
-		usage:   "sync --namespace NS[,NS...] [--kubeconfig FILE] [--context NAME] [--prune] [--patch-serviceaccount] [--serviceaccount NAME]... [--concurrency N] [--managed-by VALUE] [--host REGISTRY=HOST]... [REGISTRY...]",
+		usage:   "sync --namespace NS[,NS...] [--kubeconfig FILE] [--context NAME] [--prune] [--patch-serviceaccount] [--serviceaccount NAME]... [--concurrency N] [--managed-by VALUE] [--team-label KEY] [--project-label KEY] [--host REGISTRY=HOST]... [REGISTRY...]",
 		summary: "create or update the pull Secrets in a cluster's namespaces (only what changed), optionally patch ServiceAccounts and prune",
 		run:     runSync,
 	})
@@ -47,6 +47,8 @@ func runSync(ctx context.Context, e *env, args []string) error {
 	concurrency := fs.Int("concurrency", kube.DefaultConcurrency, "API writes in flight at once")
 	managedBy := fs.String("managed-by", kube.DefaultManagedBy, "value of the app.kubernetes.io/managed-by label that marks regcred's Secrets")
 	fs.Var(&hosts, "host", "REGISTRY=HOST: a concrete host for a wildcard registry (ECR, ACR); repeatable")
+	teamLabel := fs.String("team-label", "", "namespace label whose value is the namespace's team: a registry scoped to teams gets its Secret only where it matches (without it, nowhere). Whoever may label a namespace may claim a team")
+	projectLabel := fs.String("project-label", "", "namespace label whose value is the namespace's project, for registries scoped to projects (as --team-label)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -89,6 +91,7 @@ func runSync(ctx context.Context, e *env, args []string) error {
 		kube.WithServiceAccounts(serviceAccounts...),
 		kube.WithConcurrency(*concurrency),
 		kube.WithManagedBy(*managedBy),
+		kube.WithScopeLabels(kube.ScopeLabels{Team: *teamLabel, Project: *projectLabel}),
 		kube.WithLogger(e.logger),
 	)
 	res, err := s.Sync(ctx, regs, namespaces)
