@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,7 +156,9 @@ func (n *node) awaitServiceAccount(sa string, ok func([]corev1.LocalObjectRefere
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	lw := cache.NewFilteredListWatchFromClient(n.kube.Client.CoreV1().RESTClient(), "serviceaccounts", n.ns,
-		func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", sa).String() })
+		func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", sa).String()
+		})
 	var last []corev1.LocalObjectReference
 	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.ServiceAccount{}, nil, func(ev watch.Event) (bool, error) {
 		s, isSA := ev.Object.(*corev1.ServiceAccount)
@@ -180,7 +180,9 @@ func (n *node) awaitSecret(secret string, ok func(auths map[string]dockerAuth) b
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	lw := cache.NewFilteredListWatchFromClient(n.kube.Client.CoreV1().RESTClient(), "secrets", n.ns,
-		func(o *metav1.ListOptions) { o.FieldSelector = fields.OneTermEqualSelector("metadata.name", secret).String() })
+		func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", secret).String()
+		})
 	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Secret{}, func(store cache.Store) (bool, error) {
 		return len(store.List()) == 0 && ok(nil), nil
 	}, func(ev watch.Event) (bool, error) {
@@ -211,21 +213,7 @@ type dockerAuth struct {
 
 // trustCA writes containerd's hosts.toml for host with caPEM as its CA (what a node's
 // operator does for a private CA; TestNodeConfiguration has nodeconfig generate it).
-func (n *node) trustCA(host string, caPEM []byte) {
-	n.t.Helper()
-	dir := filepath.Join(n.kubelet.HostsDir, host)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		n.t.Fatal(err)
-	}
-	ca := filepath.Join(dir, "ca.crt")
-	if err := os.WriteFile(ca, caPEM, 0o644); err != nil {
-		n.t.Fatal(err)
-	}
-	toml := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n  ca = %q\n", "https://"+host, "https://"+host, ca)
-	if err := os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(toml), 0o644); err != nil {
-		n.t.Fatal(err)
-	}
-}
+func (n *node) trustCA(host string, caPEM []byte) { n.mirrorTo(host, host, caPEM) }
 
 // push writes the harness's pause image (a program that runs until SIGTERM) to ref, as
 // user with pass (both "" for none), trusting caPEM (nil: plain http).
@@ -264,5 +252,3 @@ func tail(s string) string {
 	}
 	return "..." + s[len(s)-max:]
 }
-
-

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/regcred/regcred/internal/fakecloud"
 	"github.com/regcred/regcred/internal/testenv"
+	"github.com/regcred/regcred/regcredtest"
 )
 
 // pluginName is the name the kubelet runs the plugin by, from its bin dir.
@@ -61,7 +63,7 @@ func (cp credentialProvider) option() testenv.KubeletOption {
 
 // TestCredentialProvider: the kubelet pulls through regcred's credential provider plugin
 // (--image-credential-provider-config, --image-credential-provider-bin-dir), with no
-// Secret anywhere.
+// Secret anywhere. One node, one plugin configuration for every case:
 //
 //   - Static credentials: a pod pulls from docker-registry with htpasswd over TLS; the
 //     control is a second such registry the plugin matches but has no entry for: the
@@ -74,6 +76,13 @@ func (cp credentialProvider) option() testenv.KubeletOption {
 //     pull would get a token without access: the registry's insufficient_scope). The
 //     control is a third path of the same host, which nothing saved covers: it gets no
 //     credentials, an anonymous token, and the same refusal.
+//   - A token kind: an ECR registry saved with access keys. The plugin's AWS SDK signs a
+//     GetAuthorizationToken for the real ECR endpoint, reached through cloudProxy (the
+//     fake cloud checks the SigV4 signature), and answers the kubelet with the token's user
+//     and password; the registry, reached by containerd through a hosts.toml for the ECR
+//     host, accepts only that token's password (the fake cloud's first). The control is a
+//     second ECR host saved with a wrong secret key: the fake refuses the signature, the
+//     plugin fails, and the kubelet's anonymous pull gets the 401.
 func TestCredentialProvider(t *testing.T) {
 	static := testenv.StartRegistry(t, testenv.WithBasicAuth("deploy", "plugin-Pa55"), testenv.WithTLS())
 	unsaved := testenv.StartRegistry(t, testenv.WithBasicAuth("deploy", "unsaved-Pa55"), testenv.WithTLS())
@@ -85,6 +94,14 @@ func TestCredentialProvider(t *testing.T) {
 			testenv.WithTokenAuth("team-b", "team-b-Pa55", grants("team-b/*")),
 			testenv.WithTokenAuth("other", "other-Pa55", grants("other/*")))
 	}
+	aws := fakecloud.NewAWS(t)
+	const keyID, secret, region = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-3"
+	const wrongSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYWRONGKEY00"
+	aws.AddKey(keyID, secret, "")
+	ecrHost := fakecloud.AWSAccount + ".dkr.ecr." + region + ".amazonaws.com"
+	const wrongHost = "210987654321.dkr.ecr." + region + ".amazonaws.com"
+	proxy := startCloudProxy(t, aws.Server, "api.ecr."+region+".amazonaws.com", "ecr."+region+".amazonaws.com")
+	ecrReg := regcredtest.NewRegistry(t, regcredtest.WithBasicAuth("AWS", fakecloud.Password(1)))
 
 	var regs strings.Builder
 	fmt.Fprintf(&regs, "registries:\n")
@@ -96,10 +113,21 @@ func TestCredentialProvider(t *testing.T) {
 		entry(fmt.Sprintf("scoped-%d-a", i), s.Host+"/team-a", "team-a", "team-a-Pa55")
 		entry(fmt.Sprintf("scoped-%d-b", i), s.Host+"/team-b", "team-b", "team-b-Pa55")
 	}
-	cp := newCredentialProvider(t, regs.String(), []string{static.Host, unsaved.Host, scoped[0].Host, scoped[1].Host})
+	ecrEntry := func(name, server, secret string) {
+		fmt.Fprintf(&regs, "  - name: %s\n    type: ECR\n    url: %s\n    credentials: {region: %s, accessKeyId: %s, secretAccessKey: %q}\n",
+			name, server, region, keyID, secret)
+	}
+	ecrEntry("ecr", ecrHost, secret)
+	ecrEntry("ecr-wrong-key", wrongHost, wrongSecret)
+	cp := newCredentialProvider(t, regs.String(),
+		[]string{static.Host, unsaved.Host, scoped[0].Host, scoped[1].Host, "*.dkr.ecr.*.amazonaws.com"},
+		"HTTPS_PROXY="+proxy.URL, "SSL_CERT_FILE="+proxy.CAFile)
 	n := startNode(t, cp.option())
 	for _, s := range []*testenv.RegistryServer{static, unsaved, scoped[0], scoped[1]} {
 		n.trustCA(s.Host, s.CAPEM)
+	}
+	for _, h := range []string{ecrHost, wrongHost} {
+		n.mirrorTo(h, ecrReg.Host, ecrReg.CAPEM)
 	}
 
 	t.Run("static", func(t *testing.T) {
@@ -122,4 +150,17 @@ func TestCredentialProvider(t *testing.T) {
 			n.mustFail("a path nothing saved covers (the control)", pod{image: control, serviceAccount: "plain"}, "insufficient_scope")
 		})
 	}
+
+	t.Run("ECR token", func(t *testing.T) {
+		n := n.in(t)
+		push(t, ecrReg.Host+"/team/app:v1", "AWS", fakecloud.Password(1), ecrReg.CAPEM)
+		n.mustPull("an ECR token through the plugin", pod{image: ecrHost + "/team/app:v1", serviceAccount: "plain"})
+		if got := len(aws.Requests()); got != 1 {
+			t.Errorf("the fake AWS answered %d signed token requests, want 1 (one plugin run, cached by the kubelet)", got)
+		}
+		n.mustFail("an ECR registry saved with a wrong secret key (the control)", pod{image: wrongHost + "/team/app:v1", serviceAccount: "plain"}, "401 Unauthorized")
+		if got := len(aws.Requests()); got != 1 {
+			t.Errorf("the fake AWS answered %d signed token requests after the wrong key's, want still 1", got)
+		}
+	})
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
-	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/regcredtest"
+	"github.com/regcred/regcred/registry"
 )
 
 // TestPullSecrets: the kubelet judges what regcred's controller writes. One node, one
