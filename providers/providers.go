@@ -225,8 +225,8 @@ func tokenProvider(r registry.Registry, o *options) (registry.Provider, bool, er
 			return nil, false, err
 		}
 		if o.kube == nil {
-			return nil, false, fmt.Errorf("%w: a %s record needs a Kubernetes client: build the provider with providers.WithKubeClient",
-				registry.ErrInvalid, registry.KindKubernetes.Label())
+			return nil, false, fmt.Errorf("%w: %w: a %s record needs a Kubernetes client: build the provider with providers.WithKubeClient",
+				registry.ErrInvalid, registry.ErrNoProvider, registry.KindKubernetes.Label())
 		}
 		opts := []kubesa.Option{kubesa.WithName(r.Name)}
 		if a := f["audience"]; a != "" {

@@ -35,6 +35,11 @@ var (
 	ErrRedacted = errors.New("redacted record: its secret fields are not the real values (deployments take credentials from catalog.ProviderFactory; stores save with registry.MarshalStored)")
 	// ErrUnavailable: a token endpoint or registry could not be reached or answered 5xx.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrNoProvider: the provider factory cannot make this record's credential provider in
+	// this process: a token kind under StaticFactory (build with providers.For), a
+	// Kubernetes token registry without a cluster client (providers.WithKubeClient). The
+	// record may be fine; the connection test reports it "not tested", not failed.
+	ErrNoProvider = errors.New("no credential provider for this registry here")
 )
 
 // Error is the one typed error of the library: an operation on a registry failed.

@@ -96,8 +96,8 @@ func StaticFactory(r Registry) (Provider, error) {
 	}
 	c, ok := StaticCredentials(r)
 	if !ok {
-		return nil, &Error{Op: "provider", Registry: r.Name, Err: &FieldError{Field: "type",
-			Reason: r.Kind.Label() + " needs a token provider", Hint: "build the keychain with providers.For"}}
+		return nil, &Error{Op: "provider", Registry: r.Name, Err: fmt.Errorf("%w: %w", ErrNoProvider, &FieldError{Field: "type",
+			Reason: r.Kind.Label() + " needs a token provider", Hint: "build the keychain with providers.For"})}
 	}
 	return Static(c), nil
 }

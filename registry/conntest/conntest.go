@@ -150,8 +150,9 @@ func TestAll(ctx context.Context, regs []registry.Registry, opts ...Option) []*R
 type outcome struct {
 	verdict    registry.Verdict
 	detail     string
-	cause, fix string // for warnings
+	cause, fix string // for warnings and skips the user can act on
 	err        *Error
+	skipErr    error // why a step could not run here (registry.ErrNoProvider)
 }
 
 func stepOK(detail string) outcome { return outcome{verdict: registry.VerdictOK, detail: detail} }
@@ -222,7 +223,7 @@ func (c *testConfig) run(ctx context.Context, r registry.Registry) *Report {
 		}
 		began := time.Now()
 		o := s.fn(ctx)
-		st := Step{Name: s.name, Verdict: o.verdict, Duration: time.Since(began), Detail: o.detail, Cause: o.cause, Fix: o.fix}
+		st := Step{Name: s.name, Verdict: o.verdict, Duration: time.Since(began), Detail: o.detail, Cause: o.cause, Fix: o.fix, Err: o.skipErr}
 		if o.err != nil {
 			st.Verdict, st.Cause, st.Fix, st.Err = registry.VerdictFailed, o.err.Cause, o.err.Fix, o.err
 			failedStep = true
@@ -274,15 +275,15 @@ func (t *tester) fields(ctx context.Context) outcome {
 	host := s.Host
 	if s.Wildcard {
 		if t.cfg.image == "" {
-			t.stop = "the server is a wildcard pattern"
+			t.stop = "not tested: the server is a wildcard pattern"
 			return stepWarning("server "+s.Host+" is a wildcard", "a wildcard server names no host to connect to",
-				"give an image on a concrete host (WithImage) to test the connection")
+				"enter an image this registry holds, with its full host (for example "+wildcardExample(s.Host)+"), to test a pull from it")
 		}
 		ref, err := name.ParseReference(t.cfg.image)
 		if err != nil || !s.Matches(ref.Context().RegistryStr()) {
 			return stepFailed(&Error{Kind: registry.ErrInvalid, Step: registry.StepFields, Err: err,
 				Cause: "the image " + strconv.Quote(t.cfg.image) + " is not on a host matching " + s.Host,
-				Fix:   "give a full image reference whose host matches the wildcard"})
+				Fix:   "enter an image whose host the wildcard covers, for example " + wildcardExample(s.Host)})
 		}
 		host = ref.Context().RegistryStr()
 	}
@@ -495,8 +496,11 @@ func (t *tester) auth(ctx context.Context) outcome {
 	if p == nil {
 		var err error
 		if p, err = t.cfg.factory(t.r); err != nil {
+			if errors.Is(err, registry.ErrNoProvider) {
+				return t.noProvider(err)
+			}
 			ce := &Error{Kind: connErrKind(err, registry.ErrInvalid), Step: registry.StepAuth, Host: t.host, Err: err,
-				Cause: "no credential provider for this registry", Fix: "build the test with WithTestFactory(providers.For)"}
+				Cause: "the credential fields cannot be used", Fix: "correct the credential fields and test again"}
 			var fe *registry.FieldError
 			if errors.As(err, &fe) {
 				ce.Cause = fe.Reason

@@ -211,6 +211,9 @@ func TestConnFieldsAndWildcard(t *testing.T) {
 	if diff := cmp.Diff(connWant("fields=warning"), connVerdicts(rep)); diff != "" || !rep.OK() {
 		t.Fatalf("wildcard (-want +got):\n%s\n%s", diff, rep)
 	}
+	if rep.Outcome() != conntest.OutcomeNotTested || !strings.Contains(rep.Untested().Fix, "myregistry.azurecr.io/app:latest") {
+		t.Fatalf("a wildcard without an image tested nothing, and says what to enter:\n%s", rep)
+	}
 	rep = conntest.Test(context.Background(), wild, conntest.WithImage("ghcr.io/a/b:c"))
 	if !errors.Is(rep.Err(), registry.ErrInvalid) {
 		t.Fatalf("image off the wildcard: %s", rep)
@@ -222,8 +225,10 @@ func TestConnFieldsAndWildcard(t *testing.T) {
 	}
 }
 
-// TestConnTokenKindNeedsFactory: a token kind with the default StaticFactory fails at the
-// auth step naming the fix, not with a panic or a network error.
+// TestConnTokenKindNeedsFactory: a token kind with the default StaticFactory checks the
+// connection, then reports its credentials not tested (not failed: the record may be
+// fine), in the user's words; the developer's reason stays in the step's error
+// (ErrNoProvider, and the FieldError that names providers.For).
 func TestConnTokenKindNeedsFactory(t *testing.T) {
 	s := fixture.V2Server(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="r"`)
@@ -232,12 +237,20 @@ func TestConnTokenKindNeedsFactory(t *testing.T) {
 	r := registry.Registry{Name: "ecr", Kind: registry.KindECR, Server: s.URL, TLS: registry.TLS{Mode: registry.TLSInsecure},
 		Fields: map[string]string{"region": "eu-west-1"}}
 	rep := conntest.Test(context.Background(), r)
-	if diff := cmp.Diff(connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=failed"), connVerdicts(rep)); diff != "" {
+	if diff := cmp.Diff(connWant("fields=ok", "dns=ok", "tcp=ok", "tls=warning", "ping=ok", "auth=skipped"), connVerdicts(rep)); diff != "" {
 		t.Fatalf("(-want +got):\n%s\n%s", diff, rep)
 	}
-	if f := rep.Failed(); !strings.Contains(f.Fix, "providers.For") || !errors.Is(rep.Err(), registry.ErrInvalid) {
-		t.Fatalf("fix should name providers.For: %s", rep)
+	auth := rep.Step(registry.StepAuth)
+	if rep.Outcome() != conntest.OutcomeNotTested || rep.Tested() || rep.Untested() != auth {
+		t.Fatalf("outcome %q, want not tested:\n%s", rep.Outcome(), rep)
 	}
+	if !errors.Is(auth.Err, registry.ErrNoProvider) || !errors.Is(auth.Err, registry.ErrInvalid) || !strings.Contains(auth.Err.Error(), "providers.For") {
+		t.Fatalf("the step's error should keep the developer's reason (ErrNoProvider, providers.For): %v", auth.Err)
+	}
+	if auth.Fix == "" || auth.Cause == "" {
+		t.Fatalf("no cause and fix for the user: %s", rep)
+	}
+	assertUserWords(t, rep)
 	rep = conntest.Test(context.Background(), r, conntest.WithFactory(func(registry.Registry) (registry.Provider, error) {
 		return registry.ProviderFunc(func(context.Context) (registry.Credentials, error) {
 			return registry.Credentials{}, fmt.Errorf("token endpoint: %w", registry.ErrUnauthorized)

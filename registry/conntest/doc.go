@@ -14,6 +14,15 @@
 //     before the test reads it (status line, headers, the body of a non-success), the
 //     transport scrubs a reason phrase before bounding it, and the report is scrubbed
 //     again before it is returned; untrusted text is bounded and escaped.
+//   - A report has one of three outcomes for a user (Report.Outcome): passed, failed, or
+//     not tested. A test that could not try the credentials against the registry (a
+//     wildcard server such as Amazon ECR's without an image, a token registry whose token
+//     source this process cannot reach: registry.ErrNoProvider) is "not tested", never
+//     "passed": Report.Tested is false, String reads NOT TESTED, the JSON carries
+//     "outcome": "not tested", and Report.Untested is the step whose Cause and Fix say
+//     what the user can do. OK only means nothing failed. Every Detail, Cause and Fix is in
+//     the user's words ("enter an image this registry holds ..."), never Go API names; the
+//     developer's reason stays in Step.Err.
 //   - Handshake is the TLS check for clients regcred does not drive (the Docker daemon).
 //   - catalog.Catalog.Test and TestDraft run it on saved records and drafts.
 package conntest

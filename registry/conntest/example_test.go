@@ -71,3 +71,16 @@ func ExampleTest() {
 	// unknown authority: true
 	// fix: choose the custom CA mode and paste the registry's CA certificate (PEM); use the insecure mode only as a last resort
 }
+
+// ExampleReport_Outcome: Amazon ECR's server is a wildcard, so without an image the test
+// has no host to reach. It is not tested, and says what the user can enter.
+func ExampleReport_Outcome() {
+	ecr := registry.Registry{Name: "ecr", Kind: registry.KindECR, Fields: map[string]string{
+		"region": "eu-west-1", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}
+	rep := conntest.Test(context.Background(), ecr)
+	fmt.Println(rep.Outcome(), rep.Tested())
+	fmt.Println(rep.Untested().Fix)
+	// Output:
+	// not tested false
+	// enter an image this registry holds, with its full host (for example 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:latest), to test a pull from it
+}

@@ -21,8 +21,11 @@ type Step struct {
 	Detail string
 	// Cause and Fix are set when the step failed or warns: what is wrong and what to do.
 	Cause, Fix string
-	// Err is the classified failure (*ConnError): errors.Is(Err, ErrTLSUnknownAuthority) and
-	// friends. Nil unless Verdict is VerdictFailed.
+	// Err is the classified failure (*Error): errors.Is(Err, ErrTLSUnknownAuthority) and
+	// friends, when Verdict is VerdictFailed. A step skipped because this process cannot run
+	// it (the auth step of a token registry without its provider) keeps the reason for the
+	// developer (errors.Is(Err, registry.ErrNoProvider)); its Cause and Fix are the user's.
+	// Nil otherwise.
 	Err error
 }
 
@@ -90,8 +93,62 @@ func (r *Report) Failed() *Step {
 	return nil
 }
 
-// OK reports whether no step failed (warnings pass).
+// OK reports whether no step failed (warnings pass). A test that tested nothing is OK
+// too: show Outcome, not OK, to a user.
 func (r *Report) OK() bool { return r.Failed() == nil }
+
+// Outcome is what a test found, as a user reads it.
+type Outcome string
+
+const (
+	// OutcomePassed: the registry answered and took the credentials (or allows anonymous
+	// pulls); no step failed.
+	OutcomePassed Outcome = "passed"
+	// OutcomeFailed: a step failed; Failed says which, with its cause and fix.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeNotTested: nothing failed, but the test could not try the credentials against
+	// the registry (a wildcard server and no image, a token registry whose token source
+	// this process cannot reach); the skipped step's Cause and Fix say what the user can do.
+	OutcomeNotTested Outcome = "not tested"
+)
+
+// Tested reports whether the test found something: a step failed, or the credentials
+// were tried against the registry (the auth step ran).
+func (r *Report) Tested() bool {
+	if r.Failed() != nil {
+		return true
+	}
+	s := r.Step(registry.StepAuth)
+	return s != nil && s.Verdict != registry.VerdictSkipped
+}
+
+// Outcome is the test's verdict for a user: passed, failed or not tested.
+func (r *Report) Outcome() Outcome {
+	switch {
+	case r.Failed() != nil:
+		return OutcomeFailed
+	case !r.Tested():
+		return OutcomeNotTested
+	}
+	return OutcomePassed
+}
+
+// Untested returns the step that explains why nothing was tested (the first skipped step
+// with a Fix for the user, else the first step with a warning), or nil when the test
+// tested something.
+func (r *Report) Untested() *Step {
+	if r.Tested() {
+		return nil
+	}
+	for _, v := range []registry.Verdict{registry.VerdictSkipped, registry.VerdictWarning} {
+		for i := range r.Steps {
+			if s := &r.Steps[i]; s.Fix != "" && s.Verdict == v {
+				return s
+			}
+		}
+	}
+	return nil
+}
 
 // Warnings returns the steps that passed with a warning.
 func (r *Report) Warnings() []Step {
@@ -125,13 +182,14 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		ID         string     `json:"id,omitempty"`
 		Server     string     `json:"server"`
 		OK         bool       `json:"ok"`
+		Outcome    Outcome    `json:"outcome"`
 		Error      string     `json:"error,omitempty"`
 		DurationMS float64    `json:"durationMs"`
 		RoundTrips int        `json:"roundTrips"`
 		RateLimit  *RateLimit `json:"rateLimit,omitempty"`
 		Steps      []Step     `json:"steps"`
 	}
-	p := plain{Registry: r.Registry, ID: r.ID, Server: r.Server, OK: r.OK(), DurationMS: float64(r.Duration.Microseconds()) / 1000,
+	p := plain{Registry: r.Registry, ID: r.ID, Server: r.Server, OK: r.OK(), Outcome: r.Outcome(), DurationMS: float64(r.Duration.Microseconds()) / 1000,
 		RoundTrips: r.RoundTrips, RateLimit: r.RateLimit, Steps: r.Steps}
 	if err := r.Err(); err != nil {
 		p.Error = err.Error()
@@ -158,6 +216,8 @@ func (r *Report) String() string {
 	switch {
 	case !r.OK():
 		status = "FAILED"
+	case !r.Tested():
+		status = "NOT TESTED"
 	case len(r.Warnings()) > 0:
 		status = "OK with warnings"
 	}
