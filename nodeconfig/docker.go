@@ -23,6 +23,9 @@ func genDocker(c *config, v *view, p *Plan) error {
 	addInsecure := func(e *endpoint) {
 		if e.insecure() && !slices.Contains(insecure, e.server.Host) {
 			insecure = append(insecure, e.server.Host)
+			if e.skipVerify() {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("registry %q (%s) skips TLS verification, and dockerd (insecure-registries) then also retries it over plain http when https fails: save it with http:// if it speaks only http, or give its CA instead", e.name(), e.server.Host))
+			}
 		}
 	}
 	certs := map[string][]byte{}
