@@ -20,12 +20,12 @@ func tableRows(rows []rowView) template.HTML {
 		id, name := e(r.ID), e(r.Name)
 		path := "/registries/" + e(url.PathEscape(r.ID))
 		b.WriteString(`<tr data-id="` + id + `" data-name="` + name + `">`)
-		b.WriteString(`<td><a href="` + path + `/edit">` + name + `</a><div class="muted">owner ` + e(r.Owner) + `</div></td>`)
-		b.WriteString(`<td>` + e(r.Type) + `</td><td class="server">` + e(r.Server) + `</td><td class="default">`)
+		b.WriteString(`<td data-label="Name"><a href="` + path + `/edit">` + name + `</a><div class="muted">owner ` + e(r.Owner) + `</div><div class="muted">ID <code class="id">` + id + `</code></div></td>`)
+		b.WriteString(`<td data-label="Type">` + e(r.Type) + `</td><td data-label="Server" class="server">` + e(r.Server) + `</td><td data-label="Default" class="default">`)
 		if r.Default {
 			b.WriteString(`<span class="badge">default</span>`)
 		}
-		b.WriteString(`</td><td class="health">`)
+		b.WriteString(`</td><td data-label="Health" class="health">`)
 		if r.Verdict != "" {
 			b.WriteString(`<span class="verdict ` + e(r.Verdict) + `">` + e(r.Verdict) + `</span>`)
 			if r.TestStep != "" {
@@ -42,13 +42,13 @@ func tableRows(rows []rowView) template.HTML {
 		} else {
 			b.WriteString(`<span class="muted">not tested</span>`)
 		}
-		b.WriteString(`</td><td>`)
+		b.WriteString(`</td><td data-label="Credential expiry" class="expiry">`)
 		if r.Expires != "" {
 			b.WriteString(e(r.Expires))
 		} else {
 			b.WriteString(`<span class="muted">never</span>`)
 		}
-		b.WriteString(`</td><td class="consumers">`)
+		b.WriteString(`</td><td data-label="Used by" class="consumers">`)
 		if len(r.Consumers) > 0 {
 			b.WriteString(`<ul>`)
 			for _, c := range r.Consumers {
