@@ -95,11 +95,39 @@ func (r *kubeletReference) lookup(image string) []string {
 	if len(out) > 0 {
 		return out
 	}
-	first, _, _ := strings.Cut(image, "/")
-	if isDockerHub(first) { // the kubelet's isDefaultRegistryMatch, less the divergence
+	if kubeletDefaultRegistryMatch(image) && !dotlessHost(image) {
 		return r.creds["index.docker.io"]
 	}
 	return nil
+}
+
+// kubeletDefaultRegistryMatch is the kubelet's isDefaultRegistryMatch
+// (pkg/credentialprovider/keyring.go, v1.31), as written there: the reference is kept
+// independent of the code it judges.
+func kubeletDefaultRegistryMatch(image string) bool {
+	parts := strings.SplitN(image, "/", 2)
+	if len(parts[0]) == 0 {
+		return false
+	}
+	if len(parts) == 1 {
+		return true
+	}
+	if parts[0] == "docker.io" || parts[0] == "index.docker.io" {
+		return true
+	}
+	// Docker looks for either a "." or ":" in the registry name to indicate that it is
+	// actually a registry address.
+	return !strings.ContainsAny(parts[0], ".:")
+}
+
+// dotlessHost is regcred's documented divergence from the kubelet, stated from the
+// reference grammar (distribution/reference: a first segment before a "/" is a domain
+// when it holds a dot or a colon, is "localhost", or has an uppercase letter): a dotless
+// segment that is a domain by that grammar names a host, never Docker Hub, so Hub's
+// credentials never go to it.
+func dotlessHost(image string) bool {
+	first, _, hasPath := strings.Cut(image, "/")
+	return hasPath && !strings.ContainsAny(first, ".:") && (first == "localhost" || strings.ToLower(first) != first)
 }
 
 // TestKeychainAgreesWithKubeletReference generates random Secrets and images from a small
@@ -118,7 +146,9 @@ func TestKeychainAgreesWithKubeletReference(t *testing.T) {
 	image := func() string {
 		h := pick("registry.example.com", "reg.example.com", "rx.example.com", "registry.other.com", "example.com",
 			"docker.io", "index.docker.io", "localhost", "[::1]", "rega.example.com") + pick("", "", ":5000", ":443")
-		return h + pick("", "/app", "/team", "/team/app", "/teamx/app", "/tea", "/library/nginx", "/v1/app")
+		// Always a path: the kubelet normalizes an image (parsers.ParseImageName) before its
+		// keyring sees it, so a pathless one never reaches the keyring.
+		return h + pick("/app", "/team", "/team/app", "/teamx/app", "/tea", "/library/nginx", "/v1/app")
 	}
 	hits, multi := 0, 0
 	for round := range 300 {

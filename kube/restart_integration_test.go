@@ -40,10 +40,14 @@ func TestRestartAndUpgradeAgainstAPIServer(t *testing.T) {
 		t.Fatalf("a restarted Syncer sent %d writes, want 0\n%s", got, res)
 	}
 
-	// An earlier version's Secret: the same data with the hash annotation.
+	// An earlier version's Secret: the same data with the hash annotation, and what other
+	// owners put on it (a label, an annotation) that the upgrade must keep.
 	sec := getSecret(t, k.Client, nss[2], "registry-secret-ra")
 	sum := sha256.Sum256(sec.Data[corev1.DockerConfigJsonKey])
 	sec.Annotations[kube.LegacyAnnotationHash] = hex.EncodeToString(sum[:])
+	sec.Labels["team.example.com/owner"] = "payments"
+	sec.Annotations["backup.example.com/policy"] = "daily"
+	data := sec.Data[corev1.DockerConfigJsonKey]
 	if _, err := k.Client.CoreV1().Secrets(nss[2]).Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +63,14 @@ func TestRestartAndUpgradeAgainstAPIServer(t *testing.T) {
 	got := getSecret(t, k.Client, nss[2], "registry-secret-ra")
 	if _, ok := got.Annotations[kube.LegacyAnnotationHash]; ok {
 		t.Fatal("the legacy hash annotation is still there")
+	}
+	// Everything else is kept, as the API server stored it.
+	if got.Labels["team.example.com/owner"] != "payments" || got.Annotations["backup.example.com/policy"] != "daily" {
+		t.Fatalf("the upgrade dropped others' metadata: labels %v annotations %v", got.Labels, got.Annotations)
+	}
+	if got.Labels[kube.LabelManagedBy] != owner || got.Labels[kube.LabelRegistryID] != "ra" || got.Annotations[kube.AnnotationRegistry] != "GHCR ra" ||
+		string(got.Data[corev1.DockerConfigJsonKey]) != string(data) || got.Type != corev1.SecretTypeDockerConfigJson || got.UID != sec.UID {
+		t.Fatalf("the upgrade changed regcred's own content or replaced the Secret: %+v", got.ObjectMeta)
 	}
 	before = wc.writes.Load()
 	if res, err := s.Sync(ctx, regs, nss); err != nil || wc.writes.Load() != before {
