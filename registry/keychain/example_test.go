@@ -92,3 +92,19 @@ func ExampleKeychain_Transport() {
 	fmt.Println(errors.Is(err, registry.ErrHTTPInSecureMode))
 	// Output: true
 }
+
+// ExampleShadows: a Public docker.io entry saved beside Docker Hub credentials. The
+// Keychain uses the credentials; Shadows says so, for the console to warn at save.
+func ExampleShadows() {
+	regs := []registry.Registry{
+		{ID: "public", Name: "Docker Hub (public)", Kind: registry.KindPublic, Server: "docker.io"},
+		{ID: "hub", Name: "Docker Hub", Kind: registry.KindDockerHub, Fields: map[string]string{"username": "alice", "password": "dckr_pat_x"}},
+	}
+	for _, s := range keychain.Shadows(regs) {
+		fmt.Println(s.Shadowed, "shadowed by", s.By, "whole:", s.Whole)
+		fmt.Println(s.Reason)
+	}
+	// Output:
+	// public shadowed by hub whole: true
+	// "Docker Hub (public)" is never used: "Docker Hub" has the same server docker.io and is used instead, because "Docker Hub" has credentials and "Docker Hub (public)" pulls anonymously
+}

@@ -36,7 +36,8 @@ import (
 //   - a server on the exact host beats a wildcard server; among wildcard servers
 //     ("*.azurecr.io", "*.dkr.ecr.*.amazonaws.com", where "*" is exactly one DNS label)
 //     the one with more literal labels wins;
-//   - two registries with the same server: the default one wins, else the first given;
+//   - two registries with the same server: one with credentials wins over an anonymous one
+//     (a Public entry), then the default one, then the first given (see Shadows);
 //   - nothing matches: anonymous.
 type Keychain struct {
 	entries []*keychainEntry
@@ -62,6 +63,7 @@ type keychainEntry struct {
 	provider registry.Provider
 	auth     *registryAuthenticator
 	order    int
+	anon     bool // pulls without credentials (see anonymous)
 }
 
 // hostIndex holds the registries of one exact host.
@@ -143,7 +145,7 @@ func New(regs []registry.Registry, opts ...Option) (*Keychain, error) {
 		if p == nil {
 			return nil, &registry.Error{Op: "keychain", Registry: r.Name, Err: fmt.Errorf("provider factory returned no provider: %w", registry.ErrInvalid)}
 		}
-		e := &keychainEntry{view: r.Redacted(), name: r.Name, path: srv.Path, provider: p, order: i}
+		e := &keychainEntry{view: r.Redacted(), name: r.Name, path: srv.Path, provider: p, order: i, anon: anonymous(r)}
 		e.auth = &registryAuthenticator{name: r.Name, provider: p}
 		k.entries = append(k.entries, e)
 		if id := r.ID; id != "" {
@@ -176,7 +178,7 @@ func New(regs []registry.Registry, opts ...Option) (*Keychain, error) {
 		}
 		win := e
 		if cur != nil {
-			if e.view.Default && !cur.view.Default {
+			if better(e, cur) {
 				k.shadowed(cur, e)
 			} else {
 				win = cur
@@ -190,16 +192,7 @@ func New(regs []registry.Registry, opts ...Option) (*Keychain, error) {
 		}
 	}
 	for _, ws := range k.wild {
-		sort.SliceStable(ws, func(i, j int) bool {
-			a, b := ws[i], ws[j]
-			if a.pattern.Literal() != b.pattern.Literal() {
-				return a.pattern.Literal() > b.pattern.Literal()
-			}
-			if a.entry.view.Default != b.entry.view.Default {
-				return a.entry.view.Default
-			}
-			return a.entry.order < b.entry.order
-		})
+		sort.SliceStable(ws, func(i, j int) bool { return betterWildcard(ws[i], ws[j]) })
 	}
 	return k, nil
 }
@@ -308,14 +301,33 @@ func suffixLabels(s string) int {
 	return strings.Count(s, ".") + 1
 }
 
+// betterWildcard orders wildcard servers: the more literal labels, the more specific;
+// then better.
 func betterWildcard(a, b *wildcardEntry) bool {
 	if a.pattern.Literal() != b.pattern.Literal() {
 		return a.pattern.Literal() > b.pattern.Literal()
 	}
-	if a.entry.view.Default != b.entry.view.Default {
-		return a.entry.view.Default
+	return better(a.entry, b.entry)
+}
+
+// better orders two registries of equal specificity (the same server, or wildcards with
+// as many literal labels): an authenticated one over an anonymous one (a Public entry
+// never takes pulls away from credentials), then the default, then the first given.
+func better(a, b *keychainEntry) bool {
+	if a.anon != b.anon {
+		return !a.anon
 	}
-	return a.entry.order < b.entry.order
+	if a.view.Default != b.view.Default {
+		return a.view.Default
+	}
+	return a.order < b.order
+}
+
+// anonymous reports whether r pulls without credentials: the Public kind, or a static
+// kind with no secret saved. Token kinds always authenticate.
+func anonymous(r registry.Registry) bool {
+	c, ok := registry.StaticCredentials(r)
+	return ok && c.Anonymous()
 }
 
 // Resolve implements authn.Keychain: the authenticator of the registry that matches the

@@ -249,6 +249,15 @@ func TestKeychainDuplicateServers(t *testing.T) {
 	c := fixture.Custom("c", "registry.example.com")
 	c.Default = true
 	w1, w2 := fixture.Custom("w1", "*.example.org"), fixture.Custom("w2", "*.example.org")
+	// A Public docker.io entry and Docker Hub with credentials: the credentials win at the
+	// same server whatever the order and whichever is the default (before, the first given
+	// won and Hub pulls went anonymous and rate-limited).
+	public := registry.Registry{ID: "public", Name: "public", Kind: registry.KindPublic, Server: "docker.io"}
+	publicDefault := public
+	publicDefault.Default = true
+	hub := registry.Registry{ID: "hub", Name: "hub", Kind: registry.KindDockerHub, Fields: map[string]string{"username": "u", "password": "p"}}
+	anonWild := fixture.Custom("anon-w", "*.example.org")
+	anonWild.Fields = nil
 	tests := []struct {
 		name string
 		regs []registry.Registry
@@ -260,6 +269,10 @@ func TestKeychainDuplicateServers(t *testing.T) {
 		{"default wins", []registry.Registry{a, c, b}, "registry.example.com/x", "c"},
 		{"first wildcard wins", []registry.Registry{w1, w2}, "x.example.org/app", "w1"},
 		{"wildcard order", []registry.Registry{w2, w1}, "x.example.org/app", "w2"},
+		{"credentials beat a public entry", []registry.Registry{public, hub}, "alpine", "hub"},
+		{"credentials beat a public entry given last", []registry.Registry{hub, public}, "index.docker.io/library/alpine", "hub"},
+		{"credentials beat a public default", []registry.Registry{publicDefault, hub}, "docker.io/team/app", "hub"},
+		{"credentials beat an anonymous wildcard", []registry.Registry{anonWild, w2}, "x.example.org/app", "w2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
