@@ -80,9 +80,13 @@ func genK3s(c *config, v *view, p *Plan) error {
 			f.Configs = map[string]k3sConfig{}
 		}
 		// configs are keyed by the endpoint's host, not the registry's name: Docker Hub's
-		// is registry-1.docker.io (k3s-io/k3s#3937; "docker.io" is read only since 2025).
+		// is registry-1.docker.io for k3s's containerd (k3s-io/k3s#3937), while wharfie
+		// (RKE2's own pulls) looks under index.docker.io, then docker.io: both keys.
 		key, _ := strings.CutPrefix(e.url(), e.scheme()+"://")
 		f.Configs[key] = cfg
+		if key == "registry-1.docker.io" {
+			f.Configs["docker.io"] = cfg
+		}
 		return nil
 	}
 	seen := map[*endpoint]bool{}
@@ -120,6 +124,7 @@ func genK3s(c *config, v *view, p *Plan) error {
 		}
 		f.Mirrors[h.host] = m
 		if len(h.mirrors) > 0 && !h.fallback {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("fallback is off for %s, but tools that read registries.yaml with rancher/wharfie (RKE2 pulls its runtime and system images that way) try %s after the mirrors whatever the settings", h.host, h.host))
 			p.Notes = append(p.Notes, fmt.Sprintf("fallback is off for %s: set disable-default-registry-endpoint: true in %s/config.yaml (k3s v1.26.13+, v1.27.10+, v1.28.6+, v1.29.1+), or the nodes still try %s last", h.host, dir, h.host))
 		}
 	}
