@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,7 +38,7 @@ type node struct {
 	kubelet *testenv.Kubelet
 	ns      string
 	label   map[string]string // the namespace's own label: the controller's selector
-	seq     *int              // pods made on the node, shared by its subtests
+	seq     *atomic.Int64     // pods made on the node, shared by its subtests
 }
 
 // in returns the node for a subtest of its test: failures go to t.
@@ -53,7 +54,7 @@ func (n *node) in(t *testing.T) *node {
 func startNode(t *testing.T, opts ...testenv.KubeletOption) *node {
 	t.Helper()
 	k := testenv.StartKubeForKubelet(t)
-	n := &node{t: t, kube: k, kubelet: testenv.StartKubelet(t, k, opts...), seq: new(int)}
+	n := &node{t: t, kube: k, kubelet: testenv.StartKubelet(t, k, opts...), seq: new(atomic.Int64)}
 	key, value := k.Selector(t)
 	n.label = map[string]string{key: value}
 	n.ns = k.LabeledNamespaces(t, "e2e", 1, n.label)[0]
@@ -104,8 +105,7 @@ type pod struct {
 // that pulled must then run (the image is the harness's pause program).
 func (n *node) run(p pod) (testenv.Pull, *corev1.Pod) {
 	n.t.Helper()
-	*n.seq++
-	spec := n.kubelet.Pod(fmt.Sprintf("p%d", *n.seq), p.image)
+	spec := n.kubelet.Pod(fmt.Sprintf("p%d", n.seq.Add(1)), p.image)
 	spec.Spec.ServiceAccountName = p.serviceAccount
 	for _, s := range p.pullSecrets {
 		spec.Spec.ImagePullSecrets = append(spec.Spec.ImagePullSecrets, corev1.LocalObjectReference{Name: s})
