@@ -123,7 +123,7 @@ func ParseKeys(text string) (*Keyring, error) {
 		if id = strings.TrimSpace(id); id == "" {
 			id = DeriveKeyID(key)
 		} else if !keyIDRE.MatchString(id) {
-			return nil, keyError(&registry.FieldError{Field: line, Reason: "has no valid key ID before '=' (not a key ID)",
+			return nil, keyError(&registry.FieldError{Field: line, Reason: "has an ID before '=' that is not a key ID",
 				Hint: "write ID=BASE64 (an ID of letters, digits, '.', '_' and '-', at most 64) or a bare key of 44 base64 characters"})
 		}
 		if len(key) != KeySize {

@@ -35,10 +35,11 @@ const keyCheckText = "regcred sealed store key check"
 // errors.ErrUnsupported when the inner store lacks one), and io.Closer (closing the inner
 // store when it is one).
 type Store struct {
-	inner registry.Store
-	keys  KeyProvider
-	log   *slog.Logger
-	deks  dekCache
+	inner    registry.Store
+	keys     KeyProvider
+	log      *slog.Logger
+	deks     dekCache
+	redacted redactedCache // the redacted views of ListRedacted, by version
 }
 
 var (
