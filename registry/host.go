@@ -8,10 +8,6 @@ import (
 // patterns) are written once, in internal/hosts; this file gives them to Server and to
 // the packages outside this module's internals.
 
-// DockerHubHost is Docker Hub's canonical host, what CanonicalHost and Server.Canonical
-// fold docker.io, index.docker.io and registry-1.docker.io into.
-const DockerHubHost = hosts.DockerHub
-
 // CanonicalHost returns host (host[:port]) in its canonical form: lowercase, Docker Hub's
 // names (docker.io, index.docker.io, registry-1.docker.io; no port) as "docker.io", an
 // IPv6 literal in its shortest form. Two hosts name the same registry exactly when their
@@ -48,6 +44,9 @@ func (s Server) Matches(host string) bool {
 	}
 	return hosts.Canonical(host) == hosts.Canonical(s.Host)
 }
+
+// ConnHostname, IsDockerHubHost and IsGHCRHost are kept for registry's own InferKind
+// (infer.go); other packages call internal/hosts.
 
 // ConnHostname is host[:port] without its port and without an IPv6 literal's brackets:
 // the name TLS verifies and DNS resolves.
