@@ -82,7 +82,10 @@ func startBrowser(t *testing.T, base string) *browserSession {
 			c := captured{url: ev.Request.URL, status: ev.ResponseStatusCode}
 			if ev.ResponseStatusCode < 300 || ev.ResponseStatusCode >= 400 {
 				res, err := chromedp.Call(ctx, fetch.GetResponseBody, fetch.GetResponseBodyParams{RequestID: ev.RequestID})
-				if err != nil {
+				// A static file the page abandoned by navigating on may be gone before its body
+				// is read; those are the console's embedded files, never a secret. Any other
+				// unread body fails the test.
+				if err != nil && !strings.Contains(ev.Request.URL, "/static/") {
 					b.mu.Lock()
 					b.capErrs = append(b.capErrs, fmt.Sprintf("%s: %v", ev.Request.URL, err))
 					b.mu.Unlock()
@@ -432,8 +435,12 @@ func TestBrowser(t *testing.T) {
 	}
 	edit("edit again")
 	b.do("rotate back", chromedp.SendKeys(chromedp.CSS("#f-password"), regPass), chromedp.Click(chromedp.CSS("#save")),
-		chromedp.WaitVisible(chromedp.CSS(".flash")),
-		chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] button[formaction$="/test"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	// The failed result is from before the rotation: the row says so instead of red "failed".
+	if v := b.eval(`document.querySelector('tr[data-name="Team registry"] .health .verdict').className + ": " + document.querySelector('tr[data-name="Team registry"] .health .verdict').textContent`); v != "verdict stale: failed before the last change" {
+		t.Errorf("health after rotating back, before a new test: %q", v)
+	}
+	b.do("test after rotating back", chromedp.Click(chromedp.CSS(`tr[data-name="Team registry"] button[formaction$="/test"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#test-report li[data-step]")))
 	b.snapshot("test after rotating back")
 	// Plain http passes with a warning (the TLS step says so).

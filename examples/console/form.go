@@ -181,10 +181,13 @@ func storedSecrets(r registry.Registry) map[string]bool {
 
 // reportView is a connection test as a checklist.
 type reportView struct {
-	OK    bool
-	Name  string
-	Steps []stepView
-	Error string
+	OK      bool
+	Outcome string // passed, failed, not tested (conntest.Report.Outcome)
+	Name    string
+	Steps   []stepView
+	Error   string
+	// Untested says, for a test that tested nothing, why and what the user can do.
+	UntestedCause, UntestedFix string
 }
 
 type stepView struct {
@@ -192,7 +195,12 @@ type stepView struct {
 }
 
 func newReportView(rep *conntest.Report) *reportView {
-	v := &reportView{OK: rep.OK(), Name: rep.Registry}
+	v := &reportView{OK: rep.OK(), Outcome: string(rep.Outcome()), Name: rep.Registry}
+	if u := rep.Untested(); u != nil {
+		v.UntestedCause, v.UntestedFix = u.Cause, u.Fix
+	} else if !rep.Tested() {
+		v.UntestedCause = "the credentials were not tried against the registry"
+	}
 	for _, s := range rep.Steps {
 		v.Steps = append(v.Steps, stepView{Name: string(s.Name), Title: s.Name.Title(), Verdict: string(s.Verdict), Detail: s.Detail, Cause: s.Cause, Fix: s.Fix})
 	}

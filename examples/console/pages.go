@@ -110,7 +110,8 @@ type rowView struct {
 	Verdict, TestStep, TestCause  string
 	TestedAt                      string
 	TestStale                     bool // the record changed since
-	Expires                       string
+	Expires                       expiryView
+	Lifetime                      string // a token kind's token lifetime, before its first token
 	Consumers                     []string
 	CanTest, CanEdit, CanDefault  bool
 	CanDelete                     bool
@@ -160,13 +161,16 @@ func (a *app) rows(ctx context.Context) ([]rowView, error) {
 				row.TestStep = ""
 			}
 		}
-		if h.Token != nil && !h.Token.ExpiresAt.IsZero() {
-			row.Expires = formatTime(h.Token.ExpiresAt)
-		} else if !h.CredentialsExpire.IsZero() {
-			row.Expires = formatTime(h.CredentialsExpire)
-		} else {
-			row.Expires = formatTime(r.CredentialsExpire) // the HealthStore does not keep it
+		now := a.now()
+		switch {
+		case h.Token != nil && !h.Token.ExpiresAt.IsZero(): // the Catalog's provider's token (registry.Expirer)
+			row.Expires = expiry(h.Token.ExpiresAt, now, true)
+		case !h.CredentialsExpire.IsZero():
+			row.Expires = expiry(h.CredentialsExpire, now, false)
+		default:
+			row.Expires = expiry(r.CredentialsExpire, now, false) // the HealthStore does not keep it
 		}
+		row.Lifetime = tokenLifetime(r)
 		for _, c := range h.Consumers {
 			row.Consumers = append(row.Consumers, limitText(c.Kind+" "+c.Name, 200))
 		}

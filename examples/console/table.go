@@ -27,13 +27,17 @@ func tableRows(rows []rowView) template.HTML {
 		}
 		b.WriteString(`</td><td data-label="Health" class="health">`)
 		if r.Verdict != "" {
-			b.WriteString(`<span class="verdict ` + e(r.Verdict) + `">` + e(r.Verdict) + `</span>`)
+			if r.TestStale { // the result is of an older version: not today's verdict
+				b.WriteString(`<span class="verdict stale">` + e(r.Verdict) + ` before the last change</span>`)
+			} else {
+				b.WriteString(`<span class="verdict ` + e(r.Verdict) + `">` + e(r.Verdict) + `</span>`)
+			}
 			if r.TestStep != "" {
 				b.WriteString(` at ` + e(r.TestStep))
 			}
 			b.WriteString(`<div class="muted">tested ` + e(r.TestedAt))
 			if r.TestStale {
-				b.WriteString(` (before the last edit)`)
+				b.WriteString(`; test again to see where it stands now`)
 			}
 			b.WriteString(`</div>`)
 			if r.TestCause != "" {
@@ -43,10 +47,15 @@ func tableRows(rows []rowView) template.HTML {
 			b.WriteString(`<span class="muted">not tested</span>`)
 		}
 		b.WriteString(`</td><td data-label="Credential expiry" class="expiry">`)
-		if r.Expires != "" {
-			b.WriteString(e(r.Expires))
-		} else {
-			b.WriteString(`<span class="muted">never</span>`)
+		switch {
+		case r.Expires.Level != "":
+			b.WriteString(`<span class="expiry-` + r.Expires.Level + `">` + e(r.Expires.Text) + `</span>`)
+		case r.Expires.Text != "":
+			b.WriteString(e(r.Expires.Text))
+		case r.Lifetime != "":
+			b.WriteString(`<span class="muted">` + e(r.Lifetime) + `</span>`)
+		default:
+			b.WriteString(`<span class="muted">no expiry known</span>`)
 		}
 		b.WriteString(`</td><td data-label="Used by" class="consumers">`)
 		if len(r.Consumers) > 0 {

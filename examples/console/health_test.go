@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/regcred/regcred/registry"
+)
+
+// rowOf is the registries table's row of id, as HTML.
+func rowOf(t *testing.T, page, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<tr data-id="` + regexp.QuoteMeta(id) + `".*?</tr>`).FindString(page)
+	if m == "" {
+		t.Fatalf("no row of %s", id)
+	}
+	return m
+}
+
+// TestHealthAndExpiryCells: a test result from before the last change says so (not red);
+// token kinds show their tokens' real lifetime; a credential past its end and one near
+// it are called out; a test that tested nothing says "not tested" with what to do.
+func TestHealthAndExpiryCells(t *testing.T) {
+	c := newTestConsole(t)
+	now := time.Now().UTC()
+	add := func(body map[string]any) string {
+		t.Helper()
+		status, _, b := c.api("admin", adminPassword, "POST", "/api/v1/registries", body)
+		var rec apiRegistry
+		json.Unmarshal(b, &rec)
+		if status != 201 {
+			t.Fatalf("%v: %d %s", body["name"], status, b)
+		}
+		return rec.ID
+	}
+	custom := map[string]string{"username": "u", "password": "p"}
+	expired := add(map[string]any{"name": "expired", "type": "Custom", "url": "a.example.com", "credentials": custom, "credentialsExpire": now.Add(-50 * time.Hour)})
+	soon := add(map[string]any{"name": "soon", "type": "Custom", "url": "b.example.com", "credentials": custom, "credentialsExpire": now.Add(75 * time.Hour)})
+	ecr := add(map[string]any{"name": "ecr", "type": "ECR", "credentials": map[string]string{"region": "us-east-1", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}})
+	kube := add(map[string]any{"name": "kube", "type": "Kubernetes", "url": "payload.example.com", "credentials": map[string]string{"serviceAccount": "ns/sa", "expirationSeconds": "3600"}})
+	stale := add(map[string]any{"name": "stale", "type": "Custom", "url": "c.example.com", "credentials": custom})
+	hs := c.st.records.(registry.HealthStore)
+	if err := hs.UpdateHealth(asAdmin(), stale, func(h *registry.Health) {
+		h.Test = &registry.TestHealth{Verdict: registry.VerdictFailed, Step: registry.StepAuth, Cause: "wrong password", At: now, Version: 1}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, b := c.api("admin", adminPassword, "PUT", "/api/v1/registries/"+stale, map[string]any{"credentials": map[string]string{"password": "right-one"}}, "If-Match", `"v1"`); status != 200 {
+		t.Fatalf("rotate: %d %s", status, b)
+	}
+	b := c.login("admin", adminPassword)
+	_, page := b.get("/registries")
+	for _, tc := range []struct{ id, want string }{
+		{expired, `<span class="expiry-bad">expired 2 days ago`},
+		{soon, `<span class="expiry-warn">expires in 3 days`},
+		{ecr, `12 h tokens`},
+		{kube, `1 h tokens (as requested)`},
+		{stale, `<span class="verdict stale">failed before the last change</span>`},
+	} {
+		if row := rowOf(t, page, tc.id); !strings.Contains(row, tc.want) {
+			t.Errorf("row %s lacks %q:\n%s", tc.id, tc.want, row)
+		}
+	}
+	// ECR's server is a pattern: without an image nothing can be tried.
+	status, rep := b.post("/registries/"+ecr+"/test", url.Values{})
+	if status != 200 || !strings.Contains(rep, `data-outcome="not tested"`) || !strings.Contains(rep, "What you can do:") || strings.Contains(rep, ": passed</h2>") {
+		t.Errorf("ECR tested without an image: %d, not-tested %v, says what to do %v", status, strings.Contains(rep, `data-outcome="not tested"`), strings.Contains(rep, "What you can do:"))
+	}
+}
