@@ -192,6 +192,10 @@ func TestKubeletCacheModel(t *testing.T) {
 // the credentials regcred's Keychain gives that image, or none when it gives none: the
 // cache never serves one path's credentials, nor an empty answer, to another path of the
 // same host (issue 10).
+//
+// This is the unit test, on a model: the real kubelet v1.31 judges the same scenarios end
+// to end (each in two orders, on one node, through the built plugin) in internal/e2e's
+// TestKubeletCache; keep the two tables in step.
 func TestKubeletCacheNeverCrossesPaths(t *testing.T) {
 	custom := func(server, user string) registry.Registry {
 		return registry.Registry{ID: user, Name: user, Kind: registry.KindCustom, Server: server,

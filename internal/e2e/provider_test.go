@@ -37,10 +37,18 @@ func newCredentialProvider(t *testing.T, registries string, matchImages []string
 	if err := os.WriteFile(regFile, []byte(registries), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(cp.config, []byte(providerConfig(regFile, matchImages, env...)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
+
+// providerConfig is the kubelet's CredentialProviderConfig for the plugin.
+func providerConfig(registriesFile string, matchImages []string, env ...string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "apiVersion: kubelet.config.k8s.io/v1\nkind: CredentialProviderConfig\nproviders:\n")
 	fmt.Fprintf(&b, "  - name: %s\n    apiVersion: credentialprovider.kubelet.k8s.io/v1\n    defaultCacheDuration: 1h\n", pluginName)
-	fmt.Fprintf(&b, "    args: [%q]\n    matchImages:\n", "--config="+regFile)
+	fmt.Fprintf(&b, "    args: [%q]\n    matchImages:\n", "--config="+registriesFile)
 	for _, m := range matchImages {
 		fmt.Fprintf(&b, "      - %q\n", m)
 	}
@@ -51,10 +59,7 @@ func newCredentialProvider(t *testing.T, registries string, matchImages []string
 			fmt.Fprintf(&b, "      - {name: %q, value: %q}\n", k, v)
 		}
 	}
-	if err := os.WriteFile(cp.config, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return cp
+	return b.String()
 }
 
 func (cp credentialProvider) option() testenv.KubeletOption {
