@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
@@ -41,14 +43,31 @@ type fixture struct {
 
 func newFixture(t testing.TB, catOpts []catalog.Option, opts ...controller.Option) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil, catOpts, opts...)
+}
+
+// newFixtureWith is newFixture with the controller's client sending its requests through
+// wrap (nil: the harness's admin client).
+func newFixtureWith(t testing.TB, wrap func(http.RoundTripper) http.RoundTripper, catOpts []catalog.Option, opts ...controller.Option) *fixture {
+	t.Helper()
 	k := testenv.StartKube(t)
 	k.RequireControllerManager(t)
 	f := &fixture{k: k, cat: catalog.New(memory.New(), catOpts...), done: make(chan error, 1)}
+	var client kubernetes.Interface = k.Client
+	if wrap != nil {
+		cfg := k.AdminConfig()
+		cfg.Wrap(wrap)
+		c, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		client = c
+	}
 	f.key, f.val = k.Selector(t)
 	f.managedBy = "regcred-" + f.val
 	sel := labels.SelectorFromSet(labels.Set{f.key: f.val})
 	opts = append([]controller.Option{controller.WithNamespaceSelector(sel), controller.WithManagedBy(f.managedBy)}, opts...)
-	ctrl, err := controller.New(f.cat, k.Client, opts...)
+	ctrl, err := controller.New(f.cat, client, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,9 @@ import (
 //	queue_depth                                namespaces waiting to be reconciled
 //	leader                                     1 while this replica acts
 //	pending_serviceaccounts_total              reconciles that found a ServiceAccount not created yet
+//	stuck_pods_checked_total{outcome}          Pods stuck pulling looked at: "unselected" (namespace not
+//	                                           served), "not_served" (no registry served there), "reported"
+//	                                           (an Event recorded), "already_reported"
 //	sync_duration_seconds, resolve_duration_seconds
 //
 // One Metrics serves one controller; NewMetrics registers them on their own registry, which
@@ -31,6 +34,7 @@ type Metrics struct {
 	pendingServiceAccounts prometheus.Counter
 	syncDuration           prometheus.Histogram
 	resolveDuration        prometheus.Histogram
+	podChecks              *prometheus.CounterVec
 }
 
 // NewMetrics returns the controller's metrics on a new registry.
@@ -55,10 +59,12 @@ func NewMetrics() *Metrics {
 		syncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "sync_duration_seconds",
 			Help: "Duration of one namespace reconcile.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		resolveDuration: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Subsystem: sub, Name: "resolve_duration_seconds",
-			Help: "Duration of resolving every registry's credentials.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+			Help: "Duration of listing the registries.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		podChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "stuck_pods_checked_total",
+			Help: "Pods stuck pulling that the Pod report looked at, by outcome."}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(m.syncs, m.writes, m.failures, m.credentialFailures, m.tokenExpiry, m.leader,
-		m.pendingServiceAccounts, m.syncDuration, m.resolveDuration,
+		m.pendingServiceAccounts, m.syncDuration, m.resolveDuration, m.podChecks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

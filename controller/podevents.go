@@ -153,12 +153,15 @@ func (c *Controller) checkPod(obj any) {
 	}
 	ns, err := c.namespaces.Get(pod.Namespace)
 	if err != nil || !c.o.selector.Matches(labels.Set(ns.Labels)) {
+		c.metrics.podChecks.WithLabelValues("unselected").Inc()
 		return
 	}
 	kc, err := c.cat.Keychain(context.Background())
 	if err != nil {
 		return
 	}
+	outcome := "not_served"
+	defer func() { c.metrics.podChecks.WithLabelValues(outcome).Inc() }()
 	served := map[string]*desiredSecret{}
 	for _, d := range c.st.snapshot() {
 		if d.template != nil && c.o.target(d.reg, ns) {
@@ -188,8 +191,12 @@ func (c *Controller) checkPod(obj any) {
 				untrusted.Limit(cs.Name, 63), untrusted.Limit(image, 256), cs.State.Waiting.Reason, untrusted.Limit(reg.Name, 128), d.name)
 		}
 		if !c.pods.first(string(pod.UID) + "/" + cs.Name + "/" + image + "/" + reason) {
+			if outcome == "not_served" {
+				outcome = "already_reported"
+			}
 			continue
 		}
+		outcome = "reported"
 		c.metrics.failures.WithLabelValues(reason).Inc()
 		c.recorder.Event(pod, corev1.EventTypeWarning, reason, msg)
 	}

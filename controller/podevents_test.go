@@ -3,7 +3,9 @@ package controller_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +55,26 @@ func setWaiting(t *testing.T, f *fixture, pod *corev1.Pod, reason string) *corev
 	return got
 }
 
+// podChecks is how many stuck Pods the controller looked at with outcome (its metric):
+// the positive signal that it has decided about a Pod before a test asserts that it
+// recorded nothing.
+func podChecks(t *testing.T, f *fixture, outcome string) float64 {
+	t.Helper()
+	return metric(t, f.ctrl.Handler(), `regcred_controller_stuck_pods_checked_total{outcome="`+outcome+`"}`)
+}
+
+// waitChecks waits until the controller has looked at stuck Pods with outcome more than
+// n times.
+func waitChecks(t *testing.T, f *fixture, outcome string, n float64) {
+	t.Helper()
+	eventually(t, 10*time.Second, "the controller checked a stuck pod ("+outcome+")", func() error {
+		if got := podChecks(t, f, outcome); got <= n {
+			return fmt.Errorf("%s checks: %v", outcome, got)
+		}
+		return nil
+	})
+}
+
 func podEvents(t *testing.T, f *fixture, ns, pod string) []corev1.Event {
 	t.Helper()
 	evs, err := f.k.Client.CoreV1().Events(ns).List(context.Background(), metav1.ListOptions{FieldSelector: "involvedObject.kind=Pod,involvedObject.name=" + pod})
@@ -78,7 +100,7 @@ func TestStuckPodsAreReportedNotRestarted(t *testing.T) {
 	ns := f.k.Namespace(t, "pods")
 	late := stuckPod(t, f, ns, "late", nil, "ImagePullBackOff", map[string]string{
 		"app": "podreg.registry.example/team/app:1", "side": "unmanaged.example/side:1"})
-	time.Sleep(time.Second) // the controller has seen the stuck pod in an unselected namespace
+	waitChecks(t, f, "unselected", 0) // the controller has seen the stuck pod in an unselected namespace
 	if evs := podEvents(t, f, ns, late.Name); len(evs) != 0 {
 		t.Fatalf("event on a pod of an unselected namespace: %s", evs[0].Reason)
 	}
@@ -107,14 +129,21 @@ func TestStuckPodsAreReportedNotRestarted(t *testing.T) {
 		}
 		return nil
 	})
+	// The stranger was looked at and found no registry served for it.
+	waitChecks(t, f, "not_served", 0)
 	// Re-set the late pod's status (the kubelet's back-off cycles ErrImagePull and
-	// ImagePullBackOff): still one Event.
+	// ImagePullBackOff): still one Event. The controller looked at both updates (each
+	// found its Event recorded already) before the count is read.
+	already := podChecks(t, f, "already_reported")
 	late = setWaiting(t, f, late, "ErrImagePull")
 	late = setWaiting(t, f, late, "ImagePullBackOff")
-	time.Sleep(500 * time.Millisecond) // room for a wrong second Event
+	waitChecks(t, f, "already_reported", already+1)
 	evs := podEvents(t, f, ns, late.Name)
-	if len(evs) != 1 || evs[0].Count > 1 {
-		t.Fatalf("late pod: %d events (count %d), want one, once", len(evs), evs[0].Count)
+	if len(evs) != 1 {
+		t.Fatalf("late pod: %d events, want one", len(evs))
+	}
+	if evs[0].Count > 1 {
+		t.Fatalf("late pod: its event was recorded %d times, want once", evs[0].Count)
 	}
 	msg := evs[0].Message
 	for _, want := range []string{"container app", "podreg.registry.example/team/app:1", name, "recreate the pod"} {
@@ -140,16 +169,34 @@ func TestStuckPodsAreReportedNotRestarted(t *testing.T) {
 	}
 }
 
-// TestPodEventsOff: WithPodEvents(false) records nothing on pods.
+// TestPodEventsOff: WithPodEvents(false) records nothing on pods: the controller does not
+// even watch them. The positive signal: its informers have synced and it has reconciled
+// the namespace (the ServiceAccount lists the Secret), and a Pod informer would have
+// listed Pods before that; not one request for Pods went out.
 func TestPodEventsOff(t *testing.T) {
-	f := newFixture(t, nil, controller.WithPodEvents(false))
+	var mu sync.Mutex
+	var podRequests []string
+	f := newFixtureWith(t, func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			if strings.Contains(req.URL.Path, "/pods") {
+				mu.Lock()
+				podRequests = append(podRequests, req.Method+" "+req.URL.String())
+				mu.Unlock()
+			}
+			return rt.RoundTrip(req)
+		})
+	}, nil, controller.WithPodEvents(false))
 	r := f.add(t, custom("podoff", "pw-o"))
 	name := kube.DefaultSecretName(r)
-	f.start(t)
 	ns := f.namespaces(t, "podoff", 1)[0]
-	eventually(t, 10*time.Second, "serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
 	pod := stuckPod(t, f, ns, "late", nil, "ImagePullBackOff", map[string]string{"app": "podoff.registry.example/app:1"})
-	time.Sleep(time.Second)
+	f.start(t)
+	eventually(t, 10*time.Second, "serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(podRequests) != 0 {
+		t.Fatalf("with pod events off the controller asked for pods: %v", podRequests)
+	}
 	if evs := podEvents(t, f, ns, pod.Name); len(evs) != 0 {
 		t.Fatalf("%d events with pod events off", len(evs))
 	}
