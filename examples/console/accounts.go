@@ -96,6 +96,11 @@ CREATE TABLE IF NOT EXISTS console_audit (
 	detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS console_audit_at ON console_audit (at);
+CREATE TABLE IF NOT EXISTS console_deployments (
+	name TEXT PRIMARY KEY,
+	registry TEXT NOT NULL,
+	image TEXT NOT NULL
+);
 `
 
 // accountsColumns are the columns added to console_users after its first release: a
@@ -354,6 +359,37 @@ func (a *accounts) session(ctx context.Context, token string, now time.Time) (us
 func (a *accounts) endSession(ctx context.Context, token string) error {
 	_, err := a.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE token_hash = $1`, tokenHash(token))
 	return err
+}
+
+// setDeployment saves a deployment's image (its registry is kept as a consumer in the
+// registry's Health, so the Catalog's delete guard sees it).
+func (a *accounts) setDeployment(ctx context.Context, name, registryID, image string) error {
+	_, err := a.db.ExecContext(ctx, `INSERT INTO console_deployments (name, registry, image) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET registry = excluded.registry, image = excluded.image`, name, registryID, image)
+	return err
+}
+
+func (a *accounts) removeDeployment(ctx context.Context, name string) error {
+	_, err := a.db.ExecContext(ctx, `DELETE FROM console_deployments WHERE name = $1`, name)
+	return err
+}
+
+// deploymentImages returns each deployment's image, by name.
+func (a *accounts) deploymentImages(ctx context.Context) (map[string]string, error) {
+	rows, err := a.db.QueryContext(ctx, `SELECT name, image FROM console_deployments`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var n, img string
+		if err := rows.Scan(&n, &img); err != nil {
+			return nil, err
+		}
+		out[n] = img
+	}
+	return out, rows.Err()
 }
 
 // audit records a change. detail must never hold a secret: callers pass field names,

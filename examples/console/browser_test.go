@@ -381,8 +381,11 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// A deployment uses it: deleting is refused, with the list.
-	b.do("add deployment", chromedp.Navigate(u("/deployments")), chromedp.WaitVisible(chromedp.CSS("#dep-name")),
-		chromedp.SendKeys(chromedp.CSS("#dep-name"), "web"), chromedp.SetValue(chromedp.CSS("#dep-registry"), teamID),
+	b.do("deployments", chromedp.Navigate(u("/deployments")), chromedp.WaitVisible(chromedp.CSS("#dep-name")))
+	if v := b.eval(`document.getElementById("dep-registry").value`); v != teamID {
+		t.Errorf("the deployment picker chose %q, not the default registry %q", v, teamID)
+	}
+	b.do("add deployment", chromedp.SendKeys(chromedp.CSS("#dep-name"), "web"), chromedp.SendKeys(chromedp.CSS("#dep-image"), reg.Host+"/team/web:v1"),
 		chromedp.Click(chromedp.CSS(`#deployment-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.snapshot("deployments")
 	// Delete asks first, saying what the delete affects; the name must be typed back.

@@ -71,3 +71,34 @@ func TestHealthAndExpiryCells(t *testing.T) {
 		t.Errorf("ECR tested without an image: %d, not-tested %v, says what to do %v", status, strings.Contains(rep, `data-outcome="not tested"`), strings.Contains(rep, "What you can do:"))
 	}
 }
+
+// TestDeploymentPicker: the picker chooses the default registry and takes the image,
+// which must be on the chosen registry's host.
+func TestDeploymentPicker(t *testing.T) {
+	c := newTestConsole(t)
+	var ids []string
+	for _, body := range []map[string]any{
+		{"name": "first", "type": "Custom", "url": "first.example.com"},
+		{"name": "second", "type": "GHCR", "credentials": map[string]string{"username": "u", "token": "ghp_x"}},
+	} {
+		_, _, b := c.api("admin", adminPassword, "POST", "/api/v1/registries", body)
+		var rec apiRegistry
+		json.Unmarshal(b, &rec)
+		ids = append(ids, rec.ID)
+	}
+	b := c.login("admin", adminPassword)
+	b.get("/registries")
+	if status, _ := b.post("/registries/"+ids[1]+"/default", url.Values{}); status != 200 {
+		t.Fatalf("set default: %d", status)
+	}
+	_, page := b.get("/deployments")
+	if !strings.Contains(page, `<option value="`+ids[1]+`" selected>`) {
+		t.Errorf("the picker does not choose the default registry:\n%s", regexp.MustCompile(`(?s)<select id="dep-registry".*?</select>`).FindString(page))
+	}
+	if status, page := b.post("/deployments", url.Values{"name": {"api"}, "registry": {ids[1]}, "image": {"quay.io/org/api:v2"}}); status != 422 || !strings.Contains(page, "is on quay.io") {
+		t.Errorf("an image on another host: %d", status)
+	}
+	if status, page := b.post("/deployments", url.Values{"name": {"api"}, "registry": {ids[1]}, "image": {"ghcr.io/org/api:v2"}}); status != 200 || !strings.Contains(page, "ghcr.io/org/api:v2") {
+		t.Errorf("a deployment with its image: %d", status)
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/go-containerregistry/pkg/name"
+
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registry/conntest"
@@ -563,11 +565,40 @@ func (a *app) catalogError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// imageProblem checks a deployment's image against its registry: a reference that
+// parses, on the registry's host (a pattern host, as ECR's, is not checked).
+func imageProblem(image string, reg registry.Registry) string {
+	if image == "" {
+		return "give the image to deploy, e.g. ghcr.io/myorg/api:v2.1.0"
+	}
+	ref, err := name.ParseReference(image)
+	if err != nil {
+		return "is not an image reference (HOST/REPOSITORY:TAG or @sha256:...)"
+	}
+	host := reg.Host()
+	if reg.Kind == registry.KindPublic || strings.Contains(host, "*") || host == "" {
+		return ""
+	}
+	got := ref.Context().RegistryStr()
+	if dockerHub(got) && dockerHub(host) || strings.EqualFold(got, host) {
+		return ""
+	}
+	return fmt.Sprintf("is on %s, but %s serves %s: choose the registry of the image's host", limitText(got, 100), limitText(reg.Name, 100), host)
+}
+
+func dockerHub(host string) bool {
+	switch strings.ToLower(host) {
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		return true
+	}
+	return false
+}
+
 // deploymentView is one of the console's deployments: a name using a saved registry (the
 // seeds' registryConfig.registryId). They are kept as the registry's Health consumers, so
 // the Catalog's delete guard sees them.
 type deploymentView struct {
-	Name, RegistryID, Registry string
+	Name, RegistryID, Registry, Image string
 }
 
 func (a *app) deployments(ctx context.Context) ([]deploymentView, []registry.Registry, error) {
@@ -579,11 +610,15 @@ func (a *app) deployments(ctx context.Context) ([]deploymentView, []registry.Reg
 	if err != nil {
 		return nil, nil, err
 	}
+	images, err := a.acc.deploymentImages(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	var out []deploymentView
 	for _, r := range all {
 		for _, c := range health[r.ID].Consumers {
 			if c.Kind == consumerDeployment {
-				out = append(out, deploymentView{Name: c.Name, RegistryID: r.ID, Registry: r.Name})
+				out = append(out, deploymentView{Name: c.Name, RegistryID: r.ID, Registry: r.Name, Image: images[c.Name]})
 			}
 		}
 	}
@@ -624,9 +659,23 @@ func (a *app) addDeployment(w http.ResponseWriter, r *http.Request) {
 		a.renderDeployments(w, r, http.StatusUnprocessableEntity, "", "Name: use 1-64 letters, digits, '.', '-' or '_'.")
 		return
 	}
-	names, err := a.consumerNames(r.Context(), id)
+	reg, err := a.cat.Get(r.Context(), id)
 	if err != nil {
 		a.renderDeployments(w, r, http.StatusUnprocessableEntity, "", "Registry: choose a saved registry.")
+		return
+	}
+	image := strings.TrimSpace(r.PostFormValue("image"))
+	if problem := imageProblem(image, reg); problem != "" {
+		a.renderDeployments(w, r, http.StatusUnprocessableEntity, "", "Image: "+problem)
+		return
+	}
+	names, err := a.consumerNames(r.Context(), id)
+	if err != nil {
+		a.catalogError(w, r, err)
+		return
+	}
+	if err := a.acc.setDeployment(r.Context(), name, id, image); err != nil {
+		a.serverError(w, r, err)
 		return
 	}
 	if !slices.Contains(names, name) {
@@ -636,7 +685,7 @@ func (a *app) addDeployment(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
-	a.audit(r.Context(), currentUser(r.Context()).Name, "deployment.attach", name, "registry "+id)
+	a.audit(r.Context(), currentUser(r.Context()).Name, "deployment.attach", name, "registry "+id+"; image "+image)
 	http.Redirect(w, r, "/deployments?done=attached", http.StatusSeeOther)
 }
 
@@ -652,6 +701,7 @@ func (a *app) removeDeployment(w http.ResponseWriter, r *http.Request) {
 		a.serverError(w, r, err)
 		return
 	}
+	a.acc.removeDeployment(r.Context(), name)
 	a.audit(r.Context(), currentUser(r.Context()).Name, "deployment.remove", name, "registry "+id)
 	http.Redirect(w, r, "/deployments?done=removed", http.StatusSeeOther)
 }
