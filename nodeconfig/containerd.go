@@ -44,7 +44,9 @@ type hostsRoot struct {
 func genContainerd(c *config, v *view, p *Plan) error {
 	wrote := false
 	for _, h := range v.sortedHosts() {
-		if len(h.mirrors) == 0 && !h.self.needsConfig() {
+		// A verified registry on loopback needs its hosts.toml too: without one,
+		// containerd tries it with skip-verify, then plain http.
+		if len(h.mirrors) == 0 && !h.self.needsConfig() && !(h.self.reg != nil && loopback(h.host)) {
 			continue
 		}
 		dir := path.Join(c.containerdCerts, h.host)

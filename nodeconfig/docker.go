@@ -38,6 +38,9 @@ func genDocker(c *config, v *view, p *Plan) error {
 		if h.self.reg != nil {
 			addInsecure(h.self)
 			addCA(h.self)
+			if loopback(h.self.server.Host) && !h.self.insecure() {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("registry %q (%s) is on loopback, which dockerd always treats as insecure: it skips TLS verification there and retries over plain http, and daemon.json cannot change that", h.self.name(), h.self.server.Host))
+			}
 		}
 		for _, m := range h.mirrors {
 			addInsecure(m)

@@ -2,6 +2,7 @@ package nodeconfig
 
 import (
 	"fmt"
+	"net"
 	"path"
 	"strings"
 
@@ -91,6 +92,9 @@ func genK3s(c *config, v *view, p *Plan) error {
 	}
 	seen := map[*endpoint]bool{}
 	for _, h := range v.sortedHosts() {
+		if s := h.self; s.reg != nil && !s.plainHTTP() && loopback(s.server.Host) && oddPort(s.server.Host) {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("registry %q (%s) is on loopback with a port, and tools that read registries.yaml with rancher/wharfie (RKE2's own pulls) reach such a registry over plain http, not https", s.name(), s.server.Host))
+		}
 		ends := append([]*endpoint{h.self}, h.mirrors...)
 		for _, e := range ends {
 			if e.reg == nil || seen[e] {
@@ -161,4 +165,10 @@ func redactK3s(b []byte) []byte {
 		return []byte("# (not shown)\n")
 	}
 	return out
+}
+
+// oddPort reports whether host names a port other than 443 (wharfie's localhost rule).
+func oddPort(host string) bool {
+	_, port, err := net.SplitHostPort(host)
+	return err == nil && port != "" && port != "443"
 }

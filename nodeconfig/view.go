@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -242,3 +243,18 @@ func (v *view) warnf(format string, a ...any) {
 
 // ipv6 reports whether host (as "[fd00::1]:5000" or "[fd00::1]") is an IPv6 literal.
 func ipv6(host string) bool { return strings.HasPrefix(host, "[") }
+
+// loopback reports whether host ("localhost:5000", "127.0.0.1:5000", "[::1]") is on
+// loopback, as containerd's docker.IsLocalhost and wharfie read it: those runtimes give
+// such a host plain http (and skip-verify) defaults of their own.
+func loopback(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -215,3 +215,32 @@ func TestContainerdResolvesWithGeneratedCA(t *testing.T) {
 		}
 	}
 }
+
+// A mirror inside a project (Harbor's proxy cache): containerd pulls from the project's
+// API root (override_path), then the upstream with fallback.
+func TestContainerdProjectMirror(t *testing.T) {
+	regs := []registry.Registry{reg("proxy", "harbor.internal/hub-proxy", registry.TLS{}, &registry.Mirror{Of: "docker.io", Fallback: true})}
+	root, _ := node(t, regs, nodeconfig.Containerd)
+	want := []string{"https://harbor.internal/v2/hub-proxy", "https://registry-1.docker.io/v2"}
+	for _, l := range containerdLines {
+		hs, err := l.hosts(context.Background(), certsDir(root), "docker.io")
+		if got := pullOrder(hs); err != nil || !slices.Equal(got, want) {
+			t.Errorf("containerd %s: %q %v, want %q", l.version, got, err, want)
+		}
+	}
+}
+
+// A verified registry on loopback ("localhost:5000", "127.0.0.1:5000"): without a
+// hosts.toml containerd tries it over https without verification, then plain http (its
+// localhost default). The generated hosts.toml pins verified https, once.
+func TestContainerdVerifiedLoopback(t *testing.T) {
+	for _, host := range []string{"localhost:5000", "127.0.0.1:5000"} {
+		root, _ := node(t, []registry.Registry{reg("local", host, registry.TLS{}, nil)}, nodeconfig.Containerd)
+		for _, l := range containerdLines {
+			hs, err := l.hosts(context.Background(), certsDir(root), host)
+			if err != nil || len(hs) != 1 || hs[0].URL != "https://"+host+"/v2" || hs[0].SkipVerify || hs[0].HTTPFallback {
+				t.Errorf("containerd %s, %s: %+v %v, want verified https once", l.version, host, hs, err)
+			}
+		}
+	}
+}

@@ -59,9 +59,12 @@ func dockerPulls(t *testing.T, svc *dockerregistry.Service, host string) []strin
 // says so. A plain-http registry (http://) gets the same two endpoints: dockerd has no
 // http-only setting.
 func TestDockerSkipVerifyFallsBackToPlainHTTP(t *testing.T) {
-	regs := []registry.Registry{reg("lab", "lab.internal:5000", skipVerify, nil), reg("v6", "[fd00::1]:5000", skipVerify, nil)}
+	regs := []registry.Registry{reg("lab", "lab.internal:5000", skipVerify, nil), reg("v6", "[fd00::1]:5000", skipVerify, nil), reg("plain", "http://plain.internal:5000", skipVerify, nil)}
 	root, p := node(t, regs, nodeconfig.Docker)
 	svc := dockerd(t, root)
+	if got, want := dockerPulls(t, svc, "plain.internal:5000"), []string{"https://plain.internal:5000 skip-verify", "http://plain.internal:5000"}; !slices.Equal(got, want) {
+		t.Errorf("dockerd pulls a plain-http registry from %q, want %q", got, want)
+	}
 	for host, want := range map[string][]string{
 		"lab.internal:5000": {"https://lab.internal:5000 skip-verify", "http://lab.internal:5000"},
 		"[fd00::1]:5000":    {"https://[fd00::1]:5000 skip-verify", "http://[fd00::1]:5000"},
@@ -113,5 +116,18 @@ func TestDockerCATrust(t *testing.T) {
 		if !warned(p, host, "also", "system") {
 			t.Errorf("the plan does not say the system CAs are trusted too: %q", p.Warnings)
 		}
+	}
+}
+
+// A verified registry on 127.0.0.0/8: dockerd always counts loopback as insecure
+// (skip-verify, then plain http) and daemon.json cannot say otherwise; the plan says so.
+func TestDockerLoopbackIsInsecure(t *testing.T) {
+	root, p := node(t, []registry.Registry{reg("local", "127.0.0.1:5000", registry.TLS{}, nil), reg("lab", "lab.internal:5000", skipVerify, nil)}, nodeconfig.Docker)
+	svc := dockerd(t, root)
+	if got, want := dockerPulls(t, svc, "127.0.0.1:5000"), []string{"https://127.0.0.1:5000 skip-verify", "http://127.0.0.1:5000"}; !slices.Equal(got, want) {
+		t.Errorf("dockerd pulls a verified loopback registry from %q, want %q", got, want)
+	}
+	if !warned(p, "127.0.0.1:5000", "loopback", "plain http") {
+		t.Errorf("no warning for a verified loopback registry: %q", p.Warnings)
 	}
 }

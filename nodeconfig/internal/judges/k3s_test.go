@@ -149,3 +149,35 @@ func TestK3sProjectMirror(t *testing.T) {
 		t.Errorf("wharfie through the project mirror: %v", err)
 	}
 }
+
+// A private CA in registries.yaml (ca_file): wharfie adds it to the system pool, so a
+// certificate the system trusts passes too. Docker Hub is given a CA that did not sign
+// its certificate, and wharfie still pulls (its certificate is signed by the test's
+// system CA); the plan says so.
+func TestK3sCATrustIsWider(t *testing.T) {
+	fakeHub(t, "hubuser", "dckr_pat_judge")
+	hub := registry.Registry{ID: "hub", Name: "Docker Hub", Kind: registry.KindDockerHub, TLS: withCA,
+		Fields: map[string]string{"username": "hubuser", "password": "dckr_pat_judge"}}
+	root, p := node(t, []registry.Registry{hub}, nodeconfig.K3s)
+	if err := wharfiePull(t, root, nodeconfig.K3s, "docker.io/library/app:v1"); err != nil {
+		t.Errorf("wharfie with ca_file of another CA: %v (it trusts that CA alone now? then drop the warning)", err)
+	}
+	if !warned(p, "docker.io", "also", "system") {
+		t.Errorf("the plan does not say the system CAs are trusted too: %q", p.Warnings)
+	}
+}
+
+// A verified registry on loopback with a port: wharfie's default endpoint for it is plain
+// http (its localhost rule); the plan says so. The verdict: a TLS registry on loopback,
+// trusted through the generated ca_file, is not reached.
+func TestK3sLoopbackIsPlainHTTP(t *testing.T) {
+	r := testenv.StartRegistry(t, testenv.WithTLS())
+	ref := r.Push(t, "team/app:v1")
+	root, p := node(t, []registry.Registry{reg("local", r.Host, registry.TLS{Mode: registry.TLSCustomCA, CABundle: string(r.CAPEM)}, nil)}, nodeconfig.K3s)
+	if err := wharfiePull(t, root, nodeconfig.K3s, ref); err == nil {
+		t.Errorf("wharfie reached the loopback registry over https: drop the warning")
+	}
+	if !warned(p, r.Host, "loopback", "plain http") {
+		t.Errorf("no warning for a loopback registry: %q", p.Warnings)
+	}
+}
