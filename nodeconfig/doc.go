@@ -37,4 +37,61 @@
 //     of an unknown registry, a CA bundle that does not parse, two registries on one host
 //     that nodes would have to reach two ways. An insecure mirror of a verified upstream is
 //     allowed, with a warning.
+//   - The root (WithRoot, Apply, Diff) is never left: every path component is resolved,
+//     a symlink is followed only while it stays inside ("/" as the root lets absolute
+//     links point anywhere), and one that leads out is ErrOutsideRoot; nothing outside is
+//     read, written or chmod-ed. Directories Apply creates are 0755, whatever the umask.
+//     Diff shows the node's own secrets (containerd's registry auth, a proxy password in
+//     daemon.json) as REDACTED; Apply keeps them.
+//
+// # What each runtime does with the generated files
+//
+// Judged by the runtimes' own code: the loaders and resolvers of containerd 1.7.35 and
+// 2.4.2, containers/image 5.36.2 (CRI-O, podman, skopeo), Docker 28.5.2's daemon.json
+// loader and registry service, rancher/wharfie 0.7.1 (k3s/RKE2's registries.yaml), in the
+// nested module nodeconfig/internal/judges (tests named J:...), and by the installed
+// containerd 1.6.20, skopeo and dockerd 20.10 in this package (tests named I:...).
+// "warns" means the plan says it in a warning; "refused" means Generate fails.
+//
+//	scenario                containerd 1.6/1.7/2.4             CRI-O/podman/skopeo           dockerd                          k3s/RKE2 (wharfie)
+//	private CA              verified https, once; CA added     CA added to the system pool;  CA added to the system pool;     ca_file added to the system pool;
+//	                        to the system pool; warns          warns                         warns                            warns
+//	                        J:TestContainerdCATrustIsWider,    J:TestCRIOCATrust,            J:TestDockerCATrust              J:TestK3sCATrustIsWider
+//	                        J:TestContainerdResolvesWithGene-  I:TestSkopeoHonoursMirror-
+//	                        ratedCA, I:TestContainerdPrivateCA AndCertsD
+//	skip-verify             https without verification, once,  https without verification,   https without verification,      (not judged)
+//	                        never http                         then plain http; warns        then plain http; warns
+//	                        J:TestContainerdSkipVerifyAnd-     J:TestCRIOSkipVerifyFalls-    J:TestDockerSkipVerifyFalls-
+//	                        PlainHTTP                          BackToPlainHTTP (real pull)   BackToPlainHTTP
+//	plain http (http://)    http only, once                    insecure endpoint             https skip-verify, then http     (not judged)
+//	                        J:TestContainerdSkipVerifyAnd-     J:TestCRIOPullSources         J:TestDockerSkipVerifyFalls-
+//	                        PlainHTTP                                                        BackToPlainHTTP
+//	verified registry on    verified https, once (a hosts.toml (no special case)             skip-verify, then plain http     plain http with a port; warns
+//	loopback                pins it; else skip-verify + http)                                (127.0.0.0/8); warns
+//	                        J:TestContainerdVerifiedLoopback                                 J:TestDockerLoopbackIsInsecure   J:TestK3sLoopbackIsPlainHTTP
+//	Docker Hub mirrors,     mirrors in order, each once; never mirrors in order; never       mirrors, then Docker Hub         mirrors, then Docker Hub
+//	fallback off            pulls Docker Hub (push only)       Docker Hub                    always; warns                    always (wharfie); warns
+//	                        J:TestContainerdMirrorsWithout-    J:TestCRIOPullSources,        J:TestDockerMirrors,             J:TestK3sWharfieAlwaysFallsBack
+//	                        Fallback, I:TestContainerdFall-    I:TestSkopeoHonoursMirror-    I:TestDockerdPullsThrough-
+//	                        backOffNeverPullsUpstream,         AndCertsD                     GeneratedMirror
+//	                        I:TestContainerdPullThroughMirror
+//	mirrors, fallback on    mirrors, then the upstream         mirrors, then the upstream    as above                         as above
+//	                        J:TestContainerdMirrorsWithout-    J:TestCRIOPullSources
+//	                        Fallback, I:TestContainerdFall-
+//	                        backOffNeverPullsUpstream
+//	mirror inside a         the project's API root             location with the path        left out; warns                  rewrite below the project, the
+//	project (path)          (override_path)                                                  (unit tests)                     mirror's credentials and CA
+//	                        J:TestContainerdProjectMirror      J:TestCRIOPullSources                                          J:TestK3sProjectMirror
+//	mirror of another       as Docker Hub's                    as Docker Hub's               not used; warns                  (as Docker Hub's, not judged)
+//	registry                                                                                 J:TestDockerMirrors
+//	IPv6 registry           read by 1.7, 2.4 (server + empty   no image on it can be named   https skip-verify then http;     (not judged)
+//	([fd00::1]:5000)        [host]); 1.7 ignored the old file  (reference parser); warns     certs.d found
+//	                        J:TestContainerdIPv6Host           J:TestCRIOIPv6                J:TestDockerSkipVerifyFalls-
+//	                                                                                         BackToPlainHTTP, J:TestDockerCATrust
+//	IPv6 mirror             2.4 reads it; 1.6/1.7 cannot parse refused (every pull through   (not judged)                     (not judged)
+//	                        the table name and ignore the      it would fail)
+//	                        file; warns J:TestContainerdIPv6Host J:TestCRIOIPv6
+//	Docker Hub credentials  (not in node files)                (not in node files)           (not in node files)              found under docker.io (wharfie
+//	                                                                                                                          never reads registry-1.docker.io)
+//	                                                                                                                          J:TestK3sDockerHubCredentials
 package nodeconfig
