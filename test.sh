@@ -80,6 +80,8 @@ go test -race -timeout 30m -count=1 ./...
 # The nested module that compares kube.Keychain with go-containerregistry's k8schain: its
 # own go.mod (newer k8s.io modules than importers of regcred should inherit).
 (cd kube/internal/k8schainbench && GOFLAGS=-mod=mod go test -count=1 ./...)
+# The runtimes' own code judging nodeconfig's files (nested module; containers/image needs CGO_ENABLED=0).
+(cd nodeconfig/internal/judges && CGO_ENABLED=0 GOFLAGS=-mod=mod go test -count=1 ./...)
 
 # fuzz DIR FN: one fuzz target for FUZZTIME. Go 1.26's fuzz coordinator can fail a run with
 # a bare "context deadline exceeded" at the -fuzztime boundary when workers are starved
