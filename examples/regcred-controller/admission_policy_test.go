@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,6 +248,25 @@ func TestAdmissionPolicyDeniesWritesTheControllerMustNotMake(t *testing.T) {
 		t.Fatal(err)
 	}
 	owned := map[string]string{kube.LabelManagedBy: kube.DefaultManagedBy}
+	// A ClusterRole grown by mistake, in this namespace only: create and delete ServiceAccounts.
+	widened := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: "widened"}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"create", "delete"}}}}
+	if _, err := k.Client.RbacV1().Roles(ns).Create(ctx, widened, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Client.RbacV1().RoleBindings(ns).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "widened"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "widened"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: "regcred-controller", Namespace: systemNS}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the widened RBAC in force", func() error {
+		if !controllerMay(ctx, t, k, authzv1.ResourceAttributes{Verb: "delete", Resource: "serviceaccounts", Namespace: ns}) {
+			return fmt.Errorf("not yet")
+		}
+		return nil
+	})
 
 	// The controller's job passes.
 	if _, err := secrets.Create(ctx, dockerSecret("registry-secret-own", owned), metav1.CreateOptions{}); err != nil {
@@ -293,6 +313,7 @@ func TestAdmissionPolicyDeniesWritesTheControllerMustNotMake(t *testing.T) {
 		ownedOnly = refusal{secretsPolicy, "update or delete only Secrets already labelled"}
 		saFields  = refusal{serviceAccountsPolicy, "change only imagePullSecrets of a ServiceAccount"}
 		saEntries = refusal{serviceAccountsPolicy, "only its own registry-secret-* entries"}
+		saCreate  = refusal{serviceAccountsPolicy, "may not create or delete ServiceAccounts"}
 	)
 	opaque := dockerSecret("registry-secret-opaque", owned)
 	opaque.Type, opaque.Data = corev1.SecretTypeOpaque, map[string][]byte{"k": []byte("v")}
@@ -327,7 +348,9 @@ func TestAdmissionPolicyDeniesWritesTheControllerMustNotMake(t *testing.T) {
 			return mutate("registry-secret-own", func(s *corev1.Secret) { delete(s.Labels, kube.LabelManagedBy) })
 		}, labelOnly},
 		{"relabel its own Secret as another tool's", func() error {
-			return mutate("registry-secret-own", func(s *corev1.Secret) { s.Labels[kube.LabelManagedBy] = "Helm" })
+			return mutate("registry-secret-own", func(s *corev1.Secret) {
+				s.Labels = map[string]string{kube.LabelManagedBy: "Helm"}
+			})
 		}, labelOnly},
 		{"take over an unlabelled pull Secret by labelling it", func() error {
 			return mutate("registry-secret-theirs", func(s *corev1.Secret) { s.Labels = owned })
@@ -363,8 +386,25 @@ func TestAdmissionPolicyDeniesWritesTheControllerMustNotMake(t *testing.T) {
 				sa.Annotations["kubernetes.io/enforce-mountable-secrets"] = "false"
 			})
 		}, saFields},
+		{"add a finalizer to a ServiceAccount", func() error {
+			return mutateSA(func(sa *corev1.ServiceAccount) { sa.Finalizers = append(sa.Finalizers, "example.com/hold") })
+		}, saFields},
+		{"give a ServiceAccount an owner", func() error {
+			return mutateSA(func(sa *corev1.ServiceAccount) {
+				sa.OwnerReferences = append(sa.OwnerReferences, metav1.OwnerReference{APIVersion: "v1", Kind: "ConfigMap", Name: "x", UID: "00000000-0000-0000-0000-000000000001"})
+			})
+		}, saFields},
+		// RBAC refuses these first; the policy holds should the ClusterRole ever grow (the
+		// RoleBinding above widens it in this namespace).
+		{"create a ServiceAccount, RBAC widened", func() error {
+			_, err := sas.Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "impostor"}}, metav1.CreateOptions{})
+			return err
+		}, saCreate},
+		{"delete a ServiceAccount, RBAC widened", func() error {
+			return sas.Delete(ctx, "builder", metav1.DeleteOptions{})
+		}, saCreate},
 		{"remove someone else's imagePullSecrets entry", func() error {
-			return mutateSA(func(sa *corev1.ServiceAccount) { sa.ImagePullSecrets = sa.ImagePullSecrets[1:] })
+			return mutateSA(func(sa *corev1.ServiceAccount) { sa.ImagePullSecrets = without(sa.ImagePullSecrets, "their-pull") })
 		}, saEntries},
 		{"add an imagePullSecrets entry not its own", func() error {
 			return mutateSA(func(sa *corev1.ServiceAccount) {
@@ -403,7 +443,9 @@ func TestAdmissionPolicyDeniesWritesTheControllerMustNotMake(t *testing.T) {
 	}
 
 	// Its own Secrets it may remove, and drop from the ServiceAccount.
-	if err := mutateSA(func(sa *corev1.ServiceAccount) { sa.ImagePullSecrets = sa.ImagePullSecrets[:1] }); err != nil {
+	if err := mutateSA(func(sa *corev1.ServiceAccount) {
+		sa.ImagePullSecrets = without(sa.ImagePullSecrets, "registry-secret-own")
+	}); err != nil {
 		t.Errorf("remove its entry from imagePullSecrets: %v", err)
 	}
 	for _, name := range []string{"registry-secret-own", "registry-secret-other-platform"} {
@@ -411,6 +453,11 @@ func TestAdmissionPolicyDeniesWritesTheControllerMustNotMake(t *testing.T) {
 			t.Errorf("delete its own Secret %s: %v", name, err)
 		}
 	}
+}
+
+// without returns refs without the entries named name.
+func without(refs []corev1.LocalObjectReference, name string) []corev1.LocalObjectReference {
+	return slices.DeleteFunc(slices.Clone(refs), func(r corev1.LocalObjectReference) bool { return r.Name == name })
 }
 
 // TestControllerWorksUnderTheAdmissionPolicy runs the controller with its own token, the
