@@ -2,12 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/internal/row"
 )
 
 var (
@@ -83,7 +83,7 @@ func lockJournal(ctx context.Context, tx pgx.Tx, id string) error {
 }
 
 func insertAudit(ctx context.Context, tx pgx.Tx, a registry.Audit) (registry.Audit, error) {
-	fields, err := json.Marshal(a.Fields)
+	fields, err := row.AuditFields(a)
 	if err != nil {
 		return registry.Audit{}, dbError("store journal", a.ID, err)
 	}
@@ -91,7 +91,7 @@ func insertAudit(ctx context.Context, tx pgx.Tx, a registry.Audit) (registry.Aud
 	a.Time = a.Time.UTC()
 	var seq int64
 	if err := tx.QueryRow(ctx, "INSERT INTO regcred_audit (at, actor, action, id, name, version, fields) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
-		a.Time, a.Actor, a.Action, a.ID, a.Name, a.Version, string(fields)).Scan(&seq); err != nil {
+		a.Time, a.Actor, a.Action, a.ID, a.Name, a.Version, fields).Scan(&seq); err != nil {
 		return registry.Audit{}, dbError("store journal", a.ID, err)
 	}
 	a.Seq = uint64(seq)
@@ -114,21 +114,8 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]registr
 		return nil, dbError("store changes", "", err)
 	}
 	defer rows.Close()
-	out := []registry.Audit{}
-	for rows.Next() {
-		var a registry.Audit
-		var seq int64
-		var fields string
-		if err := rows.Scan(&seq, &a.Time, &a.Actor, &a.Action, &a.ID, &a.Name, &a.Version, &fields); err != nil {
-			return nil, dbError("store changes", "", err)
-		}
-		a.Seq, a.Time = uint64(seq), a.Time.UTC()
-		if err := json.Unmarshal([]byte(fields), &a.Fields); err != nil {
-			return nil, dbError("store changes", a.ID, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := row.Audits(rows)
+	if err != nil {
 		return nil, dbError("store changes", "", err)
 	}
 	return out, nil

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"github.com/regcred/regcred/registry"
@@ -53,7 +52,7 @@ func (s *Store) DeleteAudited(ctx context.Context, id string, version int64, a r
 // audited runs write and, when it changed one row, inserts a in the same transaction.
 // A write that matched no row is explained by missed.
 func (s *Store) audited(ctx context.Context, op, id string, a registry.Audit, write func(*sql.Tx) (sql.Result, error), missed func() error) (registry.Audit, error) {
-	fields, err := json.Marshal(a.Fields)
+	fields, err := row.AuditFields(a)
 	if err != nil {
 		return registry.Audit{}, dbError(op, id, err)
 	}
@@ -73,7 +72,7 @@ func (s *Store) audited(ctx context.Context, op, id string, a registry.Audit, wr
 	a = a.Clone()
 	a.Time = a.Time.UTC()
 	err = tx.QueryRowContext(ctx, "INSERT INTO regcred_audit (at, actor, action, id, name, version, fields) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-		a.Time.Format(time.RFC3339Nano), a.Actor, a.Action, a.ID, a.Name, a.Version, string(fields)).Scan(&a.Seq)
+		a.Time.Format(time.RFC3339Nano), a.Actor, a.Action, a.ID, a.Name, a.Version, fields).Scan(&a.Seq)
 	if err != nil {
 		return registry.Audit{}, dbError(op, id, err)
 	}
@@ -97,22 +96,8 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]registr
 		return nil, dbError("store changes", "", err)
 	}
 	defer rows.Close()
-	out := []registry.Audit{}
-	for rows.Next() {
-		var a registry.Audit
-		var at, fields string
-		if err := rows.Scan(&a.Seq, &at, &a.Actor, &a.Action, &a.ID, &a.Name, &a.Version, &fields); err != nil {
-			return nil, dbError("store changes", "", err)
-		}
-		if a.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, dbError("store changes", a.ID, err)
-		}
-		if err := json.Unmarshal([]byte(fields), &a.Fields); err != nil {
-			return nil, dbError("store changes", a.ID, err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := row.Audits(rows)
+	if err != nil {
 		return nil, dbError("store changes", "", err)
 	}
 	return out, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/internal/row"
 )
 
 var _ registry.VersionLister = (*Store)(nil)
@@ -18,16 +19,8 @@ func (s *Store) Versions(ctx context.Context) (map[string]int64, error) {
 		return nil, dbError("store versions", "", err)
 	}
 	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var id string
-		var v int64
-		if err := rows.Scan(&id, &v); err != nil {
-			return nil, dbError("store versions", "", err)
-		}
-		out[id] = v
-	}
-	if err := rows.Err(); err != nil {
+	out, err := row.Versions(rows)
+	if err != nil {
 		return nil, dbError("store versions", "", err)
 	}
 	return out, nil
