@@ -425,7 +425,15 @@ func BenchmarkInitialSync(b *testing.B) {
 			seq++
 			name := fmt.Sprintf("floor-%d", seq)
 			if written == nil {
-				b.Skip("the floor writes what the controller arm wrote: run both (-bench InitialSync)")
+				// Run alone (-bench InitialSync/floor): the Secret the controller would
+				// write, built by the same code (kube.Build), for a registry of its own.
+				r := custom(name, "pw")
+				r.ID = name
+				s, err := kube.Build(context.Background(), "", r, kube.WithManagedBy(f.managedBy+"-floor"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				written = s
 			}
 			// The same Secret as the controller's (labels, annotations, data), under
 			// another name.
