@@ -37,6 +37,7 @@ type apiRegistry struct {
 	Updated       *time.Time          `json:"updated,omitempty"`
 	Health        *registry.Health    `json:"health,omitempty"`
 	Inferred      *registry.Inference `json:"inferred,omitempty"` // how the type was chosen when the request gave none
+	Warnings      []string            `json:"warnings,omitempty"` // after a save: the records a pull passes over because of it, or it for them
 }
 
 type apiTLS struct {
@@ -394,7 +395,7 @@ func (a *app) apiCreate(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", etag(saved.Version))
 	w.Header().Set("Location", "/api/v1/registries/"+saved.ID)
 	out := toAPI(saved, nil)
-	out.Inferred = inf
+	out.Inferred, out.Warnings = inf, a.shadowWarnings(r.Context(), saved.ID)
 	writeJSON(w, http.StatusCreated, out)
 }
 
@@ -457,7 +458,9 @@ func (a *app) apiPut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(saved.Version))
-	writeJSON(w, http.StatusOK, toAPI(saved, nil))
+	out := toAPI(saved, nil)
+	out.Warnings = a.shadowWarnings(r.Context(), saved.ID)
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *app) apiDelete(w http.ResponseWriter, r *http.Request) {

@@ -102,3 +102,25 @@ func TestDeploymentPicker(t *testing.T) {
 		t.Errorf("a deployment with its image: %d", status)
 	}
 }
+
+// TestShadowWarnedAtSave: a Public docker.io entry saved beside the Docker Hub credentials
+// is warned about at save, on the page and in the API.
+func TestShadowWarnedAtSave(t *testing.T) {
+	c := newTestConsole(t)
+	status, _, body := c.api("admin", adminPassword, "POST", "/api/v1/registries", map[string]any{"name": "Docker Hub", "type": "Docker", "credentials": map[string]string{"username": "me", "password": "dckr_pat_x"}})
+	if status != 201 {
+		t.Fatalf("%d %s", status, body)
+	}
+	b := c.login("admin", adminPassword)
+	b.get("/registries/new")
+	status, page := b.post("/registries/new", url.Values{"action": {"save"}, "type": {"public"}, "name": {"Public docker.io"}, "url": {"docker.io"}})
+	if status != 200 || !strings.Contains(page, `id="save-warnings"`) || !strings.Contains(page, "Docker Hub") {
+		t.Errorf("saving a Public docker.io beside Docker Hub credentials: %d, warned %v", status, strings.Contains(page, `id="save-warnings"`))
+	}
+	status, _, body = c.api("admin", adminPassword, "POST", "/api/v1/registries", map[string]any{"name": "Public again", "type": "Public", "url": "docker.io"})
+	var rec apiRegistry
+	json.Unmarshal(body, &rec)
+	if status != 201 || len(rec.Warnings) == 0 {
+		t.Errorf("API save of a shadowed Public entry: %d, warnings %v", status, rec.Warnings)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registry/conntest"
+	"github.com/regcred/regcred/registry/keychain"
 )
 
 // pageData is what every page template gets.
@@ -41,6 +43,7 @@ type pageData struct {
 	Deployments []deploymentView
 	Registries  []registry.Registry
 	Delete      *deleteView
+	Warnings    []string // after a save: what the saved record shadows or is shadowed by
 	CanAdd      bool
 	Policy      *policyView
 }
@@ -196,7 +199,28 @@ var flashes = map[string]string{
 }
 
 func (a *app) listPage(w http.ResponseWriter, r *http.Request) {
-	a.renderList(w, r, http.StatusOK, pageData{Flash: flashes[r.URL.Query().Get("done")]})
+	d := pageData{Flash: flashes[r.URL.Query().Get("done")]}
+	if id := r.URL.Query().Get("saved"); id != "" {
+		d.Warnings = a.shadowWarnings(r.Context(), id)
+	}
+	a.renderList(w, r, http.StatusOK, d)
+}
+
+// shadowWarnings says, for the record just saved, which records a pull passes over
+// because of it or in its place (keychain.Shadows: a Public docker.io entry beside the
+// Docker Hub credentials, a path under another record's host).
+func (a *app) shadowWarnings(ctx context.Context, id string) []string {
+	all, err := a.cat.List(ctx)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, s := range keychain.Shadows(all) {
+		if s.Shadowed == id || s.By == id {
+			out = append(out, limitText(s.Reason, 400))
+		}
+	}
+	return out
 }
 
 func (a *app) renderList(w http.ResponseWriter, r *http.Request, status int, d pageData) {
@@ -308,7 +332,7 @@ func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 		saved, err = a.cat.Add(r.Context(), draft)
 		if err == nil {
 			a.audit(r.Context(), me, "registry.add", saved.Name+" ("+saved.ID+")", "type "+saved.Kind.TypeKey()+"; fields "+strings.Join(fieldNames(values), ", "))
-			http.Redirect(w, r, "/registries?done=added", http.StatusSeeOther)
+			http.Redirect(w, r, "/registries?done=added&saved="+url.QueryEscape(saved.ID), http.StatusSeeOther)
 			return
 		}
 	}
@@ -416,7 +440,7 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 		}
 		_, err = a.update(r.Context(), cur, edit, "", opts...)
 		if err == nil {
-			http.Redirect(w, r, "/registries?done=saved", http.StatusSeeOther)
+			http.Redirect(w, r, "/registries?done=saved&saved="+url.QueryEscape(id), http.StatusSeeOther)
 			return
 		}
 	}
