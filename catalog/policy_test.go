@@ -182,3 +182,42 @@ func TestUpdateActions(t *testing.T) {
 		t.Fatalf("an unchanged form: v%d, %v; want no new version (v%d)", again.Version, err, cur.Version)
 	}
 }
+
+// A subscriber hears only of the registries its principal may list; a factory, which has
+// no context to carry a principal, serves no saved record on an authorizing Catalog.
+func TestAuthorizedSubscribeAndFactory(t *testing.T) {
+	st := memory.New()
+	bg, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cat := catalog.New(st, catalog.WithAuthorizer(catalog.DefaultPolicy()))
+	defer cat.Close()
+	mia := catalog.WithPrincipal(bg, catalog.Principal{User: "mia", Teams: []string{"payments"}})
+	otto := catalog.WithPrincipal(bg, catalog.Principal{User: "otto", Teams: []string{"search"}})
+	miaEvents, ottoEvents := cat.Subscribe(mia), cat.Subscribe(otto)
+	owen := catalog.WithPrincipal(bg, catalog.Principal{User: "owen"})
+	payments, err := cat.Add(owen, policyRecord("payments")) // scoped to payments
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := policyRecord("everyone")
+	open.Scope, open.Server = registry.Scope{}, "127.0.0.1:10"
+	everyone, err := cat.Add(owen, open)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := <-miaEvents; e.ID != payments.ID {
+		t.Fatalf("mia first heard of %s, want the payments registry", e.Registry.Name)
+	}
+	if e := <-miaEvents; e.ID != everyone.ID {
+		t.Fatalf("mia then heard of %s", e.Registry.Name)
+	}
+	if e := <-ottoEvents; e.ID != everyone.ID {
+		t.Fatalf("otto heard of %s first, want only the registry shared with everyone", e.Registry.Name)
+	}
+	if _, err := cat.ProviderFactory()(payments); !errors.Is(err, registry.ErrForbidden) {
+		t.Fatalf("ProviderFactory on an authorizing Catalog = %v, want ErrForbidden (trusted components use a Catalog without one)", err)
+	}
+	if _, err := catalog.New(st).ProviderFactory()(payments); err != nil {
+		t.Fatalf("the trusted Catalog's factory: %v", err)
+	}
+}

@@ -3,7 +3,7 @@
 //
 //	file:/var/lib/app/registries.json    file.Store (built in)
 //	memory:                              memory.Store (built in)
-//	sqlite:/var/lib/app/regcred.db       store/sqlite (import it)
+//	sqlite:/var/lib/app/regcred.db       store/sqlite (import it; sqlite:file:/PATH too)
 //	postgres://user@host/db?sslmode=...  store/postgres (import it; postgresql:// too)
 //
 // Drivers register themselves when their package is imported, as database/sql drivers do:

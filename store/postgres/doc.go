@@ -30,6 +30,13 @@
 //     stopped, 2.11 s after its network went silent). Fenced wraps the store so that
 //     every record write checks the fencing number in its transaction: a deposed leader
 //     that wakes up cannot write (ErrFenced).
+//   - The change log (registry.Journal, migrations/002_audit.sql): an audited write adds
+//     its registry.Audit entry to regcred_audit in the record's own transaction (fenced
+//     too, through Fenced). Audited writers take a transaction-level advisory lock before
+//     they draw a sequence number, so sequence order is commit order: a consumer that
+//     resumes after the last sequence it handled (Catalog.Changes) never misses an entry
+//     that committed late. Measured: a consumer restarted mid-stream of 1,000 changes by
+//     two replicas lost 0 and handled 0 twice (TestChangesResumeAfterRestart).
 //   - Records are stored with their real secrets (registry.MarshalStored): wrap the store
 //     with store/sealed to keep them encrypted at rest, in the database and its dumps.
 package postgres

@@ -26,6 +26,12 @@
 //     old), then run Reseal (or regcred reseal) once: it seals every record again under
 //     the new key through registry.Rewriter, at the same version and without a change on
 //     the feed, so no cache is flushed; then the old key can go.
+//   - A redacted listing opens nothing (ListRedacted, which Catalog.List uses): a redacted
+//     view shows no secret, so it is made from the sealed record as stored. Over
+//     store/sqlite and store/postgres the views are kept by record version (Versions, and
+//     SQLite's ChangeCount first), so listing 1,000 unchanged records reads one counter.
+//   - The change log (registry.Journal) passes through: a record is sealed, then written
+//     with its audit entry in the inner store's transaction.
 //   - Records written before the store was sealed (plaintext) are read as they are and
 //     sealed by the next Put or Reseal.
 package sealed

@@ -21,6 +21,13 @@
 //   - The file holds credentials: it is created 0600 (its WAL and shared-memory files take
 //     the same mode) in a 0700 directory. Wrap the store with store/sealed to keep the
 //     secret fields encrypted at rest.
-//   - Open opens a file by path; New takes a platform's own *sql.DB (its tables are all
+//   - The change log (registry.Journal, migrations/002_audit.sql): an audited write
+//     (PutAudited, DeleteAudited: what the Catalog makes) adds its registry.Audit entry to
+//     regcred_audit in the record's own transaction; Changes reads it from a sequence.
+//     It is kept until the platform prunes it.
+//   - Versions and ChangeCount (registry.VersionLister, registry.ChangeCounter) read no
+//     record: store/sealed lists redacted views from them without opening a secret.
+//   - Open opens a file by path or a file: URI without query ("sqlite:file:/PATH" opens
+//     /PATH); New takes a platform's own *sql.DB (its tables are all
 //     named regcred_*). Import the package to register the "sqlite:" DSN with store.Open.
 package sqlite
