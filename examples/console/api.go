@@ -380,18 +380,12 @@ func (a *app) apiCreate(w http.ResponseWriter, r *http.Request) {
 		writeCatalogError(w, err)
 		return
 	}
-	me := currentUser(r.Context()).Name
-	rec.Owner = me
+	rec.Owner = currentUser(r.Context()).Name
 	saved, err := a.cat.Add(r.Context(), rec)
 	if err != nil {
 		writeCatalogError(w, err)
 		return
 	}
-	detail := "via API; type " + saved.Kind.TypeKey()
-	if inf != nil {
-		detail += "; " + inf.String()
-	}
-	a.audit(r.Context(), me, "registry.add", saved.Name+" ("+saved.ID+")", detail)
 	w.Header().Set("ETag", etag(saved.Version))
 	w.Header().Set("Location", "/api/v1/registries/"+saved.ID)
 	out := toAPI(saved, nil)
@@ -452,7 +446,7 @@ func (a *app) apiPut(w http.ResponseWriter, r *http.Request) {
 	if in.Default != nil && !*in.Default && cur.Default {
 		opts = append(opts, registry.UnsetDefault())
 	}
-	saved, err := a.update(r.Context(), cur, edit, "via API; ", opts...)
+	saved, err := a.cat.Update(r.Context(), edit, opts...)
 	if err != nil {
 		writeCatalogError(w, err)
 		return
@@ -474,12 +468,10 @@ func (a *app) apiDelete(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusPreconditionFailed, "the registry changed since you read it: GET it again", nil)
 		return
 	}
-	me := currentUser(r.Context()).Name
 	if err := a.cat.Delete(r.Context(), id); err != nil {
 		writeCatalogError(w, err)
 		return
 	}
-	a.audit(r.Context(), me, "registry.delete", cur.Name+" ("+id+")", "via API")
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 
@@ -12,84 +10,64 @@ import (
 	"github.com/regcred/regcred/registry"
 )
 
-// secretPrints are SHA-256 sums of a record's secret fields, by name: enough to tell
-// whether a save changed a secret, never the secret. They live for one request.
-type secretPrints map[string][32]byte
+// The audit log the console shows is two logs merged by time: the Catalog's change log
+// (Catalog.Changes: every registry change with its actor and the names of the fields that
+// changed, written with the record, in the same transaction in the SQL stores, so every
+// replica and the JSON API share it) and the console's own (logins, users, deployments).
 
-// prints reads the record's secrets from the console's own store (server-side only, for
-// the audit: the user's principal may not be allowed Reveal) and keeps their sums. A
-// record that cannot be read has none.
-func (a *app) prints(ctx context.Context, id string) secretPrints {
-	full, err := a.records.Get(ctx, id)
+// secretField reports whether name is a secret credential field of any kind (the change
+// log names fields, not kinds): a changed secret is shown "rotated", never its value.
+func secretField(name string) bool {
+	for _, k := range registry.Kinds() {
+		if f, ok := k.Field(name); ok && f.Secret {
+			return true
+		}
+	}
+	return false
+}
+
+// changeEntry is a Catalog change as an audit line: exactly the fields that changed,
+// "(rotated)" for secrets only.
+func changeEntry(c registry.Audit) auditEntry {
+	var fields []string
+	for _, f := range c.Fields {
+		if secretField(f) {
+			f += " (rotated)"
+		}
+		fields = append(fields, f)
+	}
+	detail := ""
+	if len(fields) > 0 {
+		detail = "changed " + strings.Join(fields, ", ")
+	}
+	actor := c.Actor
+	if actor == "" {
+		actor = "(the platform)"
+	}
+	return auditEntry{At: c.Time, Actor: actor, Action: "registry." + c.Action, Target: c.Name + " (" + c.ID + ")", Detail: detail}
+}
+
+// auditEntries is the newest limit entries of both logs, newest first. The Catalog's log
+// is read from its start (it has no newest-first read); the entries shown are those the
+// user may view (the Catalog's policy).
+func (a *app) auditEntries(ctx context.Context, limit int) ([]auditEntry, error) {
+	own, err := a.acc.auditLog(ctx, limit)
 	if err != nil {
-		return nil
+		return nil, err
 	}
-	out := secretPrints{}
-	for k, v := range full.Fields {
-		if isSecret(full.Kind, k) && v != "" {
-			out[k] = sha256.Sum256([]byte(v))
-		}
+	changes, err := a.cat.Changes(ctx, 0, 0)
+	if err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		return nil, err
 	}
-	return out
-}
-
-// isSecret reports whether name is a secret credential field of kind (Registry.
-// IsSecretField counts every name outside the credentials as secret).
-func isSecret(kind registry.Kind, name string) bool {
-	f, ok := kind.Field(name)
-	return ok && f.Secret
-}
-
-// changes names exactly what an update changed, by input name: the plain fields whose
-// value differs and, marked "(rotated)", the secret fields whose value differs (set,
-// replaced or cleared). It never holds a value.
-func changes(before, after registry.Registry, pb, pa secretPrints) []string {
-	b, a := before.FormValues(), after.FormValues()
-	var out []string
-	for _, k := range slices.Sorted(maps.Keys(union(b, a))) {
-		if isSecret(before.Kind, k) || isSecret(after.Kind, k) {
-			continue
-		}
-		if b[k] != a[k] {
-			out = append(out, k)
-		}
+	out := own
+	for _, c := range changes {
+		out = append(out, changeEntry(c))
 	}
-	for _, k := range slices.Sorted(maps.Keys(union(pb, pa))) {
-		if pb[k] != pa[k] {
-			out = append(out, k+" (rotated)")
-		}
+	slices.SortStableFunc(out, func(x, y auditEntry) int { return y.At.Compare(x.At) })
+	if len(out) > limit {
+		out = out[:limit]
 	}
-	return out
-}
-
-func union[V any](ms ...map[string]V) map[string]bool {
-	out := map[string]bool{}
-	for _, m := range ms {
-		for k := range m {
-			out[k] = true
-		}
-	}
-	return out
-}
-
-// changeDetail is the audit detail of an update.
-func changeDetail(changed []string) string {
-	if len(changed) == 0 {
-		return "no change"
-	}
-	return "changed " + strings.Join(changed, ", ")
-}
-
-// update saves an edit through the Catalog and writes the audit entry naming exactly what
-// changed and who changed it.
-func (a *app) update(ctx context.Context, cur, edit registry.Registry, via string, opts ...registry.MergeOption) (registry.Registry, error) {
-	before := a.prints(ctx, cur.ID)
-	saved, err := a.cat.Update(ctx, edit, opts...)
-	if err != nil {
-		return saved, err
-	}
-	a.audit(ctx, currentUser(ctx).Name, "registry.update", saved.Name+" ("+saved.ID+")", via+changeDetail(changes(cur, saved, before, a.prints(ctx, saved.ID))))
-	return saved, nil
+	return out, nil
 }
 
 // forbiddenText is a refusal in the user's words: the Catalog's reason, else its text.

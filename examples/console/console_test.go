@@ -343,7 +343,7 @@ func TestPermissions(t *testing.T) {
 		t.Error("the session that changed the password ended")
 	}
 
-	entries, err := c.st.accounts.auditLog(ctx, 100)
+	entries, err := c.app.auditEntries(asAdmin(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -331,7 +331,6 @@ func (a *app) submitNew(w http.ResponseWriter, r *http.Request) {
 		var saved registry.Registry
 		saved, err = a.cat.Add(r.Context(), draft)
 		if err == nil {
-			a.audit(r.Context(), me, "registry.add", saved.Name+" ("+saved.ID+")", "type "+saved.Kind.TypeKey()+"; fields "+strings.Join(fieldNames(values), ", "))
 			http.Redirect(w, r, "/registries?done=added&saved="+url.QueryEscape(saved.ID), http.StatusSeeOther)
 			return
 		}
@@ -358,17 +357,6 @@ func keepCommon(kind registry.Kind, values map[string]string) map[string]string 
 	return out
 }
 
-// fieldNames lists the names (never the values) of the filled inputs, for the audit log.
-func fieldNames(values map[string]string) []string {
-	var out []string
-	for k := range values {
-		if k != "type" && k != "name" {
-			out = append(out, k)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
 
 // renderTest answers Test Connection: the report alone for the script, else the whole
 // form again with the report (without the typed secrets: the form never sends one back).
@@ -438,7 +426,7 @@ func (a *app) submitEdit(w http.ResponseWriter, r *http.Request) {
 		if values["default"] == "" && cur.Default {
 			opts = append(opts, registry.UnsetDefault())
 		}
-		_, err = a.update(r.Context(), cur, edit, "", opts...)
+		_, err = a.cat.Update(r.Context(), edit, opts...)
 		if err == nil {
 			http.Redirect(w, r, "/registries?done=saved&saved="+url.QueryEscape(id), http.StatusSeeOther)
 			return
@@ -475,11 +463,6 @@ func (a *app) setDefault(w http.ResponseWriter, r *http.Request) {
 		a.catalogError(w, r, err)
 		return
 	}
-	name := id
-	if cur, err := a.cat.Get(r.Context(), id); err == nil {
-		name = cur.Name + " (" + id + ")"
-	}
-	a.audit(r.Context(), currentUser(r.Context()).Name, "registry.default", name, "")
 	http.Redirect(w, r, "/registries?done=default", http.StatusSeeOther)
 }
 
@@ -553,7 +536,6 @@ func (a *app) renderConfirm(w http.ResponseWriter, r *http.Request, status int, 
 
 func (a *app) deleteRegistry(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	me := currentUser(r.Context()).Name
 	cur, err := a.cat.Get(r.Context(), id)
 	if err != nil {
 		a.catalogError(w, r, err)
@@ -567,7 +549,6 @@ func (a *app) deleteRegistry(w http.ResponseWriter, r *http.Request) {
 	var inUse *catalog.InUseError
 	switch {
 	case err == nil:
-		a.audit(r.Context(), me, "registry.delete", cur.Name+" ("+id+")", "")
 		http.Redirect(w, r, "/registries?done=deleted", http.StatusSeeOther)
 	case errors.As(err, &inUse):
 		a.renderList(w, r, http.StatusConflict, pageData{Error: fmt.Sprintf("%s is in use and was not deleted. Move these to another registry first:", cur.Name), InUse: inUse.Refs})
@@ -849,7 +830,7 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *app) auditPage(w http.ResponseWriter, r *http.Request) {
-	entries, err := a.acc.auditLog(r.Context(), 500)
+	entries, err := a.auditEntries(r.Context(), 500)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
