@@ -29,8 +29,10 @@
 //	--listen ADDR              /healthz, /readyz, /metrics (default :8080)
 //
 // The manifests under deploy/ run it: a namespace, a ServiceAccount, least-privilege RBAC
-// (rbac.yaml says why each rule is there) and a Deployment with two replicas. Apply them
-// in that order, with a Secret "regcred-registries" holding registries.yaml. The tests
-// apply the RBAC to a real kube-apiserver and run the controller with that
-// ServiceAccount's token, and check the Deployment with a server-side dry run.
+// (rbac.yaml says why each rule is there), admission policies that hold its writes to its
+// own pull Secrets (deploy/README.md says what reads remain) and a Deployment with two
+// replicas. Apply them in that order, with a Secret "regcred-registries" holding
+// registries.yaml. The tests apply the RBAC and the policies to a real kube-apiserver and
+// run the controller with that ServiceAccount's token, and check the Deployment with a
+// server-side dry run.
 package main
