@@ -145,6 +145,11 @@ func StartKubelet(t testing.TB, k *Kube, opts ...KubeletOption) *Kubelet {
 	cgroupRoot := "/" + node.NodeName
 	err = makeCgroupRoot(cgroupRoot)
 	t.Cleanup(func() {
+		if node.Containerd != nil {
+			// A shim whose task was being created as the kubelet stopped outlives the
+			// task list; it is ours by the socket it serves.
+			killShims(node.Containerd.Address)
+		}
 		if err := removeCgroupRoot(cgroupRoot); err != nil {
 			t.Errorf("testenv: remove the node's cgroups: %v", err)
 		}
