@@ -51,17 +51,17 @@ type apiTLS struct {
 // "url", the type inferred from the URL when left out), and the read-only keys a GET
 // returns (ignored), so a client may send back what it read. Image is for a draft test.
 type apiInput struct {
-	Name              *string           `json:"name"`
-	Type              string            `json:"type"`
-	URL               *string           `json:"url"`
-	Username          *string           `json:"username"`
-	Password          *string           `json:"password"`
-	Credentials       credentials       `json:"credentials"`
-	Default           *bool             `json:"default"`
-	TLS               *apiTLS           `json:"tls"`
-	Scope             *registry.Scope   `json:"scope"`
-	CredentialsExpire *time.Time        `json:"credentialsExpire"`
-	Image             string            `json:"image"`
+	Name              *string         `json:"name"`
+	Type              string          `json:"type"`
+	URL               *string         `json:"url"`
+	Username          *string         `json:"username"`
+	Password          *string         `json:"password"`
+	Credentials       credentials     `json:"credentials"`
+	Default           *bool           `json:"default"`
+	TLS               *apiTLS         `json:"tls"`
+	Scope             *registry.Scope `json:"scope"`
+	CredentialsExpire *time.Time      `json:"credentialsExpire"`
+	Image             string          `json:"image"`
 
 	ID            string          `json:"id"`
 	StoredSecrets []string        `json:"storedSecrets"`

@@ -160,7 +160,9 @@ func TestAPIDraftTest(t *testing.T) {
 			"credentials": map[string]string{"username": user, "password": password}, "image": image}
 	}
 	verdicts := func(body []byte) map[string]string {
-		var rep struct{ Steps []struct{ Name, Verdict string } }
+		var rep struct {
+			Steps []struct{ Name, Verdict string }
+		}
 		json.Unmarshal(body, &rep)
 		out := map[string]string{}
 		for _, s := range rep.Steps {

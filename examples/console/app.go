@@ -45,6 +45,7 @@ type app struct {
 	limiter  *loginLimiter
 	testOpts []conntest.Option
 	drafts   *drafts            // secrets typed into a form that failed to save
+	clusters *clusters          // the clusters and their controllers
 	authz    catalog.Authorizer // who may do what: the Catalog enforces it, the pages render it
 
 	secureCookie bool     // behind a TLS-terminating proxy: mark the cookie Secure anyway
@@ -95,11 +96,18 @@ func newApp(ctx context.Context, st *storage, log *slog.Logger, opts ...appOptio
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
+	if a.clusters, err = newClusters(ctx, st, log); err != nil {
+		return nil, err
+	}
+	if err := a.clusters.startAll(ctx); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-// Close stops the Catalog's change feed; the storage is closed by its owner.
-func (a *app) Close() error { return a.cat.Close() }
+// Close stops the clusters' controllers and the Catalog's change feed; the storage is
+// closed by its owner.
+func (a *app) Close() error { return errors.Join(a.clusters.Close(), a.cat.Close()) }
 
 // usage is the Catalog's delete guard: every consumer recorded in the registry's health
 // (the console's deployments, and whatever the platform's adapters report).
@@ -110,7 +118,9 @@ func (a *app) usage(ctx context.Context, r registry.Registry) ([]string, error) 
 	}
 	var refs []string
 	for _, c := range h.Consumers {
-		refs = append(refs, c.Kind+" "+c.Name)
+		if !servedByClusters(c) { // the console's controllers prune those
+			refs = append(refs, c.Kind+" "+c.Name)
+		}
 	}
 	return refs, nil
 }
@@ -171,6 +181,9 @@ func (a *app) Handler() http.Handler {
 	mux.Handle("POST /users/{name}", a.page(a.manageUser))
 	mux.Handle("POST /account/password", a.page(a.changePassword))
 	mux.Handle("GET /audit", a.page(a.auditPage))
+	mux.Handle("GET /clusters", a.page(a.clustersPage))
+	mux.Handle("POST /clusters", a.page(a.addCluster))
+	mux.Handle("POST /clusters/{name}/remove", a.page(a.removeCluster))
 
 	mux.Handle("GET /api/v1/registries", a.api(a.apiList))
 	mux.Handle("POST /api/v1/registries", a.api(a.apiCreate))

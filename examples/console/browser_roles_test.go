@@ -128,7 +128,7 @@ func TestBrowserRolesAtEveryWidth(t *testing.T) {
 				if got := b.eval(`document.getElementById("save") ? "yes" : ""`) == "yes"; got != role.edits {
 					t.Errorf("Save offered %v, the policy says %v", got, role.edits)
 				}
-				pages := []string{"/registries", "/registries/" + shared + "/edit", "/registries/" + shared + "/delete", "/registries/new?type=ecr", "/audit", "/users", "/deployments"}
+				pages := []string{"/registries", "/registries/" + shared + "/edit", "/registries/" + shared + "/delete", "/registries/new?type=ecr", "/audit", "/users", "/deployments", "/clusters"}
 				if !role.deletes {
 					pages = slicesDelete(pages, "/registries/"+shared+"/delete")
 				}

@@ -43,12 +43,13 @@ type pageData struct {
 	Deployments []deploymentView
 	Registries  []registry.Registry
 	Delete      *deleteView
+	Clusters    []cluster
 	Warnings    []string // after a save: what the saved record shadows or is shadowed by
 	CanAdd      bool
 	Policy      *policyView
 }
 
-var pageNames = []string{"login", "registries", "form", "users", "audit", "deployments", "report", "delete"}
+var pageNames = []string{"login", "registries", "form", "users", "audit", "deployments", "report", "delete", "clusters"}
 
 var funcs = template.FuncMap{
 	"when":  formatTime,
@@ -185,17 +186,19 @@ func (a *app) rows(ctx context.Context) ([]rowView, error) {
 }
 
 var flashes = map[string]string{
-	"added":    "Registry saved.",
-	"saved":    "Changes saved.",
-	"default":  "Default registry set.",
-	"deleted":  "Registry deleted.",
-	"user":     "User created.",
-	"disable":  "User disabled: their sessions ended.",
-	"enable":   "User enabled.",
-	"remove":   "User removed: their sessions ended.",
-	"password": "Password changed: your other sessions ended.",
-	"attached": "Deployment saved.",
-	"removed":  "Deployment removed.",
+	"added":     "Registry saved.",
+	"saved":     "Changes saved.",
+	"default":   "Default registry set.",
+	"deleted":   "Registry deleted.",
+	"user":      "User created.",
+	"disable":   "User disabled: their sessions ended.",
+	"enable":    "User enabled.",
+	"remove":    "User removed: their sessions ended.",
+	"cluster":   "Cluster added: its controller runs.",
+	"uncluster": "Cluster removed: its controller stopped (its Secrets stay).",
+	"password":  "Password changed: your other sessions ended.",
+	"attached":  "Deployment saved.",
+	"removed":   "Deployment removed.",
 }
 
 func (a *app) listPage(w http.ResponseWriter, r *http.Request) {
@@ -357,7 +360,6 @@ func keepCommon(kind registry.Kind, values map[string]string) map[string]string 
 	return out
 }
 
-
 // renderTest answers Test Connection: the report alone for the script, else the whole
 // form again with the report (without the typed secrets: the form never sends one back).
 func (a *app) renderTest(w http.ResponseWriter, r *http.Request, action string, kind registry.Kind, values map[string]string, stored map[string]bool, err error, rep *reportView, cur registry.Registry) {
@@ -470,6 +472,7 @@ func (a *app) setDefault(w http.ResponseWriter, r *http.Request) {
 type deleteView struct {
 	ID, Name  string
 	Default   bool
+	Blocked   bool                // something the console does not prune uses it: the delete is refused
 	Consumers map[string][]string // by kind: namespace, swarm-service, deployment...
 	Mirrors   []string
 }
@@ -482,6 +485,7 @@ func (a *app) deleteInfo(ctx context.Context, cur registry.Registry) (*deleteVie
 	v := &deleteView{ID: cur.ID, Name: cur.Name, Default: cur.Default, Consumers: map[string][]string{}}
 	for _, c := range h.Consumers {
 		v.Consumers[consumerLabel(c.Kind)] = append(v.Consumers[consumerLabel(c.Kind)], limitText(c.Name, 200))
+		v.Blocked = v.Blocked || !servedByClusters(c)
 	}
 	all, err := a.cat.List(ctx)
 	if err != nil {
@@ -490,6 +494,7 @@ func (a *app) deleteInfo(ctx context.Context, cur registry.Registry) (*deleteVie
 	for _, o := range all {
 		if o.Mirror != nil && o.Mirror.Of == cur.ID {
 			v.Mirrors = append(v.Mirrors, limitText(o.Name, 200))
+			v.Blocked = true
 		}
 	}
 	return v, nil
@@ -499,7 +504,7 @@ func (a *app) deleteInfo(ctx context.Context, cur registry.Registry) (*deleteVie
 func consumerLabel(kind string) string {
 	switch kind {
 	case registry.ConsumerNamespace:
-		return "Kubernetes namespaces"
+		return "Kubernetes namespaces (their pull Secrets are removed)"
 	case registry.ConsumerSwarmService:
 		return "Swarm services"
 	case registry.ConsumerComposeProject:
@@ -836,4 +841,61 @@ func (a *app) auditPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "audit", pageData{Title: "Audit log", Audit: entries})
+}
+
+func (a *app) clustersPage(w http.ResponseWriter, r *http.Request) {
+	a.renderClusters(w, r, http.StatusOK, flashes[r.URL.Query().Get("done")], "")
+}
+
+func (a *app) renderClusters(w http.ResponseWriter, r *http.Request, status int, flash, problem string) {
+	cs, err := a.clusters.list(r.Context())
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "clusters", pageData{Title: "Clusters", Clusters: cs, Flash: flash, Error: problem})
+}
+
+// addCluster stores an uploaded (or pasted) kubeconfig sealed and starts its controller
+// (admins only: a kubeconfig is a cluster's keys).
+func (a *app) addCluster(w http.ResponseWriter, r *http.Request) {
+	me := currentUser(r.Context())
+	if !me.Admin() {
+		a.renderClusters(w, r, http.StatusForbidden, "", "Only an admin adds clusters.")
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if !validName(name) {
+		a.renderClusters(w, r, http.StatusUnprocessableEntity, "", "Name: use 1-64 letters, digits, '.', '-' or '_'.")
+		return
+	}
+	kc := []byte(r.PostFormValue("kubeconfig"))
+	if f, _, err := r.FormFile("kubeconfigFile"); err == nil {
+		b, _ := io.ReadAll(io.LimitReader(f, 256<<10))
+		f.Close()
+		if len(strings.TrimSpace(string(b))) > 0 {
+			kc = b
+		}
+	}
+	if err := a.clusters.add(r.Context(), name, kc, strings.TrimSpace(r.PostFormValue("selector")), a.now()); err != nil {
+		a.renderClusters(w, r, http.StatusUnprocessableEntity, "", err.Error())
+		return
+	}
+	a.audit(r.Context(), me.Name, "cluster.add", name, "namespaces "+r.PostFormValue("selector"))
+	http.Redirect(w, r, "/clusters?done=cluster", http.StatusSeeOther)
+}
+
+func (a *app) removeCluster(w http.ResponseWriter, r *http.Request) {
+	me := currentUser(r.Context())
+	if !me.Admin() {
+		a.renderClusters(w, r, http.StatusForbidden, "", "Only an admin removes clusters.")
+		return
+	}
+	name := r.PathValue("name")
+	if err := a.clusters.remove(r.Context(), name); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.audit(r.Context(), me.Name, "cluster.remove", name, "")
+	http.Redirect(w, r, "/clusters?done=uncluster", http.StatusSeeOther)
 }

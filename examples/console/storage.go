@@ -26,7 +26,9 @@ import (
 type storage struct {
 	records  registry.Store
 	accounts *accounts
-	desc     string // for the start-up line: never a password
+	keys     *sealed.Keyring // the master keys, which also seal the clusters' kubeconfigs
+	shared   bool            // replicas share the database (PostgreSQL): run controllers leader-elected
+	desc     string          // for the start-up line: never a password
 	closers  []io.Closer
 }
 
@@ -90,6 +92,7 @@ func openStorage(ctx context.Context, cfg config) (_ *storage, err error) {
 		inner = st
 		s.desc = "postgres: " + registry.RedactServer(cfg.store)
 	}
+	s.keys, s.shared = keys, isPostgres
 	sl, err := sealed.New(ctx, inner, keys)
 	if err != nil {
 		return nil, err
