@@ -33,11 +33,19 @@
 //     send no write.
 //     The existing Secrets are read with ONE cluster-wide list (label selector); a client
 //     that may not list cluster-wide falls back to one list per namespace.
-//   - Credentials are resolved once per registry per pass, not per namespace, through one
-//     provider per registry record kept across passes, so a caching provider's token is
-//     reused and the steady state holds for token kinds too.
+//   - Credentials are resolved once per registry per pass, not per namespace, through the
+//     factory's provider (a sharing factory keeps one per registry version across passes,
+//     so a caching provider's token is reused and the steady state holds for token kinds).
+//   - A registry's whole Scope decides where its Secret goes (ScopeLabels.Allows): its
+//     namespace patterns, and its teams and projects through the namespace labels
+//     WithScopeLabels names (then the Syncer lists namespaces). A registry scoped to teams
+//     or projects gets no Secret while those labels are not named (it fails closed); one
+//     scoped out of a namespace has its old Secret pruned there. Whoever may label a
+//     namespace may claim a team: see ScopeLabels.
 //   - A registry whose credentials fail is reported failed in every namespace and its
 //     Secrets are left exactly as they are: never deleted, never blanked.
+//   - Whether a Secret is current, and how it is updated, is SecretCurrent, MergeSecret and
+//     ApplySecret: the controller decides and writes with the same functions.
 //   - Updates keep others' labels and annotations, carry the resourceVersion read, and on a
 //     conflict re-read (the Secret may have become current, or someone else's) and retry, at
 //     most 5 times. An owned Secret of the wrong type is replaced (the type is immutable).
@@ -56,10 +64,13 @@
 //
 // # Refreshing
 //
-// A Refresher runs passes in a loop: after a pass it sleeps until three quarters of the
-// lifetime of the earliest expiring credential (±10% jitter), invalidates due providers
-// (registry.Invalidator) and syncs again; after a failing pass it backs off exponentially
-// (1 s to 5 min by default). Since a failed resolution never changes a Secret, the Secret
+// A Refresher runs passes in a loop: after a pass it sleeps until the earliest credentials
+// are due (Result.RefreshAt: registry.RefreshAt of their provider, the refreshing cache's
+// one rule; ±10% jitter) and syncs again, and that pass's Credentials call fetches anew:
+// the Syncer keeps no times of its own and invalidates nothing. After a failing pass it
+// backs off exponentially (1 s to 5 min by default). The Syncer keeps no providers between
+// passes: give it a sharing factory (Catalog.ProviderFactory, or providers.Shared around
+// providers.Factory), or every pass would fetch new tokens. Since a failed resolution never changes a Secret, the Secret
 // in the cluster keeps working until its real expiry.
 //
 // # Reading pull Secrets
