@@ -40,9 +40,9 @@ func NewSyncer(client kubernetes.Interface, opts ...Option) *Syncer {
 type pass struct {
 	s        *Syncer
 	desired  []*desiredSecret
-	failed   map[string]error    // secret name -> why its registry's credentials failed
-	keep     map[string]bool     // every secret name the registries map to
-	scopes   map[string]registry.Scope // secret name -> the registry's Scope, when it limits anything
+	failed   map[string]error             // secret name -> why its registry's credentials failed
+	keep     map[string]bool              // every secret name the registries map to
+	scopes   map[string]registry.Scope    // secret name -> the registry's Scope, when it limits anything
 	labelled map[string]*corev1.Namespace // the namespaces, read when a Scope names teams or projects
 	existing map[string]map[string]*corev1.Secret
 	listed   bool // existing holds every namespace (a cluster-wide list succeeded)
