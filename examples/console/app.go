@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/regcred/regcred/catalog"
-	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registry/conntest"
 )
@@ -88,15 +87,15 @@ func newApp(ctx context.Context, st *storage, log *slog.Logger, opts ...appOptio
 		o(a)
 	}
 	a.records = st.records
-	a.cat = catalog.New(st.records,
-		catalog.WithProviderFactory(providers.Factory()),
-		catalog.WithAuthorizer(a.authz),
-		catalog.WithUsage(a.usage))
 	var err error
-	if a.pages, err = parsePages(); err != nil {
+	if a.clusters, err = newClusters(ctx, st, log); err != nil {
 		return nil, err
 	}
-	if a.clusters, err = newClusters(ctx, st, log); err != nil {
+	a.cat = catalog.New(st.records,
+		catalog.WithProviderFactory(a.clusters.factory), // providers.For, with a cluster's client for Kubernetes tokens
+		catalog.WithAuthorizer(a.authz),
+		catalog.WithUsage(a.usage))
+	if a.pages, err = parsePages(); err != nil {
 		return nil, err
 	}
 	if err := a.clusters.startAll(ctx); err != nil {

@@ -61,6 +61,7 @@ type clusters struct {
 	leader bool // leader-elect each controller (replicas share the database)
 
 	mu      sync.Mutex
+	clients map[string]kubernetes.Interface // by cluster name
 	running map[string]context.CancelFunc
 	state   map[string]string
 	wg      sync.WaitGroup
@@ -70,9 +71,35 @@ func newClusters(ctx context.Context, st *storage, log *slog.Logger) (*clusters,
 	if _, err := st.accounts.db.ExecContext(ctx, clustersSchema); err != nil {
 		return nil, fmt.Errorf("create the console's clusters table: %w", err)
 	}
-	return &clusters{db: st.accounts.db, keys: st.keys, log: log, leader: st.shared,
-		cat:     catalog.New(st.records, catalog.WithProviderFactory(providers.Factory()), catalog.WithLogger(log)),
-		running: map[string]context.CancelFunc{}, state: map[string]string{}}, nil
+	cs := &clusters{db: st.accounts.db, keys: st.keys, log: log, leader: st.shared,
+		running: map[string]context.CancelFunc{}, state: map[string]string{}, clients: map[string]kubernetes.Interface{}}
+	cs.cat = catalog.New(st.records, catalog.WithProviderFactory(cs.factory), catalog.WithLogger(log))
+	return cs, nil
+}
+
+// factory makes a record's provider: a Kubernetes token registry asks the first cluster
+// (by name) for its ServiceAccount's tokens, so it can be used and tested once a cluster
+// is configured; every other kind as providers.For.
+func (cs *clusters) factory(r registry.Registry) (registry.Provider, error) {
+	if r.Kind == registry.KindKubernetes {
+		if c := cs.kubeClient(); c != nil {
+			return providers.For(r, providers.WithKubeClient(c))
+		}
+	}
+	return providers.For(r)
+}
+
+// kubeClient is the client of the first cluster by name, nil without one.
+func (cs *clusters) kubeClient() kubernetes.Interface {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	first := ""
+	for n := range cs.clients {
+		if first == "" || n < first {
+			first = n
+		}
+	}
+	return cs.clients[first]
 }
 
 // seal encrypts a kubeconfig under a fresh data key wrapped by the master keys (the
@@ -144,6 +171,7 @@ func (cs *clusters) remove(ctx context.Context, name string) error {
 		stop()
 		delete(cs.running, name)
 	}
+	delete(cs.clients, name)
 	delete(cs.state, name)
 	cs.mu.Unlock()
 	_, err := cs.db.ExecContext(ctx, `DELETE FROM console_clusters WHERE name = $1`, name)
@@ -211,8 +239,10 @@ func (cs *clusters) start(name string, kubeconfig []byte, selector string) error
 	ctx, stop := context.WithCancel(context.Background())
 	cs.mu.Lock()
 	cs.running[name] = stop
+	cs.clients[name] = client
 	cs.state[name] = "running"
 	cs.mu.Unlock()
+	cs.cat.Invalidate() // a Kubernetes token registry's provider gets the client now
 	cs.wg.Add(1)
 	go func() {
 		defer cs.wg.Done()

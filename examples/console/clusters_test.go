@@ -16,6 +16,7 @@ import (
 
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/registry/conntest"
 )
 
 // kubeconfigOf is a kubeconfig for the harness's API server as its admin.
@@ -53,7 +54,32 @@ func TestClustersOnTheRealAPIServer(t *testing.T) {
 	k := testenv.StartKube(t)
 	key, value := k.Selector(t)
 	ns := k.LabeledNamespaces(t, "team", 2, map[string]string{key: value})
-	c := newTestConsole(t)
+	reg := testenv.StartRegistry(t, testenv.WithBasicAuth("ci-user", "ci-pass-1"))
+	c := newTestConsole(t, withTestOptions(conntest.WithTimeout(10*time.Second)))
+	ctx := context.Background()
+	if _, err := k.PutServiceAccount(ctx, ns[0], &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "puller"}}); err != nil {
+		t.Fatal(err)
+	}
+	// A Kubernetes token registry: without a cluster the page cannot get a token, and says
+	// "not tested"; with one, the token is requested and tried against the registry.
+	tokenDraft := map[string]any{"name": "payload", "type": "Kubernetes", "url": reg.URL, "tls": map[string]string{"mode": "insecure"},
+		"credentials": map[string]string{"serviceAccount": ns[0] + "/puller"}}
+	outcome := func() string {
+		status, _, body := c.api("admin", adminPassword, "POST", "/api/v1/registries/test", tokenDraft)
+		var rep struct {
+			Outcome string
+			Steps   []struct{ Name, Verdict, Cause string }
+		}
+		json.Unmarshal(body, &rep)
+		if status != 200 {
+			t.Fatalf("draft test: %d %s", status, body)
+		}
+		t.Logf("Kubernetes token registry test: %s %+v", rep.Outcome, rep.Steps)
+		return rep.Outcome
+	}
+	if o := outcome(); o != "not tested" {
+		t.Errorf("a Kubernetes token registry without a cluster: %q, want not tested", o)
+	}
 	b := c.login("admin", adminPassword)
 	b.get("/clusters")
 	kc := kubeconfigOf(t, k)
@@ -73,7 +99,9 @@ func TestClustersOnTheRealAPIServer(t *testing.T) {
 	}
 	var rec apiRegistry
 	json.Unmarshal(body, &rec)
-	ctx := context.Background()
+	if o := outcome(); o != "failed" { // the registry takes htpasswd, not the ServiceAccount's token: tried and refused
+		t.Errorf("a Kubernetes token registry with a cluster: %q, want the token tried (failed at the registry)", o)
+	}
 	secrets := func(n string) []corev1.Secret {
 		l, err := k.Client.CoreV1().Secrets(n).List(ctx, metav1.ListOptions{LabelSelector: kube.LabelManagedBy})
 		if err != nil {
@@ -82,7 +110,9 @@ func TestClustersOnTheRealAPIServer(t *testing.T) {
 		return l.Items
 	}
 	password := func(s corev1.Secret) string {
-		var cfg struct{ Auths map[string]struct{ Auth string } }
+		var cfg struct {
+			Auths map[string]struct{ Auth string }
+		}
 		json.Unmarshal(s.Data[corev1.DockerConfigJsonKey], &cfg)
 		for _, a := range cfg.Auths {
 			raw, _ := base64.StdEncoding.DecodeString(a.Auth)

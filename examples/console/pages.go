@@ -881,6 +881,7 @@ func (a *app) addCluster(w http.ResponseWriter, r *http.Request) {
 		a.renderClusters(w, r, http.StatusUnprocessableEntity, "", err.Error())
 		return
 	}
+	a.cat.Invalidate() // Kubernetes token registries get the cluster's client
 	a.audit(r.Context(), me.Name, "cluster.add", name, "namespaces "+r.PostFormValue("selector"))
 	http.Redirect(w, r, "/clusters?done=cluster", http.StatusSeeOther)
 }
