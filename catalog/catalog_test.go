@@ -452,7 +452,7 @@ func TestCatalogDelete(t *testing.T) {
 		// Not the owner.
 		err = f.cat.Delete(bob, r.ID)
 		var fe *catalog.ForbiddenError
-		if !errors.Is(err, registry.ErrForbidden) || !errors.As(err, &fe) || fe.Action != catalog.ActionDelete {
+		if !errors.Is(err, registry.ErrForbidden) || !errors.Is(err, registry.ErrNotOwner) || !errors.As(err, &fe) || fe.Action != catalog.ActionDelete {
 			t.Fatalf("Delete by bob = %v, want a *ForbiddenError for delete", err)
 		}
 		// In use: the error lists the references.

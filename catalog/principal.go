@@ -121,8 +121,11 @@ func (e *ForbiddenError) Error() string {
 	return msg + ": " + registry.ErrForbidden.Error()
 }
 
-// Is makes errors.Is(err, registry.ErrForbidden) hold.
-func (e *ForbiddenError) Is(target error) bool { return target == registry.ErrForbidden }
+// Is makes errors.Is(err, registry.ErrForbidden) hold; a refused delete also matches
+// registry.ErrNotOwner, the sentinel delete refusals carried before the Authorizer.
+func (e *ForbiddenError) Is(target error) bool {
+	return target == registry.ErrForbidden || target == registry.ErrNotOwner && e.Action == ActionDelete
+}
 
 func forbidden(p Principal, a Action, r registry.Registry, reason string) error {
 	return &ForbiddenError{Action: a, Registry: untrusted.Text(untrusted.Limit(r.Name, 64)),
