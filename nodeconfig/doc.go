@@ -59,9 +59,9 @@
 //	                        J:TestContainerdCATrustIsWider,    J:TestCRIOCATrust,            J:TestDockerCATrust              J:TestK3sCATrustIsWider
 //	                        J:TestContainerdResolvesWithGene-  I:TestSkopeoHonoursMirror-
 //	                        ratedCA, I:TestContainerdPrivateCA AndCertsD
-//	skip-verify             https without verification, once,  https without verification,   https without verification,      (not judged)
-//	                        never http                         then plain http; warns        then plain http; warns
-//	                        J:TestContainerdSkipVerifyAnd-     J:TestCRIOSkipVerifyFalls-    J:TestDockerSkipVerifyFalls-
+//	skip-verify             https without verification, once,  https without verification,   https without verification,      https without verification
+//	                        never http                         then plain http; warns        then plain http; warns           (a real pull)
+//	                        J:TestContainerdSkipVerifyAnd-     J:TestCRIOSkipVerifyFalls-    J:TestDockerSkipVerifyFalls-     J:TestK3sSkipVerify
 //	                        PlainHTTP                          BackToPlainHTTP (real pull)   BackToPlainHTTP
 //	plain http (http://)    http only, once                    insecure endpoint             https skip-verify, then http     (not judged)
 //	                        J:TestContainerdSkipVerifyAnd-     J:TestCRIOPullSources         J:TestDockerSkipVerifyFalls-

@@ -181,3 +181,23 @@ func TestK3sLoopbackIsPlainHTTP(t *testing.T) {
 		t.Errorf("no warning for a loopback registry: %q", p.Warnings)
 	}
 }
+
+// Skip-verify: wharfie reaches a registry whose certificate no CA vouches for over https
+// without verification (insecure_skip_verify); the control, no registries.yaml, fails on
+// the certificate. (Its transport speaks plain http only to an http:// endpoint, so the
+// plan has no plain-http warning for it.)
+func TestK3sSkipVerify(t *testing.T) {
+	r := testenv.StartRegistry(t, testenv.WithTLS())
+	r.Push(t, "team/app:v1")
+	serveAs(t, "lab.internal:5000", r.Host)
+	root, p := node(t, []registry.Registry{reg("lab", "lab.internal:5000", skipVerify, nil)}, nodeconfig.K3s)
+	if err := wharfiePull(t, root, nodeconfig.K3s, "lab.internal:5000/team/app:v1"); err != nil {
+		t.Errorf("wharfie with insecure_skip_verify: %v", err)
+	}
+	if err := wharfiePull(t, t.TempDir(), nodeconfig.K3s, "lab.internal:5000/team/app:v1"); err == nil || !strings.Contains(err.Error(), "x509") {
+		t.Errorf("the control without registries.yaml: %v, want an x509 error", err)
+	}
+	if warned(p, "lab.internal:5000", "plain http") {
+		t.Errorf("a plain-http warning for wharfie, which never retries over http: %q", p.Warnings)
+	}
+}

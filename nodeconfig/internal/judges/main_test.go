@@ -16,41 +16,49 @@ import (
 )
 
 // Docker Hub is out of reach here, and the runtimes' own code insists on its real names
-// (wharfie pulls docker.io images from index.docker.io). TestMain makes "Docker Hub" a
-// server of the test's: every https request to a host that is not loopback goes through
-// hubProxy (HTTPS_PROXY; Go never proxies loopback), which connects index.docker.io:443
-// to whatever hubAt names, and the system trust store (SSL_CERT_FILE) holds only hubCA.
-// Both are set before any code reads them (net/http and crypto/x509 read them once).
+// (wharfie pulls docker.io images from index.docker.io), and on a non-loopback name for a
+// registry it should not treat as local. TestMain sends every https request to a host
+// that is not loopback through routeProxy (HTTPS_PROXY; Go never proxies loopback),
+// which connects the names a test routes (serveAs) to the test's servers, and makes the
+// system trust store (SSL_CERT_FILE) hold only hubCA. Both are set before any code reads
+// them (net/http and crypto/x509 read them once).
 var (
 	hubCA = testenv.NewCA(&testing.T{})
 
-	hubMu sync.Mutex
-	hubAt string // host:port the proxy connects index.docker.io:443 to; "" refuses
+	routesMu sync.Mutex
+	routes   = map[string]string{} // host:port a client asks for -> host:port of the test's server
 )
 
-// serveHub makes addr the Docker Hub of the test.
-func serveHub(t *testing.T, addr string) {
-	hubMu.Lock()
-	hubAt = addr
-	hubMu.Unlock()
+// serveAs routes https requests for name ("index.docker.io:443", "lab.internal:5000")
+// to addr until the test ends.
+func serveAs(t *testing.T, name, addr string) {
+	routesMu.Lock()
+	routes[name] = addr
+	routesMu.Unlock()
 	t.Cleanup(func() {
-		hubMu.Lock()
-		hubAt = ""
-		hubMu.Unlock()
+		routesMu.Lock()
+		delete(routes, name)
+		routesMu.Unlock()
 	})
 }
+
+// serveHub makes addr the Docker Hub of the test.
+func serveHub(t *testing.T, addr string) { serveAs(t, "index.docker.io:443", addr) }
 
 // hubCert is a certificate for Docker Hub's names, signed by hubCA.
 func hubCert(t *testing.T) tls.Certificate {
 	return hubCA.Issue(t, testenv.CertSpec{DNSNames: []string{"index.docker.io", "registry-1.docker.io"}})
 }
 
-func hubProxy(w http.ResponseWriter, r *http.Request) {
-	hubMu.Lock()
-	to := hubAt
-	hubMu.Unlock()
-	if r.Method != http.MethodConnect || r.Host != "index.docker.io:443" || to == "" {
-		http.Error(w, "not Docker Hub", http.StatusBadGateway)
+// routeProxy is the CONNECT proxy of every https request the code under test makes to a
+// host that is not loopback: a routed name is connected to the test's server, any other
+// refused (there is no internet here).
+func routeProxy(w http.ResponseWriter, r *http.Request) {
+	routesMu.Lock()
+	to := routes[r.Host]
+	routesMu.Unlock()
+	if r.Method != http.MethodConnect || to == "" {
+		http.Error(w, "no route for "+r.Host, http.StatusBadGateway)
 		return
 	}
 	up, err := net.Dial("tcp", to)
@@ -83,7 +91,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	proxy := httptest.NewServer(http.HandlerFunc(hubProxy))
+	proxy := httptest.NewServer(http.HandlerFunc(routeProxy))
 	for k, v := range map[string]string{"SSL_CERT_FILE": ca, "SSL_CERT_DIR": dir, "HTTPS_PROXY": proxy.URL, "https_proxy": proxy.URL, "NO_PROXY": "", "no_proxy": ""} {
 		os.Setenv(k, v)
 	}
