@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/store/postgres"
 	"github.com/regcred/regcred/store/storetest"
 )
 
@@ -109,5 +111,45 @@ func TestChangesResumeAfterRestart(t *testing.T) {
 	t.Logf("%d changes by %d replicas; consumer restarted after seq %d; handled %d, lost %d, duplicated %d", writers*perWriter, writers, restartedAt, total, lost, dup)
 	if lost != 0 || dup != 0 {
 		t.Fatalf("lost %d, duplicated %d; want 0 and 0", lost, dup)
+	}
+}
+
+// The fenced view keeps the change log too, and a deposed leader's audited write lands
+// neither its record nor its entry.
+func TestFencedJournal(t *testing.T) {
+	storetest.RunJournal(t, func(t *testing.T) registry.Store {
+		_, _, dsn := newDB(t)
+		s := open(t, dsn)
+		l, err := s.Acquire(context.Background(), "journal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Release(context.Background()) })
+		return s.Fenced(l)
+	})
+	ctx := context.Background()
+	_, _, dsn := newDB(t)
+	a, b := open(t, dsn), open(t, dsn)
+	la, err := a.Acquire(ctx, "ctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := la.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lb, err := b.Acquire(ctx, "ctl") // the new leader: a larger fence
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lb.Release(ctx)
+	entry := registry.Audit{Time: time.Now(), Action: "add", ID: "x", Name: "x", Version: 1}
+	if _, err := a.Fenced(la).PutAudited(ctx, storetest.Record("x", 1), entry); !errors.Is(err, postgres.ErrFenced) {
+		t.Fatalf("a deposed leader's audited write = %v, want ErrFenced", err)
+	}
+	if log, err := b.Changes(ctx, 0, 0); err != nil || len(log) != 0 {
+		t.Fatalf("after a fenced write: %d entries, %v; want none", len(log), err)
+	}
+	if _, err := b.Fenced(lb).PutAudited(ctx, storetest.Record("x", 1), entry); err != nil {
+		t.Fatal(err)
 	}
 }
