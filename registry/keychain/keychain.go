@@ -160,7 +160,7 @@ func New(regs []registry.Registry, opts ...Option) (*Keychain, error) {
 			k.wildLen |= 1 << min(suffixLabels(w.pattern.Suffix()), 63)
 			continue
 		}
-		e.host = hosts.Canonical(srv.Host)
+		e.host = srv.Canonical()
 		hi := k.hosts[e.host]
 		if hi == nil {
 			hi = &hostIndex{}

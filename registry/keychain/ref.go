@@ -72,7 +72,7 @@ func parseImageRef(s string) (imageRef, error) {
 		if srv.Wildcard {
 			return bad("is a wildcard pattern, not a registry")
 		}
-		return imageRef{host: hosts.Canonical(srv.Host), repo: srv.Path}, nil
+		return imageRef{host: srv.Canonical(), repo: srv.Path}, nil
 	}
 	if isHexIdentifier(s) {
 		return bad("is a 64-character image ID, not a name")
