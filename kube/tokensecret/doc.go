@@ -40,9 +40,11 @@
 //     gets a Warning Event on the Secret saying why, and the placeholder is left alone.
 //   - The registry the token is for is the Kubernetes-token record (registry.KindKubernetes)
 //     named by regcred.io/token-registry (its host, ID or name), else the only such record,
-//     else the default one among several; its audience and expirationSeconds (default 24 h)
-//     shape the TokenRequest (providers/kubesa). The Secret's .dockerconfigjson holds that
-//     host with username "token" and the token as the password.
+//     else the default one among several; its expirationSeconds (default 24 h) shape the
+//     TokenRequest (providers/kubesa), and so does its audience, which defaults to the
+//     registry's host: never the API server's, so whoever may read the Secret gets a token
+//     the registry takes and the API server refuses. The Secret's .dockerconfigjson holds
+//     that host with username "token" and the token as the password.
 //   - The Secret is owned by its ServiceAccount (an ownerReference, same namespace), so
 //     Kubernetes' garbage collector deletes it with the ServiceAccount; a ServiceAccount
 //     recreated under the same name (another UID) gets a fresh token and owner.

@@ -157,6 +157,10 @@ func TestDocumentWorkflow(t *testing.T) {
 	if want := "system:serviceaccount:" + ns + ":my-pull-sa"; !review.Status.Authenticated || review.Status.User.Username != want {
 		t.Fatalf("the Secret's token: authenticated=%v as %q, want %s for audience %s", review.Status.Authenticated, review.Status.User.Username, want, registryHost)
 	}
+	// The token is the registry's only: the API server refuses it.
+	if review, err := k.Client.AuthenticationV1().TokenReviews().Create(ctx, &authv1.TokenReview{Spec: authv1.TokenReviewSpec{Token: token}}, metav1.CreateOptions{}); err != nil || review.Status.Authenticated {
+		t.Fatalf("the API server accepts the Secret's token for its own audience (%v)", err)
+	}
 	waitFor(t, "the Filled Event", 10*time.Second, func() ([]corev1.Event, error) { return eventsOf(t, k.Client, ns, "my-pull-secret"), nil },
 		hasEvent(tokensecret.ReasonFilled, "ServiceAccount my-pull-sa"))
 

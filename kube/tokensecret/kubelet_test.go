@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -31,10 +32,10 @@ import (
 
 // tokenRegistry is a registry that authenticates with Kubernetes tokens, as seed 004's
 // payload registry does: basic auth with username "token" and a ServiceAccount token that
-// the API server's TokenReview accepts for the registry's audience. It is a real
+// the API server's TokenReview accepts for the registry's audience (audienceOf its host). It is a real
 // distribution registry (htpasswd) behind a front that checks the token and forwards with
 // the registry's own account.
-func tokenRegistry(t *testing.T, client kubernetes.Interface, audience string) (front *httptest.Server, backend *testenv.RegistryServer) {
+func tokenRegistry(t *testing.T, client kubernetes.Interface, audienceOf func(host string) string) (front *httptest.Server, backend *testenv.RegistryServer) {
 	backend = testenv.StartRegistry(t, testenv.WithBasicAuth("payload", "backend-only-Pa55"))
 	target, _ := url.Parse(backend.URL)
 	proxy := httputil.NewSingleHostReverseProxy(target)
@@ -42,7 +43,7 @@ func tokenRegistry(t *testing.T, client kubernetes.Interface, audience string) (
 		user, token, ok := r.BasicAuth()
 		if ok && user == "token" {
 			rev, err := client.AuthenticationV1().TokenReviews().Create(r.Context(),
-				&authv1.TokenReview{Spec: authv1.TokenReviewSpec{Token: token, Audiences: []string{audience}}}, metav1.CreateOptions{})
+				&authv1.TokenReview{Spec: authv1.TokenReviewSpec{Token: token, Audiences: []string{audienceOf(r.Host)}}}, metav1.CreateOptions{})
 			if err == nil && rev.Status.Authenticated {
 				r.SetBasicAuth("payload", "backend-only-Pa55")
 				proxy.ServeHTTP(w, r)
@@ -65,8 +66,7 @@ func TestKubeletPullsWithTheFilledSecret(t *testing.T) {
 	node := testenv.StartKubelet(t, k)
 	ctx := context.Background()
 	ns := k.Namespace(t, "project-1")
-	const audience = "payload-registry.example.com"
-	front, backend := tokenRegistry(t, k.Client, audience)
+	front, backend := tokenRegistry(t, k.Client, func(host string) string { return host })
 	host := strings.TrimPrefix(front.URL, "https://")
 
 	// The image, pushed to the registry behind the front.
@@ -84,7 +84,7 @@ func TestKubeletPullsWithTheFilledSecret(t *testing.T) {
 	cat := catalog.New(memory.New())
 	defer cat.Close()
 	if _, err := cat.Add(ctx, registry.Registry{Name: "payload registry", Kind: registry.KindKubernetes, Server: host,
-		Fields: map[string]string{"serviceAccount": "payload/registry", "audience": audience}}); err != nil {
+		Fields: map[string]string{"serviceAccount": "payload/registry"}}); err != nil { // audience: the host, by default
 		t.Fatal(err)
 	}
 	if _, err := k.PutServiceAccount(ctx, ns, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "my-pull-sa"}}); err != nil {
@@ -110,6 +110,9 @@ func TestKubeletPullsWithTheFilledSecret(t *testing.T) {
 		if _, err := k.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		// Deleted gracefully before the node goes: the kubelet stops the container and
+		// confirms, so nothing of it is left in the node's cgroups at teardown.
+		t.Cleanup(func() { deletePod(t, k.Client, ns, pod.Name) })
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		v, err := node.AwaitPull(pctx, ns, pod.Name)
 		cancel()
@@ -139,4 +142,18 @@ func trust(t *testing.T, hostsDir, host string, caPEM []byte) {
 	if err := os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// deletePod deletes a pod gracefully and waits until the kubelet has confirmed it gone.
+func deletePod(t *testing.T, c kubernetes.Interface, ns, name string) {
+	ctx := context.Background()
+	one := int64(1)
+	if err := c.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &one}); err != nil && !apierrors.IsNotFound(err) {
+		t.Errorf("delete pod %s: %v", name, err)
+		return
+	}
+	waitFor(t, "pod "+name+" gone", time.Minute, func() (bool, error) {
+		_, err := c.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	}, func(gone bool) bool { return gone })
 }

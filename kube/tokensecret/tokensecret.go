@@ -273,10 +273,13 @@ func (r *Reconciler) sync(ctx context.Context, key string) error {
 		}
 	}
 
-	opts := []kubesa.Option{kubesa.WithName(reg.Name), kubesa.WithLifetime(lifetime)}
-	if a := reg.Fields["audience"]; a != "" {
-		opts = append(opts, kubesa.WithAudiences(a))
+	// The token is for the registry only: the record's audience, else the registry's host,
+	// never the API server's (whoever reads the Secret must not get an API identity).
+	audience := reg.Fields["audience"]
+	if audience == "" {
+		audience = reg.Host()
 	}
+	opts := []kubesa.Option{kubesa.WithName(reg.Name), kubesa.WithLifetime(lifetime), kubesa.WithAudiences(audience)}
 	p, err := kubesa.New(r.client, ns, sa.Name, opts...)
 	if err != nil {
 		r.warn(s, ReasonTokenFailed, err.Error())
