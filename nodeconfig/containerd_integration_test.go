@@ -2,6 +2,7 @@ package nodeconfig_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -120,5 +121,30 @@ func TestContainerdFallbackOffNeverPullsUpstream(t *testing.T) {
 		if !fallback && err == nil {
 			t.Errorf("fallback off: containerd pulled from the upstream:\n%s", out)
 		}
+	}
+}
+
+// TestContainerdMirrorsInConfigTOML: the installed containerd 1.6 does not start its CRI
+// plugin with registry mirrors in config.toml beside config_path, so Generate refuses to
+// add config_path to such a file (saying what to do) instead of writing it; the control,
+// the same file with the mirrors moved out as Generate asks, starts the plugin.
+func TestContainerdMirrorsInConfigTOML(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	mirrors := "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".registry.mirrors.\"docker.io\"]\n  endpoint = [\"https://m.internal\"]\n"
+	withPath := "[plugins.\"io.containerd.grpc.v1.cri\".registry]\n  config_path = \"/etc/containerd/certs.d\"\n"
+	d := testenv.StartContainerd(t, testenv.WithContainerdConfig([]byte(mirrors+withPath)))
+	if st, err := d.PluginStatus(ctx, "cri"); err == nil && st == "ok" {
+		t.Fatalf("containerd 1.6 started its CRI plugin with mirrors beside config_path: the refusal is obsolete")
+	}
+	root := t.TempDir()
+	writeNode(t, root, nodeconfig.ContainerdConfigFile, mirrors, 0o644)
+	lab := []registry.Registry{{ID: "lab", Name: "Lab", Kind: registry.KindCustom, Server: "lab.internal:5000", TLS: registry.TLS{Mode: registry.TLSInsecure}}}
+	if _, err := nodeconfig.Generate(lab, nodeconfig.Containerd, nodeconfig.WithRoot(root)); !errors.Is(err, nodeconfig.ErrInvalid) || !strings.Contains(err.Error(), "mirrors") {
+		t.Errorf("Generate over a config.toml with mirrors: %v, want a refusal naming them", err)
+	}
+	d = testenv.StartContainerd(t, testenv.WithContainerdConfig([]byte("version = 2\n"+withPath)))
+	if st, err := d.PluginStatus(ctx, "cri"); err != nil || st != "ok" {
+		t.Errorf("the control: CRI plugin %q, %v", st, err)
 	}
 }

@@ -91,6 +91,11 @@
 //	IPv6 mirror             2.4 reads it; 1.6/1.7 cannot parse refused (every pull through   (not judged)                     (not judged)
 //	                        the table name and ignore the      it would fail)
 //	                        file; warns J:TestContainerdIPv6Host J:TestCRIOIPv6
+//	containerd config.toml  1.6's CRI plugin starts with the   (a drop-in regcred owns)      daemon.json loads with every     (not in node files)
+//	(merged)                merged file; with mirrors beside                                 other key kept
+//	                        config_path it does not: refused                                 J:TestDockerMirrors,
+//	                        I:TestContainerdPullThroughMirror,                               I:TestDockerdPullsThrough-
+//	                        I:TestContainerdMirrorsInConfigTOML                              GeneratedMirror
 //	Docker Hub credentials  (not in node files)                (not in node files)           (not in node files)              found under docker.io (wharfie
 //	                                                                                                                          never reads registry-1.docker.io)
 //	                                                                                                                          J:TestK3sDockerHubCredentials
