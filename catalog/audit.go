@@ -122,3 +122,80 @@ func (m *memJournal) changes(since uint64, limit int) []registry.Audit {
 	}
 	return out
 }
+
+// feedLog follows a Journal store's change log beside its change feed, so that events of
+// changes made elsewhere (another Catalog, process or replica) carry their actor,
+// sequence and fields too. Guarded by Catalog.evMu.
+type feedLog struct {
+	j       registry.Journal // nil: the store keeps no log
+	seq     uint64           // read up to here
+	pending map[changeKey]registry.Audit
+}
+
+// maxPendingLog bounds the entries read ahead of their feed change (own writes' entries,
+// whose echoes are not observed, are dropped with them).
+const maxPendingLog = 4096
+
+// startLog starts following the log at its end. The caller holds c.evMu.
+func (c *Catalog) startLog(ctx context.Context) {
+	j, ok := c.store.(registry.Journal)
+	if !ok {
+		return
+	}
+	seq, err := j.LastSeq(ctx)
+	if err != nil {
+		if !errors.Is(err, errors.ErrUnsupported) {
+			c.log.Warn("registry catalog: read the change log", "error", err)
+		}
+		return
+	}
+	c.flog = feedLog{j: j, seq: seq, pending: map[changeKey]registry.Audit{}}
+}
+
+// logged returns the audit entry of the change op of id at version (for a delete seen as
+// a missing record, version 0: the latest delete of id read), reading the log on from
+// where it was read; the zero Audit when the store keeps none or it is not there. The
+// caller holds c.evMu.
+func (c *Catalog) logged(ctx context.Context, op registry.ChangeOp, id string, version int64) registry.Audit {
+	f := &c.flog
+	if f.j == nil {
+		return registry.Audit{}
+	}
+	find := func() (registry.Audit, bool) {
+		if version == 0 {
+			var best registry.Audit
+			for k, a := range f.pending {
+				if k.op == op && k.id == id && a.Seq > best.Seq {
+					best = a
+				}
+			}
+			delete(f.pending, changeKey{op, id, best.Version})
+			return best, best.Seq > 0
+		}
+		k := changeKey{op, id, version}
+		a, ok := f.pending[k]
+		delete(f.pending, k)
+		return a, ok
+	}
+	if a, ok := find(); ok {
+		return a
+	}
+	entries, err := f.j.Changes(ctx, f.seq, 0)
+	if err != nil {
+		c.log.Warn("registry catalog: read the change log", "error", err)
+		return registry.Audit{}
+	}
+	for _, a := range entries {
+		op := registry.ChangePut
+		if a.Action == string(ActionDelete) {
+			op = registry.ChangeDelete
+		}
+		if len(f.pending) >= maxPendingLog {
+			clear(f.pending)
+		}
+		f.pending[changeKey{op, a.ID, a.Version}] = a
+		f.seq = a.Seq
+	}
+	a, _ := find()
+	return a
+}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
@@ -89,4 +90,56 @@ func TestAuditLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Another replica's subscribers hear who changed what: the event of a change seen on the
+// store's feed carries the actor, sequence and fields from the store's change log.
+func TestFeedEventsCarryAudit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	open := func() *catalog.Catalog {
+		s, err := sqlite.Open(context.Background(), path, sqlite.WithPollInterval(5*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		c := catalog.New(s)
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	a, b := open(), open()
+	bg, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	events := b.Subscribe(bg) // replica b listens; alice works on replica a
+	ctx := catalog.WithPrincipal(bg, catalog.Principal{User: "alice"})
+	heard := func(want catalog.EventOp, fields []string) {
+		t.Helper()
+		log, err := b.Changes(bg, 0, 0)
+		if err != nil || len(log) == 0 {
+			t.Fatalf("log = %+v, %v", log, err)
+		}
+		last := log[len(log)-1]
+		select {
+		case e := <-events:
+			if e.Op != want || e.Actor != "alice" || e.Seq != last.Seq || !slices.Equal(e.Fields, fields) {
+				t.Fatalf("event %s by %q seq %d fields %v; want %s by alice seq %d fields %v", e.Op, e.Actor, e.Seq, e.Fields, want, last.Seq, fields)
+			}
+		case <-bg.Done():
+			t.Fatalf("no %s event on the other replica", want)
+		}
+	}
+	saved, err := a.Add(ctx, catHarbor("h", "h.example.com", "old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	heard(catalog.EventAdd, nil)
+	form := saved.Clone()
+	form.Fields["password"] = "new"
+	if _, err := a.Update(ctx, form); err != nil {
+		t.Fatal(err)
+	}
+	heard(catalog.EventRotate, []string{"password"})
+	if err := a.Delete(ctx, saved.ID); err != nil {
+		t.Fatal(err)
+	}
+	heard(catalog.EventDelete, nil)
 }

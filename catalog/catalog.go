@@ -81,6 +81,7 @@ type Catalog struct {
 	snapReady bool
 	watching  bool                   // the feed is followed
 	own       map[changeKey]struct{} // this Catalog's writes whose echo is still due
+	flog      feedLog                // the store's change log as the feed follows it
 }
 
 type sharedProvider struct {
@@ -784,11 +785,7 @@ func (c *Catalog) wrote(before, after *registry.Registry, a registry.Audit) {
 		s := c.state(*after)
 		next = &s
 	}
-	evs := classify(prev, next)
-	for i := range evs {
-		evs[i].Actor, evs[i].Seq, evs[i].Fields = a.Actor, a.Seq, a.Fields
-	}
-	c.events.Publish(evs...)
+	c.events.Publish(withAudit(classify(prev, next), a)...)
 	if c.watching {
 		if next != nil {
 			c.snap[id] = *next

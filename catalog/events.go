@@ -31,9 +31,10 @@ const (
 // (when it implements Watcher). Registry is the redacted record after the change (for
 // EventDelete, the last one seen; zero for EventResync); it never holds a secret.
 //
-// An event of a change made through this Catalog carries its audit entry's Actor, Seq
-// and Fields (see Changes); an event of a change seen on the store's feed (another
-// Catalog, process or replica) has them zero: read them with Changes.
+// An event carries its change's audit entry: Actor, Seq and Fields (see Changes). For a
+// change made through another Catalog, process or replica they come from the store's
+// change log, so they are zero over a store that keeps none (registry.Journal) and for
+// changes reported together or after a resync.
 type Event struct {
 	Op       EventOp
 	ID       string
@@ -101,6 +102,7 @@ func (c *Catalog) startWatch() {
 		c.evMu.Lock()
 		c.watching = true
 		c.loadSnapshot(ctx)
+		c.startLog(ctx)
 		c.evMu.Unlock()
 		go c.watchLoop(ctx, w, ch, err)
 	})
@@ -180,7 +182,7 @@ func (c *Catalog) apply(ctx context.Context, ch registry.Change) {
 		case errors.Is(err, registry.ErrNotFound):
 			c.drop(ch.ID, 0)
 			c.gen.Add(1)
-			c.observe(ch.ID, nil)
+			c.observe(ch.ID, nil, c.logged(ctx, registry.ChangeDelete, ch.ID, 0))
 		case err != nil:
 			c.log.Warn("registry catalog: read a changed record", "id", ch.ID, "error", err)
 			c.drop(ch.ID, 0)
@@ -188,12 +190,12 @@ func (c *Catalog) apply(ctx context.Context, ch registry.Change) {
 		default:
 			c.drop(ch.ID, r.Version)
 			c.gen.Add(1)
-			c.observe(ch.ID, &r)
+			c.observe(ch.ID, &r, c.logged(ctx, registry.ChangePut, ch.ID, r.Version))
 		}
 	case registry.ChangeDelete:
 		c.drop(ch.ID, 0)
 		c.gen.Add(1)
-		c.observe(ch.ID, nil)
+		c.observe(ch.ID, nil, c.logged(ctx, registry.ChangeDelete, ch.ID, ch.Version))
 	default: // ChangeResync, or an operation this Catalog does not know
 		c.gen.Add(1)
 		all, err := c.store.List(ctx)
@@ -207,7 +209,7 @@ func (c *Catalog) apply(ctx context.Context, ch registry.Change) {
 		for i := range all {
 			seen[all[i].ID] = true
 			c.drop(all[i].ID, all[i].Version)
-			c.observe(all[i].ID, &all[i])
+			c.observe(all[i].ID, &all[i], registry.Audit{})
 		}
 		var gone []string
 		for id := range c.snap {
@@ -217,7 +219,7 @@ func (c *Catalog) apply(ctx context.Context, ch registry.Change) {
 		}
 		sort.Strings(gone)
 		for _, id := range gone {
-			c.observe(id, nil)
+			c.observe(id, nil, registry.Audit{})
 		}
 	}
 }
@@ -235,9 +237,9 @@ func (c *Catalog) loadSnapshot(ctx context.Context) {
 	c.snapReady = true
 }
 
-// observe tells the subscribers how id changed from what they last heard (r nil: gone).
-// The caller holds c.evMu.
-func (c *Catalog) observe(id string, r *registry.Registry) {
+// observe tells the subscribers how id changed from what they last heard (r nil: gone),
+// with the change's audit entry a when it is known. The caller holds c.evMu.
+func (c *Catalog) observe(id string, r *registry.Registry, a registry.Audit) {
 	prev, had := c.snap[id]
 	var p, n *recState
 	if had {
@@ -250,7 +252,15 @@ func (c *Catalog) observe(id string, r *registry.Registry) {
 	} else {
 		delete(c.snap, id)
 	}
-	c.events.Publish(classify(p, n)...)
+	c.events.Publish(withAudit(classify(p, n), a)...)
+}
+
+// withAudit sets the audit entry's actor, sequence and fields on the events of its change.
+func withAudit(evs []Event, a registry.Audit) []Event {
+	for i := range evs {
+		evs[i].Actor, evs[i].Seq, evs[i].Fields = a.Actor, a.Seq, a.Fields
+	}
+	return evs
 }
 
 // recState is what the Catalog remembers of a record to classify its next change: the

@@ -33,7 +33,8 @@ func (a Audit) Clone() Audit {
 //
 // PutAudited and DeleteAudited follow Put's and Delete's rules exactly and return the
 // entry as stored, its Seq set. Changes returns the entries with Seq > since, in Seq
-// order, at most limit of them (limit <= 0: all). Sequence numbers only grow: an entry
+// order, at most limit of them (limit <= 0: all); LastSeq the largest Seq written (0 for
+// an empty log), where a new consumer starts. Sequence numbers only grow: an entry
 // never appears after one with a larger Seq has been returned. A wrapper (store/sealed)
 // over a store without a journal fails with errors.ErrUnsupported; the caller then
 // writes without one.
@@ -41,6 +42,7 @@ type Journal interface {
 	PutAudited(ctx context.Context, r Registry, a Audit) (Audit, error)
 	DeleteAudited(ctx context.Context, id string, version int64, a Audit) (Audit, error)
 	Changes(ctx context.Context, since uint64, limit int) ([]Audit, error)
+	LastSeq(ctx context.Context) (uint64, error)
 }
 
 // ChangedFields names what differs between two versions of a record: "name", "kind",

@@ -120,3 +120,15 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]registr
 	}
 	return out, nil
 }
+
+// LastSeq implements registry.Journal.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM regcred_audit").Scan(&n); err != nil {
+		return 0, dbError("store changes", "", err)
+	}
+	return uint64(n), nil
+}

@@ -47,3 +47,12 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]registr
 	}
 	return j.Changes(ctx, since, limit)
 }
+
+// LastSeq implements registry.Journal through the inner store's.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	j, ok := s.inner.(registry.Journal)
+	if !ok {
+		return 0, unsupported("store changes", "Journal")
+	}
+	return j.LastSeq(ctx)
+}

@@ -102,3 +102,15 @@ func (s *Store) Changes(ctx context.Context, since uint64, limit int) ([]registr
 	}
 	return out, nil
 }
+
+// LastSeq implements registry.Journal.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var n uint64
+	if err := s.db.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM regcred_audit").Scan(&n); err != nil {
+		return 0, dbError("store changes", "", err)
+	}
+	return n, nil
+}

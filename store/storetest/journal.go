@@ -23,6 +23,9 @@ func RunJournal(t *testing.T, newStore Factory) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	if n, err := j.LastSeq(ctx); err != nil || n != 0 {
+		t.Fatalf("LastSeq of an empty log = %d, %v; want 0", n, err)
+	}
 	at := time.Date(2026, 5, 1, 12, 0, 0, 123456000, time.UTC)
 	entry := func(action, id string, v int64, fields ...string) registry.Audit {
 		return registry.Audit{Time: at, Actor: "alice", Action: action, ID: id, Name: "n-" + id, Version: v, Fields: fields}
@@ -83,6 +86,9 @@ func RunJournal(t *testing.T, newStore Factory) {
 	page, err := j.Changes(ctx, a.Seq, 2)
 	if err != nil || len(page) != 2 || page[0].Seq != b.Seq || page[1].Seq != a2.Seq {
 		t.Fatalf("Changes(after a, 2) = %v, %v; want b, a v2", page, err)
+	}
+	if n, err := j.LastSeq(ctx); err != nil || n != d.Seq {
+		t.Fatalf("LastSeq = %d, %v; want %d", n, err, d.Seq)
 	}
 	if rest, err := j.Changes(ctx, d.Seq, 0); err != nil || len(rest) != 0 {
 		t.Fatalf("Changes(after the last) = %v, %v; want none", rest, err)
