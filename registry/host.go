@@ -11,9 +11,10 @@ import (
 // CanonicalHost returns host (host[:port]) in its canonical form: lowercase, Docker Hub's
 // names (docker.io, index.docker.io, registry-1.docker.io; no port) as "docker.io", an
 // IPv6 literal in its shortest form. Two hosts name the same registry exactly when their
-// canonical forms are equal: the Keychain indexes by it, nodes key a mirror's upstream by
-// it, and the transport recognises its own host by it. registry.hub.docker.com is not a
-// Hub name: no Docker component treats it as one.
+// canonical forms are equal: the Keychain indexes by it and nodes key a mirror's upstream
+// by it. (The transport compares addresses, host:port with the scheme's default port,
+// which is another question: is this URL the registry's own endpoint.)
+// registry.hub.docker.com is not a Hub name: no Docker component treats it as one.
 func CanonicalHost(host string) string { return hosts.Canonical(host) }
 
 // IsDockerHub reports whether the server is Docker Hub (under any of its names).
