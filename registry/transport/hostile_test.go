@@ -3,6 +3,7 @@ package transport_test
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registry/conntest"
+	"github.com/regcred/regcred/registry/transport"
 )
 
 // Hostile registries on loopback: what a server controls (bodies, headers, challenges,
@@ -234,5 +236,27 @@ func TestHostileCertificateNames(t *testing.T) {
 	}
 	if b, bad := unsafeBytes(err.Error()); bad {
 		t.Errorf("keychain path error holds %q raw: %q", b, err)
+	}
+}
+
+// A server that echoes the request's Authorization in its reason phrase gets it back
+// scrubbed, before the phrase is bounded: a bound that cut the base64 would leave a
+// prefix no later redaction recognises ("YWxpY2U6aHVudGVy" is "alice:hunter").
+func TestHostileReasonPhraseEchoesAuthorization(t *testing.T) {
+	basic := base64.StdEncoding.EncodeToString([]byte("alice:hunter2-s3cret"))
+	host := rawServer(t, "HTTP/1.1 502 you sent "+strings.Repeat("x", 30)+" Basic "+basic+"\r\nContent-Length: 0\r\n\r\n")
+	tr, err := new(transport.Cache).For(wireRecord("http://"+host, registry.TLS{Mode: registry.TLSInsecure}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+host+"/v2/team/app/manifests/v1", nil)
+	req.Header.Set("Authorization", "Basic "+basic)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if strings.Contains(resp.Status, basic[:12]) || !strings.Contains(resp.Status, registry.Redacted) {
+		t.Fatalf("status %q holds the credentials", resp.Status)
 	}
 }
