@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
@@ -122,5 +123,28 @@ func TestShadowWarnedAtSave(t *testing.T) {
 	json.Unmarshal(body, &rec)
 	if status != 201 || len(rec.Warnings) == 0 {
 		t.Errorf("API save of a shadowed Public entry: %d, warnings %v", status, rec.Warnings)
+	}
+}
+
+// TestListPagesAndFinds: the table shows 50 registries at a time with the count, pages
+// on, and finds one by name.
+func TestListPagesAndFinds(t *testing.T) {
+	c := newTestConsole(t)
+	for i := range 60 {
+		if status, _, b := c.api("admin", adminPassword, "POST", "/api/v1/registries", map[string]any{"name": fmt.Sprintf("registry %02d", i), "type": "Public", "url": fmt.Sprintf("r%d.example.com", i)}); status != 201 {
+			t.Fatalf("%d %s", status, b)
+		}
+	}
+	b := c.login("admin", adminPassword)
+	rows := func(page string) int { return strings.Count(page, "<tr data-id=") }
+	_, page := b.get("/registries")
+	if rows(page) != 50 || !strings.Contains(page, "1-50 of 60") || !strings.Contains(page, `href="/registries?page=2"`) {
+		t.Errorf("first page: %d rows, count shown %v", rows(page), strings.Contains(page, "1-50 of 60"))
+	}
+	if _, page = b.get("/registries?page=2"); rows(page) != 10 || !strings.Contains(page, "registry 59") {
+		t.Errorf("second page: %d rows", rows(page))
+	}
+	if _, page = b.get("/registries?q=registry+42"); rows(page) != 1 || !strings.Contains(page, "registry 42") {
+		t.Errorf("find: %d rows", rows(page))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -44,6 +45,7 @@ type pageData struct {
 	Registries  []registry.Registry
 	Delete      *deleteView
 	Clusters    []cluster
+	List        listView
 	Warnings    []string // after a save: what the saved record shadows or is shadowed by
 	CanAdd      bool
 	Policy      *policyView
@@ -82,18 +84,28 @@ func parsePages() (map[string]*template.Template, error) {
 	return out, nil
 }
 
+// renderBuffers are the pages' buffers, reused: a page is rendered whole before it is
+// sent, and a new buffer per request would grow to the page's size every time.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // render executes a page into a buffer first, so a template error never sends half a page.
 func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
 	d.User = currentUser(r.Context())
 	if s := currentSession(r.Context()); s != "" {
 		d.CSRF = csrfToken(s)
 	}
-	var buf bytes.Buffer
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 4<<20 {
+			renderBuffers.Put(buf)
+		}
+	}()
 	entry := "layout"
 	if name == "report" {
 		entry = "report"
 	}
-	if err := a.pages[name].ExecuteTemplate(&buf, entry, d); err != nil {
+	if err := a.pages[name].ExecuteTemplate(buf, entry, d); err != nil {
 		a.log.Error("render", "page", name, "err", err)
 		http.Error(w, "the page failed to render", http.StatusInternalServerError)
 		return
@@ -130,11 +142,29 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-// listHealth is Catalog.ListHealth without its second pass over the records: the page
-// has listed them already, and with a sealed store every listing opens every secret. A
-// store without a HealthStore falls back to the Catalog (which then keeps health in
-// memory). Credential expiry comes from Catalog.ListHealth only; the console shows the
-// token's expiry, which the HealthStore holds.
+// pageSize is how many registries the table shows at once (Harbor and Portainer page
+// theirs too): the page's cost follows the rows shown, not the registries saved.
+const pageSize = 50
+
+// listView is the table's page: which rows, of how many that match the filter.
+type listView struct {
+	Query              string
+	Page, Pages, Total int
+	First, Last        int // 1-based positions of the rows shown
+	PrevPage, NextPage int // 0: none
+}
+
+// health reads one record's health from the store's HealthStore (the Catalog keeps it
+// there), else through the Catalog.
+func (a *app) health(ctx context.Context, id string) (registry.Health, error) {
+	if hs, ok := a.records.(registry.HealthStore); ok {
+		return hs.Health(ctx, id)
+	}
+	return a.cat.Health(ctx, id)
+}
+
+// listHealth is Catalog.ListHealth without its second pass over the records (the JSON
+// API's list has listed them already), from the HealthStore when the store has one.
 func (a *app) listHealth(ctx context.Context) (map[string]registry.Health, error) {
 	if hs, ok := a.records.(registry.HealthStore); ok {
 		return hs.ListHealth(ctx)
@@ -142,24 +172,40 @@ func (a *app) listHealth(ctx context.Context) (map[string]registry.Health, error
 	return a.cat.ListHealth(ctx)
 }
 
-func (a *app) rows(ctx context.Context) ([]rowView, error) {
+// rows is one page of the registries the user may list whose name, server or ID holds
+// query: health and permissions are read for the rows shown only.
+func (a *app) rows(ctx context.Context, query string, page int) ([]rowView, listView, error) {
 	all, err := a.cat.List(ctx)
 	if err != nil {
-		return nil, err
+		return nil, listView{}, err
 	}
-	health, err := a.listHealth(ctx)
-	if err != nil {
-		return nil, err
+	if q := strings.ToLower(strings.TrimSpace(query)); q != "" {
+		all = slices.DeleteFunc(all, func(r registry.Registry) bool {
+			return !strings.Contains(strings.ToLower(r.Name), q) && !strings.Contains(strings.ToLower(r.Server), q) && !strings.Contains(r.ID, q)
+		})
 	}
-	out := make([]rowView, 0, len(all))
-	for _, r := range all {
+	lv := listView{Query: limitText(query, 100), Total: len(all), Pages: max(1, (len(all)+pageSize-1)/pageSize)}
+	lv.Page = min(max(page, 1), lv.Pages)
+	from, to := (lv.Page-1)*pageSize, min(lv.Page*pageSize, len(all))
+	lv.First, lv.Last = from+1, to
+	if lv.Page > 1 {
+		lv.PrevPage = lv.Page - 1
+	}
+	if lv.Page < lv.Pages {
+		lv.NextPage = lv.Page + 1
+	}
+	out := make([]rowView, 0, to-from)
+	for _, r := range all[from:to] {
 		row := rowView{ID: r.ID, Name: limitText(r.Name, 200), Type: r.Kind.Label(), Server: limitText(r.Server, 300), Owner: r.Owner, Default: r.Default,
 			CanTest: a.can(ctx, catalog.ActionTest, r), CanEdit: a.can(ctx, catalog.ActionEdit, r) || a.can(ctx, catalog.ActionRotate, r),
 			CanDefault: a.can(ctx, catalog.ActionSetDefault, r), CanDelete: a.can(ctx, catalog.ActionDelete, r)}
 		if row.Server == "" {
 			row.Server = r.Kind.DefaultServer(r.Fields)
 		}
-		h := health[r.ID]
+		h, err := a.health(ctx, r.ID)
+		if err != nil && !errors.Is(err, registry.ErrNotFound) {
+			return nil, listView{}, err
+		}
 		if t := h.Test; t != nil {
 			row.Verdict, row.TestStep, row.TestCause, row.TestedAt = string(t.Verdict), t.Step.Title(), limitText(t.Cause, 300), formatTime(t.At)
 			row.TestStale = t.Version != r.Version
@@ -182,7 +228,7 @@ func (a *app) rows(ctx context.Context) ([]rowView, error) {
 		}
 		out = append(out, row)
 	}
-	return out, nil
+	return out, lv, nil
 }
 
 var flashes = map[string]string{
@@ -227,12 +273,13 @@ func (a *app) shadowWarnings(ctx context.Context, id string) []string {
 }
 
 func (a *app) renderList(w http.ResponseWriter, r *http.Request, status int, d pageData) {
-	rows, err := a.rows(r.Context())
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	rows, lv, err := a.rows(r.Context(), r.URL.Query().Get("q"), page)
 	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	d.Title, d.Rows, d.Table = "Container registries", rows, tableRows(rows)
+	d.Title, d.Rows, d.Table, d.List = "Container registries", rows, tableRows(rows), lv
 	d.CanAdd = a.can(r.Context(), catalog.ActionAdd, registry.Registry{})
 	a.render(w, r, status, "registries", d)
 }
