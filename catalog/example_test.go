@@ -92,3 +92,26 @@ func ExampleCatalog_TestDraft() {
 	// edit harbor: field password: re-enter the password: the server changed (a saved secret is sent only to the endpoint it was saved for)
 	// harbor.invalid ok dns
 }
+
+// A leader-only notifier: it reads the change log from the last sequence it handled, so a
+// restart (or a failover to another replica, over store/sqlite or store/postgres) loses
+// nothing and sends nothing twice. Entries name the fields that changed, never values.
+func ExampleCatalog_Changes() {
+	ctx := catalog.WithPrincipal(context.Background(), catalog.Principal{User: "alice"})
+	cat := catalog.New(memory.New())
+	r, _ := cat.Add(ctx, registry.Registry{Name: "ghcr", Kind: registry.KindGHCR,
+		Fields: map[string]string{"username": "octocat", "token": "ghp_old"}})
+	r.Fields["token"] = "ghp_new"
+	r, _ = cat.Update(ctx, r)
+	cat.Update(ctx, r) // the form sent back unchanged: nothing is written or logged
+
+	var handled uint64 // the notifier's checkpoint, kept where it survives a restart
+	entries, _ := cat.Changes(ctx, handled, 100)
+	for _, a := range entries {
+		fmt.Println(a.Seq, a.Actor, a.Action, a.Name, a.Version, a.Fields)
+		handled = a.Seq
+	}
+	// Output:
+	// 1 alice add ghcr 1 []
+	// 2 alice rotate ghcr 2 [token]
+}
