@@ -25,8 +25,10 @@ import (
 // Catalog is the saved registries of a platform: the "Container Registries" settings page
 // over a Store, and the one source every consumer gets credentials from. It validates
 // what it saves, edits the way a settings form edits (Merge), rotates credentials with
-// optimistic concurrency, keeps exactly one default, guards deletes (owner only, not while
-// in use), and hands out redacted views only.
+// optimistic concurrency, keeps exactly one default, guards deletes (not while in use),
+// records every change in a change log (Changes), and hands out redacted views only.
+// Built WithAuthorizer, it authorizes every operation for the principal of its context
+// (the table in the package doc); built without, it serves one trusted operator.
 //
 // Consumers never touch secrets: the Keychain (KeychainFor for a scoped Subject), the one
 // Provider of each registry (Provider, ProviderFactory for the kube Syncer and other
@@ -208,8 +210,8 @@ func (c *Catalog) stamp() time.Time { return c.clk.Now().UTC() }
 
 // Add validates r and saves it as a new record: a fresh ID (unless r has one), Version 1,
 // Created and Updated now. The first registry, or one added with Default set, becomes the
-// only default. A redacted view is refused (ErrRedacted). It returns the saved record,
-// redacted.
+// only default. A redacted view is refused (ErrRedacted). The principal of ctx, when
+// there is one, becomes the Owner. It returns the saved record, redacted.
 func (c *Catalog) Add(ctx context.Context, r registry.Registry) (registry.Registry, error) {
 	if r.IsRedacted() {
 		return registry.Registry{}, &registry.Error{Op: "add", Registry: r.Name, Err: fmt.Errorf("%w (give the real credential values)", registry.ErrRedacted)}
@@ -285,7 +287,9 @@ func (c *Catalog) clearDefaults(ctx context.Context, all []registry.Registry, ke
 // keeps the stored secret, ClearFields clears secrets explicitly, a Default left false
 // keeps the stored flag unless UnsetDefault, and changing the kind needs every field of
 // the new kind. Setting Default makes it the only default. It returns the saved record
-// (Version+1), redacted.
+// (Version+1), redacted. An edit that changes nothing (the form sent back as shown) writes
+// nothing and returns the stored record: no version, no event, no new provider. With an
+// Authorizer, the edit needs each action it really takes (package doc).
 func (c *Catalog) Update(ctx context.Context, r registry.Registry, opts ...registry.MergeOption) (registry.Registry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
