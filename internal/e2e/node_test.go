@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,8 @@ import (
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/internal/testenv"
+	"github.com/regcred/regcred/kube"
+	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/memory"
 )
 
@@ -67,8 +70,9 @@ func startNode(t *testing.T, opts ...testenv.KubeletOption) *node {
 }
 
 // runController runs regcred's controller over cat for this node's namespace, patching the
-// "builder" ServiceAccount, until the test ends.
-func (n *node) runController(cat *catalog.Catalog) {
+// "builder" ServiceAccount, until the test ends; it returns the name of rec's pull Secret
+// once "builder" lists it.
+func (n *node) runController(cat *catalog.Catalog, rec registry.Registry) (secret string) {
 	n.t.Helper()
 	ctrl, err := controller.New(cat, n.kube.Client,
 		controller.WithNamespaceSelector(labels.SelectorFromSet(n.label)),
@@ -85,6 +89,11 @@ func (n *node) runController(cat *catalog.Catalog) {
 			n.t.Errorf("controller.Run: %v", err)
 		}
 	})
+	secret = kube.DefaultSecretName(rec)
+	n.awaitServiceAccount("builder", func(refs []corev1.LocalObjectReference) bool {
+		return slices.Contains(refs, corev1.LocalObjectReference{Name: secret})
+	})
+	return secret
 }
 
 // newCatalog returns a Catalog over a memory store, closed when the test ends.
@@ -150,15 +159,20 @@ func (n *node) mustFail(what string, p pod, want string) {
 	}
 }
 
+// byName lists and watches the object of resource named name in the node's namespace.
+func (n *node) byName(resource, name string) *cache.ListWatch {
+	return cache.NewFilteredListWatchFromClient(n.kube.Client.CoreV1().RESTClient(), resource, n.ns,
+		func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+		})
+}
+
 // awaitServiceAccount waits until the ServiceAccount's imagePullSecrets satisfy ok.
 func (n *node) awaitServiceAccount(sa string, ok func([]corev1.LocalObjectReference) bool) {
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	lw := cache.NewFilteredListWatchFromClient(n.kube.Client.CoreV1().RESTClient(), "serviceaccounts", n.ns,
-		func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", sa).String()
-		})
+	lw := n.byName("serviceaccounts", sa)
 	var last []corev1.LocalObjectReference
 	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.ServiceAccount{}, nil, func(ev watch.Event) (bool, error) {
 		s, isSA := ev.Object.(*corev1.ServiceAccount)
@@ -179,10 +193,7 @@ func (n *node) awaitSecret(secret string, ok func(auths map[string]dockerAuth) b
 	n.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	lw := cache.NewFilteredListWatchFromClient(n.kube.Client.CoreV1().RESTClient(), "secrets", n.ns,
-		func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", secret).String()
-		})
+	lw := n.byName("secrets", secret)
 	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Secret{}, func(store cache.Store) (bool, error) {
 		return len(store.List()) == 0 && ok(nil), nil
 	}, func(ev watch.Event) (bool, error) {

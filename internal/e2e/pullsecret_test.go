@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/regcred/regcred/internal/testenv"
-	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/regcredtest"
 	"github.com/regcred/regcred/registry"
 )
@@ -38,11 +37,7 @@ func TestPullSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := kube.DefaultSecretName(rec)
-	n.runController(cat)
-	n.awaitServiceAccount("builder", func(refs []corev1.LocalObjectReference) bool {
-		return slices.Contains(refs, corev1.LocalObjectReference{Name: secret})
-	})
+	secret := n.runController(cat, rec)
 
 	n.mustFail("no Secret (the control)", pod{image: image, serviceAccount: "plain"}, "401 Unauthorized")
 	n.mustPull("the controller's Secret named by the pod", pod{image: image, serviceAccount: "plain", pullSecrets: []string{secret}})
@@ -81,11 +76,7 @@ func TestRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secret := kube.DefaultSecretName(rec)
-	n.runController(cat)
-	n.awaitServiceAccount("builder", func(refs []corev1.LocalObjectReference) bool {
-		return slices.Contains(refs, corev1.LocalObjectReference{Name: secret})
-	})
+	secret := n.runController(cat, rec)
 	n.mustPull("before the rotation", pod{image: image, serviceAccount: "builder"})
 
 	const newPassword = "rotated-Pa55word-2"

@@ -98,7 +98,9 @@ func WithImageCredentialProvider(config, binDir string) KubeletOption {
 
 // StartKubelet starts a containerd and a kubelet registered with k, and waits until the
 // Node exists. A missing kubelet, containerd, ctr, runc or shim is Unavailable; a node that
-// does not come up fails the test with the kubelet's and containerd's logs.
+// does not come up fails the test with the kubelet's and containerd's logs. A kubelet
+// changes host-wide sysctls and paths, so one runs on the host at a time: StartKubelet
+// waits (up to 10 minutes) while a node of another test, or of another test binary, runs.
 func StartKubelet(t testing.TB, k *Kube, opts ...KubeletOption) *Kubelet {
 	t.Helper()
 	bin := KubeletPath()
@@ -130,9 +132,15 @@ func StartKubelet(t testing.TB, k *Kube, opts ...KubeletOption) *Kubelet {
 		}
 	}
 	// Host state the kubelet changes, put back when the test ends (registered first, so
-	// it runs last).
+	// it runs last), one kubelet on the host at a time.
+	release, err := lockHost(10 * time.Minute)
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("testenv: %v", err)
+	}
 	host := saveKubeletHost()
 	t.Cleanup(func() {
+		defer release()
 		if err := host.restore(); err != nil {
 			t.Errorf("testenv: restore the host after the kubelet: %v", err)
 		}

@@ -5,6 +5,7 @@ package testenv
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -201,5 +202,24 @@ func killShims(address string) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+	}
+}
+
+// lockHost takes the host-wide kubelet lock (an abstract unix socket, which leaves nothing
+// on disk and goes with the process): the sysctls and fixed paths a kubelet changes are
+// the host's, so kubelets of test binaries that run at once (go test ./... runs packages
+// in parallel) take turns, each saving and restoring the host as it found it. It waits up
+// to limit for the lock.
+func lockHost(limit time.Duration) (release func(), err error) {
+	deadline := time.Now().Add(limit)
+	for {
+		l, err := net.Listen("unix", "@regcred-kubelet-host-lock")
+		if err == nil {
+			return func() { l.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EADDRINUSE) || time.Now().After(deadline) {
+			return nil, fmt.Errorf("the host-wide kubelet lock: %w", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
