@@ -138,6 +138,13 @@ func TestBrowserRolesAtEveryWidth(t *testing.T) {
 					if over := b.eval(`String(document.documentElement.scrollWidth - document.documentElement.clientWidth)`); over != "0" && !strings.HasPrefix(over, "-") {
 						t.Errorf("%s at %d px scrolls sideways by %s px", p, width, over)
 					}
+					// Nothing sticks out past the window's right edge (clipped content does not
+					// widen scrollWidth).
+					if out := b.eval(`Array.from(document.querySelectorAll("body *")).filter(e => { const r = e.getBoundingClientRect();
+						return r.width > 0 && r.right > document.documentElement.clientWidth + 0.5 && !e.closest("thead") && getComputedStyle(e).position !== "absolute"; })
+						.slice(0, 5).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right)).join(", ")`); out != "" {
+						t.Errorf("%s at %d px: past the right edge (%s px wide): %s", p, width, b.eval(`String(document.documentElement.clientWidth)`), out)
+					}
 					var res struct {
 						Min float64
 						Bad []string
