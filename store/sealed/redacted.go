@@ -58,6 +58,28 @@ func (s *Store) ListRedacted(ctx context.Context) ([]registry.Registry, error) {
 		}
 		c.mu.Unlock()
 	}
+	c.mu.Lock()
+	empty := len(c.m) == 0
+	c.mu.Unlock()
+	if empty { // a first listing: one read of everything, already sorted by ID
+		all, err := s.inner.List(ctx) // read after the count: a write in between changes the next count
+		if err != nil {
+			return nil, err
+		}
+		m := make(map[string]registry.Registry, len(all))
+		sorted := make([]registry.Registry, 0, len(all))
+		for _, r := range all {
+			if r.ID != KeyCheckID {
+				r = r.Redacted()
+				m[r.ID] = r
+				sorted = append(sorted, r)
+			}
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.m, c.sorted, c.count, c.counted = m, sorted, count, counts
+		return clones(sorted), nil
+	}
 	vers, err := vl.Versions(ctx) // read after the count: a write in between changes the next count
 	if err != nil {
 		return nil, err
