@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/regcred/regcred/catalog"
+	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -59,7 +60,7 @@ type Controller struct {
 	serviceAccounts                        listerscorev1.ServiceAccountLister
 	saNames                                map[string]bool
 	pods                                   *podWatch // nil with WithPodEvents(false)
-	dockerConfig                           *DockerConfigFile
+	dockerConfig                           *dockerconfig.FileKeeper
 
 	// What this controller wrote last, by namespace/name, until the informer's cache has
 	// caught up (an event for that object): syncs right after a write read these instead
@@ -133,7 +134,15 @@ func New(cat *catalog.Catalog, client kubernetes.Interface, opts ...Option) (*Co
 	}
 	byNamespace := func(obj any) {
 		if m, err := metaOf(obj); err == nil {
-			c.forgetWritten(m.GetNamespace(), m.GetName())
+			if c.forgetWritten(m.GetNamespace(), m.GetName(), m.GetResourceVersion()) {
+				return // the echo of our own write: the sync that wrote it saw this state
+			}
+			c.enqueue(m.GetNamespace())
+		}
+	}
+	gone := func(obj any) {
+		if m, err := metaOf(obj); err == nil {
+			c.forgetWritten(m.GetNamespace(), m.GetName(), "")
 			c.enqueue(m.GetNamespace())
 		}
 	}
@@ -144,27 +153,32 @@ func New(cat *catalog.Catalog, client kubernetes.Interface, opts ...Option) (*Co
 		return nil, err
 	}
 	if _, err := c.secretInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: byNamespace, DeleteFunc: byNamespace,
+		AddFunc: byNamespace, DeleteFunc: gone,
 		UpdateFunc: func(_, obj any) { byNamespace(obj) },
 	}); err != nil {
 		return nil, err
 	}
 	if c.saInformer != nil {
-		ours := func(obj any) {
+		ours := func(obj any, deleted bool) {
 			if m, err := metaOf(obj); err == nil && c.saNames[m.GetName()] {
-				c.writtenSAs.Delete(m.GetNamespace() + "/" + m.GetName())
+				key := m.GetNamespace() + "/" + m.GetName()
+				w, wrote := c.writtenSAs.LoadAndDelete(key)
+				if wrote && !deleted && w.(*corev1.ServiceAccount).ResourceVersion == m.GetResourceVersion() {
+					return // the echo of our own write
+				}
 				c.enqueue(m.GetNamespace())
 			}
 		}
 		if _, err := c.saInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-			AddFunc: ours, DeleteFunc: ours,
-			UpdateFunc: func(_, obj any) { ours(obj) },
+			AddFunc:    func(obj any) { ours(obj, false) },
+			DeleteFunc: func(obj any) { ours(obj, true) },
+			UpdateFunc: func(_, obj any) { ours(obj, false) },
 		}); err != nil {
 			return nil, err
 		}
 	}
 	if o.dockerConfig != "" {
-		c.dockerConfig = NewDockerConfigFile(cat, o.dockerConfig, WithDockerConfigClock(o.clk), WithDockerConfigLogger(o.logger))
+		c.dockerConfig = dockerconfig.NewFileKeeper(cat, o.dockerConfig, dockerconfig.WithKeeperClock(o.clk), dockerconfig.WithKeeperLogger(o.logger))
 	}
 	if err := c.watchConsumers(); err != nil {
 		return nil, err
@@ -588,16 +602,21 @@ func (c *Controller) noteWritten(s *corev1.Secret) {
 	m[s.Name] = s
 }
 
-// forgetWritten drops a written Secret: the cache has caught up, or it is gone.
-func (c *Controller) forgetWritten(ns, name string) {
+// forgetWritten drops a written Secret: the cache has caught up, or it is gone. It
+// reports whether the cache now holds exactly what was written (resourceVersion rv).
+func (c *Controller) forgetWritten(ns, name, rv string) (echo bool) {
 	c.writtenMu.Lock()
 	defer c.writtenMu.Unlock()
 	if m := c.writtenSecrets[ns]; m != nil {
+		if w, ok := m[name]; ok {
+			echo = rv != "" && w.ResourceVersion == rv
+		}
 		delete(m, name)
 		if len(m) == 0 {
 			delete(c.writtenSecrets, ns)
 		}
 	}
+	return echo
 }
 
 // deleteSecret deletes an owned Secret, only the one that was read (UID precondition).
@@ -605,7 +624,7 @@ func (c *Controller) deleteSecret(ctx context.Context, s *corev1.Secret) error {
 	uid := s.UID
 	c.metrics.writes.WithLabelValues("secret", "delete").Inc()
 	err := c.client.CoreV1().Secrets(s.Namespace).Delete(ctx, s.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-	c.forgetWritten(s.Namespace, s.Name)
+	c.forgetWritten(s.Namespace, s.Name, "")
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -76,33 +76,24 @@
 //
 // Without Kubernetes (or with a database trusted more), WithElector takes any Elector:
 // ElectorFunc around store/postgres's advisory-lock lease (Store.Acquire) is one.
-// WithLeaderTasks runs more loops (Swarm.Run) only while this replica leads.
+// WithLeaderTasks runs more loops (swarm.Reauth.Run) only while this replica leads.
 //
 // Handler serves /healthz, /readyz and /metrics (Prometheus client_golang; see Metrics).
 //
-// # Swarm
+// # Swarm and docker hosts
 //
-// Swarm re-auths Swarm services that use a saved registry (by the LabelSwarmRegistry
-// label, else by matching their image with the Catalog's Keychain): after a rotation and
-// when the pushed token enters the last quarter of its life, swarm.UpdateServiceAuth
-// writes the spec back with the new X-Registry-Auth. Running tasks are not restarted (the
-// daemon leaves registry auth out of its task-dirty check; the integration test compares
-// task IDs on a real swarm, with a forced update as the control). The Engine API never
-// returns the stored auth, so Swarm keeps a keyed fingerprint of what it pushed and when;
-// after a restart it pushes once to every matching service.
-//
-// # Docker hosts and Compose
-//
-// The credential helper serves fresh tokens to docker; for tools that cannot run a helper,
-// DockerConfigFile (or WithDockerConfig, beside the controller on every replica) keeps a
-// config.json current: atomic 0600 writes, only on change, after Catalog changes and
-// before tokens expire, keeping entries and settings it did not write.
+// The loops that keep other consumers fresh live with their concepts and share the
+// controller's refresh rule (registry.RefreshAt) and pass loop (internal/passloop):
+// swarm.Reauth re-auths Swarm services that use a saved registry (pass its Run to
+// WithLeaderTasks so one replica does it), and dockerconfig.FileKeeper keeps a
+// config.json current for tools that cannot run a credential helper (WithDockerConfig
+// runs it beside the controller on every replica).
 //
 // # In use
 //
 // The leader records the namespaces holding each registry's Secret as its consumers
-// (Catalog.SetConsumers, kind registry.ConsumerNamespace), as Swarm does for services, so
-// the per-registry health lists what it serves. Controller.Usage and Swarm.Usage report the namespaces and services served; join them
+// (Catalog.SetConsumers, kind registry.ConsumerNamespace), as swarm.Reauth does for services, so
+// the per-registry health lists what it serves. Controller.Usage and swarm.Reauth.Usage report the namespaces and services served; join them
 // with Usages into registry.WithUsage and Catalog.Delete refuses a registry that still
 // reaches them, until the platform narrows its scope and the controller has pruned.
 package controller

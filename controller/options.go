@@ -204,7 +204,13 @@ func WithKubeOptions(opts ...kube.Option) Option {
 
 // WithLeaderTasks runs each task beside the Kubernetes loop while this replica leads (with
 // WithLeaderElection, only then), with a context that ends when leadership or Run ends:
-// Swarm.Run, for one replica to re-auth the services. A task's error is logged.
+// swarm.Reauth.Run, for one replica to re-auth the services. A task's error is logged.
 func WithLeaderTasks(tasks ...func(context.Context) error) Option {
 	return func(o *options) { o.leaderTasks = append(o.leaderTasks, tasks...) }
+}
+
+// WithDockerConfig makes Run keep the docker config file at path fresh too, on every
+// replica (dockerconfig.FileKeeper), on the controller's clock and logger.
+func WithDockerConfig(path string) Option {
+	return func(o *options) { o.dockerConfig = path }
 }

@@ -30,21 +30,6 @@ func (c *Controller) Usage(_ context.Context, r registry.Registry) ([]string, er
 	return out, nil
 }
 
-// Usage reports the services whose registry auth Swarm pushed for r, as
-// "swarm-service/NAME".
-func (s *Swarm) Usage(_ context.Context, r registry.Registry) ([]string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, p := range s.pushed {
-		if p.registryID == r.ID {
-			out = append(out, "swarm-service/"+p.service)
-		}
-	}
-	sort.Strings(out)
-	return out, nil
-}
-
 // Usages joins usage hooks into one for registry.WithUsage.
 func Usages(hooks ...catalog.UsageFunc) catalog.UsageFunc {
 	return func(ctx context.Context, r registry.Registry) ([]string, error) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/internal/passloop"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -100,17 +101,14 @@ func NewRefresher(s *Syncer, source func(ctx context.Context) ([]registry.Regist
 	return r
 }
 
-// Run refreshes until ctx is done, and returns ctx's error.
+// Run refreshes until ctx is done (passloop: each pass's wait is Step's), and returns
+// ctx's error.
 func (r *Refresher) Run(ctx context.Context) error {
-	for {
+	passloop.Run[struct{}](ctx, r.clock, nil, func(ctx context.Context) time.Duration {
 		_, wait, _ := r.Step(ctx)
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := clock.Sleep(ctx, r.clock, wait); err != nil {
-			return err
-		}
-	}
+		return wait
+	})
+	return ctx.Err()
 }
 
 // Step runs one pass and returns its result, how long to wait before the next one, and its

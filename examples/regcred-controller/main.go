@@ -31,6 +31,7 @@ import (
 	"github.com/regcred/regcred/store/memory"
 	_ "github.com/regcred/regcred/store/postgres"
 	_ "github.com/regcred/regcred/store/sqlite"
+	"github.com/regcred/regcred/swarm"
 )
 
 func main() {
@@ -152,7 +153,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 			return fmt.Errorf("--docker-host: %w", err)
 		}
 		defer dc.Close()
-		sw := controller.NewSwarm(cat, dc, controller.WithSwarmLogger(log))
+		sw := swarm.NewReauth(cat, dc, swarm.WithReauthLogger(log))
 		opts = append(opts, controller.WithLeaderTasks(sw.Run))
 	}
 	if cfg.dockerConfig != "" {

@@ -1,4 +1,4 @@
-package controller
+package dockerconfig
 
 import (
 	"bytes"
@@ -13,24 +13,24 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
-	"github.com/regcred/regcred/dockerconfig"
+	"github.com/regcred/regcred/internal/passloop"
 	"github.com/regcred/regcred/registry"
 )
 
-// DefaultDockerConfigPoll is how often DockerConfigFile looks again without a Catalog
+// DefaultKeeperPoll is how often FileKeeper looks again without a Catalog
 // change or a token falling due (a deleted or edited file is repaired then).
-const DefaultDockerConfigPoll = 10 * time.Minute
+const DefaultKeeperPoll = 10 * time.Minute
 
-// DockerConfigFile keeps a docker config.json (a DOCKER_CONFIG directory's) holding the
+// FileKeeper keeps a docker config.json (a DOCKER_CONFIG directory's) holding the
 // current credentials of every saved registry, for tools that cannot run a credential
 // helper (docker-compose 1.x in a CI image, skopeo --authfile, buildkit in a sandbox).
 //
 // Rules:
-//   - The file is written atomically with mode 0600 (dockerconfig.Config.WriteFile), and
+//   - The file is written atomically with mode 0600 (Config.WriteFile), and
 //     only when its content would change: a pass that finds it current does not touch it.
 //   - It is rewritten after every Catalog change (a rotation, an added or deleted
 //     registry) and when a token's provider is due to fetch anew (registry.RefreshAt:
-//     the refreshing cache's one rule), on the clock of WithDockerConfigClock.
+//     the refreshing cache's one rule), on the clock of WithKeeperClock.
 //   - Entries it did not write, credsStore, credHelpers and other keys are kept. Entries
 //     it wrote for registries since deleted are removed (those of this process: after a
 //     restart, only the registries still saved are known).
@@ -39,9 +39,10 @@ const DefaultDockerConfigPoll = 10 * time.Minute
 //   - One entry per host (the docker config's key): when two registries share a host, the
 //     first in the Keychain's order wins. Public registries and wildcard servers get none.
 //
-// It needs no Kubernetes: run it on each docker host (Run), or pass WithDockerConfig to
-// New to run it beside the controller on every replica (the file is local to each).
-type DockerConfigFile struct {
+// It needs no Kubernetes: run it on each docker host (Run), or pass
+// controller.WithDockerConfig to run it beside the controller on every replica (the file
+// is local to each).
+type FileKeeper struct {
 	cat  *catalog.Catalog
 	path string
 	clk  clock.Clock
@@ -53,69 +54,62 @@ type DockerConfigFile struct {
 	due  map[string]time.Time // registry ID -> when its provider fetches anew (registry.RefreshAt)
 }
 
-// DockerConfigOption configures NewDockerConfigFile.
-type DockerConfigOption func(*DockerConfigFile)
+// KeeperOption configures NewFileKeeper.
+type KeeperOption func(*FileKeeper)
 
-// WithDockerConfigClock sets the clock that schedules refreshes (default clock.Real{}).
-func WithDockerConfigClock(c clock.Clock) DockerConfigOption {
-	return func(d *DockerConfigFile) {
+// WithKeeperClock sets the clock that schedules refreshes (default clock.Real{}).
+func WithKeeperClock(c clock.Clock) KeeperOption {
+	return func(d *FileKeeper) {
 		if c != nil {
 			d.clk = c
 		}
 	}
 }
 
-// WithDockerConfigLogger sets the logger (default: discard).
-func WithDockerConfigLogger(l *slog.Logger) DockerConfigOption {
-	return func(d *DockerConfigFile) {
+// WithKeeperLogger sets the logger (default: discard).
+func WithKeeperLogger(l *slog.Logger) KeeperOption {
+	return func(d *FileKeeper) {
 		if l != nil {
 			d.log = l
 		}
 	}
 }
 
-// WithDockerConfigPoll sets how often Run looks again without an event (default
-// DefaultDockerConfigPoll).
-func WithDockerConfigPoll(p time.Duration) DockerConfigOption {
-	return func(d *DockerConfigFile) {
+// WithKeeperPoll sets how often Run looks again without an event (default
+// DefaultKeeperPoll).
+func WithKeeperPoll(p time.Duration) KeeperOption {
+	return func(d *FileKeeper) {
 		if p > 0 {
 			d.poll = p
 		}
 	}
 }
 
-// NewDockerConfigFile returns a DockerConfigFile writing path (dockerconfig.DefaultPath
-// is docker's own). It does no I/O.
-func NewDockerConfigFile(cat *catalog.Catalog, path string, opts ...DockerConfigOption) *DockerConfigFile {
-	d := &DockerConfigFile{cat: cat, path: path, clk: clock.Real{}, log: slog.New(slog.DiscardHandler),
-		poll: DefaultDockerConfigPoll, ours: map[string]bool{}, due: map[string]time.Time{}}
+// NewFileKeeper returns a FileKeeper writing path (DefaultPath is docker's own). It does no I/O.
+func NewFileKeeper(cat *catalog.Catalog, path string, opts ...KeeperOption) *FileKeeper {
+	d := &FileKeeper{cat: cat, path: path, clk: clock.Real{}, log: slog.New(slog.DiscardHandler),
+		poll: DefaultKeeperPoll, ours: map[string]bool{}, due: map[string]time.Time{}}
 	for _, o := range opts {
 		o(d)
 	}
 	return d
 }
 
-// WithDockerConfig makes Run keep the docker config file at path fresh too, on every
-// replica (see DockerConfigFile), on the controller's clock and logger.
-func WithDockerConfig(path string) Option {
-	return func(o *options) { o.dockerConfig = path }
-}
-
 // Reconcile runs one pass and reports whether it wrote the file.
-func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error) {
+func (d *FileKeeper) Reconcile(ctx context.Context) (wrote bool, err error) {
 	if d.cat == nil || d.path == "" {
-		return false, fmt.Errorf("controller: docker config: %w: a Catalog and a path are required", registry.ErrInvalid)
+		return false, fmt.Errorf("docker config: %w: a Catalog and a path are required", registry.ErrInvalid)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	old, err := os.ReadFile(d.path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("controller: docker config: read %s: %w", d.path, err)
+		return false, fmt.Errorf("docker config: read %s: %w", d.path, err)
 	}
-	cfg := dockerconfig.New()
+	cfg := New()
 	if len(old) > 0 {
-		if cfg, err = dockerconfig.Parse(old); err != nil {
-			return false, fmt.Errorf("controller: docker config: %s is not a docker config; left as it is (fix or remove it): %w", d.path, err)
+		if cfg, err = Parse(old); err != nil {
+			return false, fmt.Errorf("docker config: %s is not a docker config; left as it is (fix or remove it): %w", d.path, err)
 		}
 	}
 	kc, err := d.cat.Keychain(ctx)
@@ -134,7 +128,7 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 		if !ok {
 			continue
 		}
-		key := dockerconfig.Key(srv.Host)
+		key := Key(srv.Host)
 		cr, err := p.Credentials(ctx)
 		if err != nil {
 			if !ours[key] && d.ours[key] {
@@ -144,7 +138,7 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 			continue
 		}
 		if cr.Server != "" {
-			key = dockerconfig.Key(cr.Server)
+			key = Key(cr.Server)
 		}
 		if cr.Anonymous() || ours[key] {
 			continue
@@ -163,7 +157,7 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 	d.ours, d.due = ours, due
 	data, err := cfg.Marshal()
 	if err != nil {
-		return false, fmt.Errorf("controller: docker config: %w", err)
+		return false, fmt.Errorf("docker config: %w", err)
 	}
 	if !bytes.Equal(data, old) {
 		if err := cfg.WriteFile(d.path); err != nil {
@@ -172,29 +166,33 @@ func (d *DockerConfigFile) Reconcile(ctx context.Context) (wrote bool, err error
 		wrote = true
 	}
 	if len(errs) > 0 {
-		return wrote, fmt.Errorf("controller: docker config: kept the previous entries of: %w", errors.Join(errs...))
+		return wrote, fmt.Errorf("docker config: kept the previous entries of: %w", errors.Join(errs...))
 	}
 	return wrote, nil
 }
 
 // nextDue is when the earliest written token falls due; zero when none expires.
-func (d *DockerConfigFile) nextDue() time.Time {
+func (d *FileKeeper) nextDue() time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var next time.Time
 	for _, t := range d.due {
-		next = earliest(next, t)
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
 	}
 	return next
 }
 
 // Run reconciles at once, on every Catalog change, when a written token falls due and
-// every poll period, until ctx is done. A failed pass is logged and retried at the next.
-func (d *DockerConfigFile) Run(ctx context.Context) error {
-	return passLoop(ctx, d.cat, d.clk, d.poll, func(ctx context.Context) error {
-		_, err := d.Reconcile(ctx)
-		return err
-	}, d.nextDue, func(err error) {
-		d.log.Warn("controller: docker config pass failed", "path", d.path, "error", err)
+// every poll period, until ctx is done (passloop). A failed pass is logged and retried at
+// the next.
+func (d *FileKeeper) Run(ctx context.Context) error {
+	passloop.Run(ctx, d.clk, d.cat.Subscribe(ctx), func(ctx context.Context) time.Duration {
+		if _, err := d.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("docker config: pass failed", "path", d.path, "error", err)
+		}
+		return passloop.Until(d.clk, d.nextDue(), d.poll, time.Second)
 	})
+	return nil
 }

@@ -1,4 +1,4 @@
-package controller_test
+package swarm_test
 
 import (
 	"archive/tar"
@@ -26,7 +26,6 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
-	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
@@ -117,10 +116,10 @@ func runningTasks(t *testing.T, d *testenv.Docker, serviceID string) []string {
 	return ids
 }
 
-// TestSwarmReauthKeepsTasksRunning: services using a saved registry get their auth
+// TestReauthKeepsTasksRunning: services using a saved registry get their auth
 // replaced after a rotation and before a token expires, and no task restarts (the task
 // IDs are the same) on a real swarm.
-func TestSwarmReauthKeepsTasksRunning(t *testing.T) {
+func TestReauthKeepsTasksRunning(t *testing.T) {
 	n := 20
 	if v, err := strconv.Atoi(os.Getenv("REGCRED_SWARM_SERVICES")); err == nil && v > 0 {
 		n = v
@@ -157,7 +156,7 @@ func TestSwarmReauthKeepsTasksRunning(t *testing.T) {
 			},
 		}
 		if i%2 == 1 {
-			spec.Annotations.Labels = map[string]string{controller.LabelSwarmRegistry: r.ID}
+			spec.Annotations.Labels = map[string]string{swarm.LabelRegistry: r.ID}
 		}
 		id, _, err := swarm.CreateService(ctx, d.Client, spec, enc, swarm.WithTLS(registry.TLS{Mode: registry.TLSInsecure}))
 		if err != nil {
@@ -187,7 +186,7 @@ func TestSwarmReauthKeepsTasksRunning(t *testing.T) {
 		}
 		return s.Version.Index
 	}
-	sw := controller.NewSwarm(cat, d.Client, controller.WithSwarmClock(clk))
+	sw := swarm.NewReauth(cat, d.Client, swarm.WithReauthClock(clk))
 	pass1 := func(what string, want int) {
 		t.Helper()
 		before := map[string]uint64{}

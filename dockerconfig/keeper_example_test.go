@@ -1,4 +1,4 @@
-package controller_test
+package dockerconfig_test
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/regcred/regcred/catalog"
-	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/memory"
@@ -15,7 +14,7 @@ import (
 
 // A docker host without credential helpers: keep $DOCKER_CONFIG/config.json fresh (call
 // Run instead of Reconcile to follow rotations and token expiry).
-func ExampleDockerConfigFile() {
+func ExampleFileKeeper() {
 	ctx := context.Background()
 	cat := catalog.New(memory.New())
 	if _, err := cat.Add(ctx, registry.Registry{Name: "acme", Kind: registry.KindCustom, Server: "registry.acme.example",
@@ -26,7 +25,7 @@ func ExampleDockerConfigFile() {
 	dir, _ := os.MkdirTemp("", "docker-config-")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "config.json")
-	d := controller.NewDockerConfigFile(cat, path)
+	d := dockerconfig.NewFileKeeper(cat, path)
 	wrote, err := d.Reconcile(ctx)
 	fmt.Println(wrote, err)
 	wrote, err = d.Reconcile(ctx)

@@ -1,4 +1,4 @@
-package controller
+package swarm
 
 import (
 	"context"
@@ -16,35 +16,35 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/internal/passloop"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/registry/keychain"
-	"github.com/regcred/regcred/swarm"
 )
 
-// LabelSwarmRegistry on a Swarm service names the registry (its ID) whose credentials the
+// LabelRegistry on a Swarm service names the registry (its ID) whose credentials the
 // service's image is pulled with. Services without it are matched by their image
 // (keychain.Keychain's rules).
-const LabelSwarmRegistry = "regcred.io/registry"
+const LabelRegistry = "regcred.io/registry"
 
-// SwarmAPI is the part of the Docker Engine API client the Swarm re-auth uses
-// (*client.Client implements it).
-type SwarmAPI interface {
-	swarm.ServiceAPI
+// ReauthAPI is the part of the Docker Engine API client Reauth uses (*client.Client
+// implements it).
+type ReauthAPI interface {
+	ServiceAPI
 	ServiceList(ctx context.Context, options dockerswarm.ServiceListOptions) ([]dockerswarm.Service, error)
 }
 
-// Swarm keeps the registry auth of Swarm services fresh: after a rotation, and before a
+// Reauth keeps the registry auth of Swarm services fresh: after a rotation, and before a
 // token expires, each service that uses a saved registry gets its X-Registry-Auth
-// replaced (swarm.UpdateServiceAuth: the spec is written back unchanged). The daemon does
+// replaced (UpdateServiceAuth: the spec is written back unchanged). The daemon does
 // not restart tasks for a change of registry auth alone: running tasks keep running (the
 // integration test checks the task IDs on a real swarm); new tasks pull with the new auth.
 //
-// The Engine API never returns a service's stored auth, so Swarm records what it pushed
+// The Engine API never returns a service's stored auth, so Reauth records what it pushed
 // (a keyed fingerprint, never the credentials) and when. After a restart it knows nothing
 // and pushes once to every matching service.
-type Swarm struct {
+type Reauth struct {
 	cat  *catalog.Catalog
-	api  SwarmAPI
+	api  ReauthAPI
 	clk  clock.Clock
 	log  *slog.Logger
 	poll time.Duration
@@ -61,39 +61,39 @@ type pushRecord struct {
 	sum        [32]byte
 }
 
-// SwarmOption configures NewSwarm.
-type SwarmOption func(*Swarm)
+// ReauthOption configures NewReauth.
+type ReauthOption func(*Reauth)
 
-// WithSwarmClock sets the clock of the refresh schedule (default clock.Real{}).
-func WithSwarmClock(c clock.Clock) SwarmOption {
-	return func(s *Swarm) {
+// WithReauthClock sets the clock of the refresh schedule (default clock.Real{}).
+func WithReauthClock(c clock.Clock) ReauthOption {
+	return func(s *Reauth) {
 		if c != nil {
 			s.clk = c
 		}
 	}
 }
 
-// WithSwarmLogger sets the logger (default: discard).
-func WithSwarmLogger(l *slog.Logger) SwarmOption {
-	return func(s *Swarm) {
+// WithReauthLogger sets the logger (default: discard).
+func WithReauthLogger(l *slog.Logger) ReauthOption {
+	return func(s *Reauth) {
 		if l != nil {
 			s.log = l
 		}
 	}
 }
 
-// WithSwarmPoll sets how often Run lists the services to find new ones (default 30 s).
-func WithSwarmPoll(d time.Duration) SwarmOption {
-	return func(s *Swarm) {
+// WithReauthPoll sets how often Run lists the services to find new ones (default 30 s).
+func WithReauthPoll(d time.Duration) ReauthOption {
+	return func(s *Reauth) {
 		if d > 0 {
 			s.poll = d
 		}
 	}
 }
 
-// NewSwarm returns the re-auth of the services of the swarm api manages.
-func NewSwarm(cat *catalog.Catalog, api SwarmAPI, opts ...SwarmOption) *Swarm {
-	s := &Swarm{cat: cat, api: api, clk: clock.Real{}, log: slog.New(slog.DiscardHandler), poll: 30 * time.Second,
+// NewReauth returns the re-auth of the services of the swarm api manages.
+func NewReauth(cat *catalog.Catalog, api ReauthAPI, opts ...ReauthOption) *Reauth {
+	s := &Reauth{cat: cat, api: api, clk: clock.Real{}, log: slog.New(slog.DiscardHandler), poll: 30 * time.Second,
 		pushed: map[string]pushRecord{}, due: map[string]time.Time{}, key: make([]byte, 32)}
 	_, _ = rand.Read(s.key)
 	for _, o := range opts {
@@ -102,15 +102,15 @@ func NewSwarm(cat *catalog.Catalog, api SwarmAPI, opts ...SwarmOption) *Swarm {
 	return s
 }
 
-// SwarmResult is what one pass did.
-type SwarmResult struct {
+// ReauthResult is what one pass did.
+type ReauthResult struct {
 	Updated []string // service names whose auth was replaced
 	Failed  map[string]error
 }
 
-// swarmAuth is one registry's X-Registry-Auth for a pass, resolved once for all of its
+// pushAuth is one registry's X-Registry-Auth for a pass, resolved once for all of its
 // services.
-type swarmAuth struct {
+type pushAuth struct {
 	skip    bool // no provider: its services are left alone
 	enc     string
 	sum     [32]byte  // keyed fingerprint of enc
@@ -118,8 +118,8 @@ type swarmAuth struct {
 	err     error
 }
 
-// swarmUse is a service that uses a saved registry.
-type swarmUse struct {
+// serviceUse is a service that uses a saved registry.
+type serviceUse struct {
 	svc  dockerswarm.Service
 	reg  registry.Registry
 	prev pushRecord
@@ -130,23 +130,23 @@ type swarmUse struct {
 // from what was pushed gets the current ones. Each registry's credentials are resolved once
 // per pass, however many services use it; a provider due to refresh (registry.RefreshAt)
 // fetches new ones in that call, and Run wakes then.
-func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
+func (s *Reauth) Reconcile(ctx context.Context) (*ReauthResult, error) {
 	kc, err := s.cat.Keychain(ctx)
 	if err != nil {
 		return nil, err
 	}
 	services, err := s.api.ServiceList(ctx, dockerswarm.ServiceListOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("controller: list swarm services: %w", err)
+		return nil, fmt.Errorf("swarm: list services: %w", err)
 	}
-	res := &SwarmResult{Failed: map[string]error{}}
+	res := &ReauthResult{Failed: map[string]error{}}
 	uses := map[string][]string{}
 	seen := map[string]bool{}
 	regs := map[string]registry.Registry{}
 	for _, r := range kc.Registries() {
 		regs[r.ID] = r
 	}
-	var matched []swarmUse
+	var matched []serviceUse
 	s.mu.Lock()
 	for _, svc := range services {
 		seen[svc.ID] = true
@@ -154,7 +154,7 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 		if cs == nil || cs.Image == "" {
 			continue
 		}
-		reg, ok := regs[svc.Spec.Labels[LabelSwarmRegistry]]
+		reg, ok := regs[svc.Spec.Labels[LabelRegistry]]
 		if !ok {
 			if reg, ok = kc.Match(cs.Image); !ok {
 				continue
@@ -163,10 +163,10 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 		uses[reg.ID] = append(uses[reg.ID], svc.Spec.Name)
 		prev, had := s.pushed[svc.ID]
 		had = had && prev.registryID == reg.ID
-		matched = append(matched, swarmUse{svc: svc, reg: reg, prev: prev, had: had})
+		matched = append(matched, serviceUse{svc: svc, reg: reg, prev: prev, had: had})
 	}
 	s.mu.Unlock()
-	auths := map[string]*swarmAuth{}
+	auths := map[string]*pushAuth{}
 	for _, u := range matched {
 		a, ok := auths[u.reg.ID]
 		if !ok {
@@ -184,9 +184,9 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 		if u.had && u.prev.sum == a.sum {
 			continue
 		}
-		if _, err := swarm.UpdateServiceAuth(ctx, s.api, u.svc.ID, a.enc, swarm.WithTLS(u.reg.TLS)); err != nil {
+		if _, err := UpdateServiceAuth(ctx, s.api, u.svc.ID, a.enc, WithTLS(u.reg.TLS)); err != nil {
 			res.Failed[name] = err
-			s.log.Warn("controller: swarm service auth update failed", "service", name, "registry", u.reg.Name, "error", err)
+			s.log.Warn("swarm: service auth update failed", "service", name, "registry", u.reg.Name, "error", err)
 			continue
 		}
 		s.mu.Lock()
@@ -209,7 +209,7 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 	s.mu.Unlock()
 	for id, names := range uses {
 		if err := s.cat.SetConsumers(ctx, id, registry.ConsumerSwarmService, names); err != nil && !errors.Is(err, registry.ErrNotFound) {
-			s.log.Warn("controller: record swarm consumers", "registry", id, "error", err)
+			s.log.Warn("swarm: record consumers", "registry", id, "error", err)
 		}
 	}
 	sort.Strings(res.Updated)
@@ -220,53 +220,72 @@ func (s *Swarm) Reconcile(ctx context.Context) (*SwarmResult, error) {
 }
 
 // auth resolves reg's credentials into the X-Registry-Auth its services get.
-func (s *Swarm) auth(ctx context.Context, kc *keychain.Keychain, reg registry.Registry) *swarmAuth {
+func (s *Reauth) auth(ctx context.Context, kc *keychain.Keychain, reg registry.Registry) *pushAuth {
 	p, ok := kc.Provider(reg.ID)
 	if !ok {
-		return &swarmAuth{skip: true}
+		return &pushAuth{skip: true}
 	}
 	cr, err := p.Credentials(ctx)
 	if err != nil {
-		return &swarmAuth{err: err}
+		return &pushAuth{err: err}
 	}
 	srv, err := reg.ServerInfo()
 	if err != nil {
-		return &swarmAuth{err: err}
+		return &pushAuth{err: err}
 	}
 	host := srv.Host
 	if cr.Server != "" {
 		host = cr.Server
 	}
-	enc, err := swarm.EncodeAuth(cr, swarm.ServerAddress(host))
+	enc, err := EncodeAuth(cr, ServerAddress(host))
 	if err != nil {
-		return &swarmAuth{err: err}
+		return &pushAuth{err: err}
 	}
 	mac := hmac.New(sha256.New, s.key)
 	mac.Write([]byte(enc))
-	a := &swarmAuth{enc: enc, refresh: registry.RefreshAt(p, cr)}
+	a := &pushAuth{enc: enc, refresh: registry.RefreshAt(p, cr)}
 	copy(a.sum[:], mac.Sum(nil))
 	return a
 }
 
 // nextDue is when the earliest provider of a pushed registry fetches anew; zero when none
 // expires.
-func (s *Swarm) nextDue() time.Time {
+func (s *Reauth) nextDue() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var next time.Time
 	for _, t := range s.due {
-		next = earliest(next, t)
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
 	}
 	return next
 }
 
-// Run reconciles on every Catalog change, when pushed credentials fall due, and every poll
-// period (new services), until ctx is done. Failed passes are retried at the next poll.
-func (s *Swarm) Run(ctx context.Context) error {
-	return passLoop(ctx, s.cat, s.clk, s.poll, func(ctx context.Context) error {
-		_, err := s.Reconcile(ctx)
-		return err
-	}, s.nextDue, func(err error) {
-		s.log.Warn("controller: swarm pass failed", "error", err)
+// Run reconciles at once, on every Catalog change, when pushed credentials fall due, and
+// every poll period (new services), until ctx is done (passloop). Failed passes are
+// logged and retried at the next.
+func (s *Reauth) Run(ctx context.Context) error {
+	passloop.Run(ctx, s.clk, s.cat.Subscribe(ctx), func(ctx context.Context) time.Duration {
+		if _, err := s.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("swarm: re-auth pass failed", "error", err)
+		}
+		return passloop.Until(s.clk, s.nextDue(), s.poll, time.Second)
 	})
+	return nil
+}
+
+// Usage reports the services whose registry auth Reauth pushed for r, as
+// "swarm-service/NAME": uses that make Catalog.Delete refuse (catalog.WithUsage).
+func (s *Reauth) Usage(_ context.Context, r registry.Registry) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, p := range s.pushed {
+		if p.registryID == r.ID {
+			out = append(out, "swarm-service/"+p.service)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
