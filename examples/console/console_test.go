@@ -695,9 +695,18 @@ func TestSecureCookieOverTLS(t *testing.T) {
 	c := newTestConsole(t)
 	srv := httptest.NewTLSServer(c.app.Handler())
 	defer srv.Close()
-	client := srv.Client()
+	secure, hdr := loginSecure(t, srv.Client(), srv.URL)
+	if !secure || hdr.Get("Strict-Transport-Security") == "" {
+		t.Errorf("over TLS: Secure cookie %v, HSTS %q", secure, hdr.Get("Strict-Transport-Security"))
+	}
+}
+
+// loginSecure logs in as the admin and reports whether the session cookie is Secure, with
+// the answer's headers.
+func loginSecure(t *testing.T, client *http.Client, base string) (bool, http.Header) {
+	t.Helper()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.PostForm(srv.URL+"/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
+	resp, err := client.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -706,9 +715,7 @@ func TestSecureCookieOverTLS(t *testing.T) {
 	for _, ck := range resp.Cookies() {
 		secure = secure || ck.Name == sessionCookie && ck.Secure
 	}
-	if !secure || resp.Header.Get("Strict-Transport-Security") == "" {
-		t.Errorf("over TLS: Secure cookie %v, HSTS %q", secure, resp.Header.Get("Strict-Transport-Security"))
-	}
+	return secure, resp.Header
 }
 
 // TestHostStaticAndCookieFlags: the Host allow-list refuses a rebound name, /static/ lists
@@ -742,17 +749,7 @@ func TestHostStaticAndCookieFlags(t *testing.T) {
 	if s, _ := get("/static/console.css", ""); s != http.StatusOK {
 		t.Errorf("a static file: %d", s)
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.PostForm(c.srv.URL+"/login", url.Values{"username": {"admin"}, "password": {adminPassword}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	var secure bool
-	for _, ck := range resp.Cookies() {
-		secure = secure || ck.Name == sessionCookie && ck.Secure
-	}
-	if !secure {
+	if secure, _ := loginSecure(t, &http.Client{}, c.srv.URL); !secure {
 		t.Error("--secure-cookie over plain HTTP: the session cookie is not Secure")
 	}
 	if hosts := allowedHosts(config{addr: "0.0.0.0:8080", allowedHosts: "console.example.com, other"}); strings.Join(hosts, ",") != "console.example.com,other" {

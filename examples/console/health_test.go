@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -146,5 +149,36 @@ func TestListPagesAndFinds(t *testing.T) {
 	}
 	if _, page = b.get("/registries?q=registry+42"); rows(page) != 1 || !strings.Contains(page, "registry 42") {
 		t.Errorf("find: %d rows", rows(page))
+	}
+}
+
+// TestCAFileAndECRNote: a CA uploaded as a file (the form without its script) is saved as
+// the CA bundle; the ECR form names the IAM permissions a pull needs.
+func TestCAFileAndECRNote(t *testing.T) {
+	c := newTestConsole(t)
+	b := c.login("admin", adminPassword)
+	_, page := b.get("/registries/new?type=ecr")
+	for _, perm := range []string{"ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"} {
+		if !strings.Contains(page, perm) {
+			t.Errorf("the ECR form does not name %s", perm)
+		}
+	}
+	ca := string(testenv.NewCA(t).CertPEM)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range map[string]string{"csrf": b.csrf, "action": "save", "type": "custom", "name": "with a CA file", "url": "registry.example.com", "tls.mode": "ca"} {
+		mw.WriteField(k, v)
+	}
+	fw, _ := mw.CreateFormFile("tls.caFile", "ca.crt")
+	fw.Write([]byte(ca))
+	mw.Close()
+	resp, err := b.http.Post(c.srv.URL+"/registries/new", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	all, _ := c.app.cat.List(asAdmin())
+	if resp.StatusCode != 200 || len(all) != 1 || strings.TrimSpace(all[0].TLS.CABundle) != strings.TrimSpace(ca) {
+		t.Errorf("a CA uploaded as a file: %d, %d records, CA saved %v", resp.StatusCode, len(all), len(all) == 1 && all[0].TLS.CABundle != "")
 	}
 }

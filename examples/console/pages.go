@@ -163,6 +163,20 @@ func (a *app) health(ctx context.Context, id string) (registry.Health, error) {
 	return a.cat.Health(ctx, id)
 }
 
+// tokenExpiry asks the Catalog's one provider of a token registry when its current token
+// expires (registry.Expirer: no fetch); zero before the first token or when the user may
+// not use the registry.
+func (a *app) tokenExpiry(ctx context.Context, id string) time.Time {
+	p, err := a.cat.Provider(ctx, id)
+	if err != nil {
+		return time.Time{}
+	}
+	if e, ok := p.(registry.Expirer); ok {
+		return e.ExpiresAt()
+	}
+	return time.Time{}
+}
+
 // listHealth is Catalog.ListHealth without its second pass over the records (the JSON
 // API's list has listed them already), from the HealthStore when the store has one.
 func (a *app) listHealth(ctx context.Context) (map[string]registry.Health, error) {
@@ -215,7 +229,9 @@ func (a *app) rows(ctx context.Context, query string, page int) ([]rowView, list
 		}
 		now := a.now()
 		switch {
-		case h.Token != nil && !h.Token.ExpiresAt.IsZero(): // the Catalog's provider's token (registry.Expirer)
+		case r.Kind.Expiring() && !a.tokenExpiry(ctx, r.ID).IsZero():
+			row.Expires = expiry(a.tokenExpiry(ctx, r.ID), now, true)
+		case h.Token != nil && !h.Token.ExpiresAt.IsZero(): // recorded by the Catalog's provider
 			row.Expires = expiry(h.Token.ExpiresAt, now, true)
 		case !h.CredentialsExpire.IsZero():
 			row.Expires = expiry(h.CredentialsExpire, now, false)
