@@ -17,7 +17,7 @@ import (
 func TestPlatformDocumentsShape(t *testing.T) {
 	reg := testenv.StartRegistry(t, testenv.WithBasicAuth("admin", "secretpassword"), testenv.WithTLS())
 	p := newPlatform()
-	defer p.cat.Close()
+	defer p.close()
 	srv := httptest.NewServer(p.handler())
 	defer srv.Close()
 

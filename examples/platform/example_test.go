@@ -18,13 +18,14 @@ import (
 
 // The platform's JSON API over its Catalog, against the test kit's registry (basic auth
 // over TLS, in process): create, list (redacted), update with the password left blank,
-// test drafts before saving, and delete guarded by owner and usage.
+// test drafts before saving, edits and deletes authorized by the Catalog's policy (only the
+// owner or an admin), and delete guarded by usage.
 func Example() {
 	reg := regcredtest.NewRegistry(&testing.T{}, regcredtest.WithBasicAuth("deploy", "s3cret-Pa55"))
 	clk := regcredtest.NewClock(time.Date(2026, 3, 6, 9, 0, 0, 0, time.UTC))
 	n := 0
 	p := newPlatform(catalog.WithClock(clk), catalog.WithIDs(func() string { n++; return fmt.Sprintf("reg-%d", n) }))
-	defer p.cat.Close()
+	defer p.close()
 	srv := httptest.NewServer(p.handler())
 	defer srv.Close()
 
@@ -62,6 +63,7 @@ func Example() {
 	send("alice", "POST", "/api/registries/test", record("reg-1", "team-registry", "", 2))
 	send("alice", "POST", "/api/registries/test", record("reg-1", "team-registry", "wrong", 2))
 	p.use("reg-1", "namespace/shop", true)
+	send("bob", "PUT", "/api/registries/reg-1", record("", "bobs-now", "", 2))
 	send("bob", "DELETE", "/api/registries/reg-1", nil)
 	send("alice", "DELETE", "/api/registries/reg-1", nil)
 	p.use("reg-1", "namespace/shop", false)
@@ -73,7 +75,8 @@ func Example() {
 	// alice PUT /api/registries/reg-1 -> 200 id=reg-1 name=team-registry version=2 fields=map[password:REDACTED username:deploy] redacted=true
 	// alice POST /api/registries/test -> 200 ok=true
 	// alice POST /api/registries/test -> 200 ok=false failed=auth code=unauthorized
-	// bob DELETE /api/registries/reg-1 -> 403 error: delete team-registry: "alice" created it, "bob" asked: not the owner
+	// bob PUT /api/registries/reg-1 -> 403 error: bob may not edit registry "team-registry": only its owner or an admin may: forbidden
+	// bob DELETE /api/registries/reg-1 -> 403 error: bob may not delete registry "team-registry": only its owner or an admin may: forbidden
 	// alice DELETE /api/registries/reg-1 -> 409 in use; refs: [namespace/shop]
 	// alice DELETE /api/registries/reg-1 -> 204
 }

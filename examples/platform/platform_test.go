@@ -35,9 +35,13 @@ import (
 
 // ---- The platform's code: what a platform writes around regcred. ----
 
-// platform holds one Catalog; everything below gets what it needs from it.
+// platform holds the registries in one store, seen through two Catalogs: cat is what its
+// users reach, every call authorized as the signed-in user (catalog.DefaultPolicy); deploy
+// is the platform's own trusted view for the deployments it makes (pull Secrets,
+// X-Registry-Auth, compose), which users never reach.
 type platform struct {
-	cat *catalog.Catalog
+	cat    *catalog.Catalog
+	deploy *catalog.Catalog
 
 	mu   sync.Mutex
 	uses map[string]map[string]bool // registry ID -> what deploys with it
@@ -45,10 +49,16 @@ type platform struct {
 
 func newPlatform(opts ...catalog.Option) *platform {
 	p := &platform{uses: map[string]map[string]bool{}}
-	p.cat = catalog.New(memory.New(), append([]catalog.Option{
-		catalog.WithProviderFactory(providers.Factory()),
-		catalog.WithUsage(p.usage)}, opts...)...)
+	store := memory.New()
+	common := append([]catalog.Option{catalog.WithProviderFactory(providers.Factory()), catalog.WithUsage(p.usage)}, opts...)
+	p.cat = catalog.New(store, append(common, catalog.WithAuthorizer(catalog.DefaultPolicy()))...)
+	p.deploy = catalog.New(store, common...)
 	return p
+}
+
+func (p *platform) close() {
+	p.cat.Close()
+	p.deploy.Close()
 }
 
 // usage is the Catalog's delete guard: what the platform deployed with a registry.
@@ -77,7 +87,9 @@ func (p *platform) use(id, ref string, on bool) {
 }
 
 // handler is the platform's JSON API over the Catalog. The acting user comes from the
-// platform's own authentication (here the X-User header stands in for it).
+// platform's own authentication (here the X-User header stands in for it) and travels in
+// the request's context: the Catalog authorizes every call, records the user as the
+// owner of what they add and in the audit log.
 func (p *platform) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/registries", func(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +101,6 @@ func (p *platform) handler() http.Handler {
 		if !ok {
 			return
 		}
-		in.Owner = r.Header.Get("X-User")
 		saved, err := p.cat.Add(r.Context(), in)
 		respond(w, http.StatusCreated, withInferred{saved, inferred}, err)
 	})
@@ -111,10 +122,13 @@ func (p *platform) handler() http.Handler {
 		respond(w, http.StatusOK, rep, err)
 	})
 	mux.HandleFunc("DELETE /api/registries/{id}", func(w http.ResponseWriter, r *http.Request) {
-		err := p.cat.Delete(catalog.WithPrincipal(r.Context(), catalog.Principal{User: r.Header.Get("X-User")}), r.PathValue("id"))
+		err := p.cat.Delete(r.Context(), r.PathValue("id"))
 		respond(w, http.StatusNoContent, nil, err)
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		me := catalog.Principal{User: r.Header.Get("X-User")}
+		mux.ServeHTTP(w, r.WithContext(catalog.WithPrincipal(r.Context(), me)))
+	})
 }
 
 // decode reads a registry from the body in either shape the library reads
@@ -193,7 +207,7 @@ func respond(w http.ResponseWriter, status int, v any, err error) {
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		status = http.StatusNotFound
-	case errors.Is(err, registry.ErrNotOwner):
+	case errors.Is(err, registry.ErrForbidden), errors.Is(err, registry.ErrNotOwner):
 		status = http.StatusForbidden
 	case errors.Is(err, registry.ErrInUse), errors.Is(err, registry.ErrConflict):
 		status = http.StatusConflict
@@ -209,8 +223,8 @@ func respond(w http.ResponseWriter, status int, v any, err error) {
 // syncPullSecrets writes a pull Secret of every registry into namespaces, through the
 // Catalog's source and its one provider per registry.
 func (p *platform) syncPullSecrets(ctx context.Context, client kubernetes.Interface, namespaces []string) error {
-	syncer := kube.NewSyncer(client, kube.WithProviderFactory(p.cat.ProviderFactory()))
-	refresher := kube.NewRefresher(syncer, p.cat.SyncSource(func(context.Context) ([]string, error) { return namespaces, nil }))
+	syncer := kube.NewSyncer(client, kube.WithProviderFactory(p.deploy.ProviderFactory()))
+	refresher := kube.NewRefresher(syncer, p.deploy.SyncSource(func(context.Context) ([]string, error) { return namespaces, nil }))
 	_, _, err := refresher.Step(ctx)
 	return err
 }
@@ -218,7 +232,7 @@ func (p *platform) syncPullSecrets(ctx context.Context, client kubernetes.Interf
 // registryAuth is the X-Registry-Auth header a service or a pull of image is deployed
 // with, and the registry it comes from.
 func (p *platform) registryAuth(ctx context.Context, image string) (string, registry.Registry, error) {
-	kc, err := p.cat.Keychain(ctx)
+	kc, err := p.deploy.Keychain(ctx)
 	if err != nil {
 		return "", registry.Registry{}, err
 	}
@@ -240,7 +254,7 @@ func (p *platform) composeConfig(ctx context.Context, file string) (*compose.Con
 	if err != nil {
 		return nil, nil, err
 	}
-	kc, err := p.cat.Keychain(ctx)
+	kc, err := p.deploy.Keychain(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -299,7 +313,7 @@ func TestPlatform(t *testing.T) {
 	composeImage := reg.Push(t, "platform/compose:v1")
 
 	p := newPlatform()
-	defer p.cat.Close()
+	defer p.close()
 	srv := httptest.NewServer(p.handler())
 	defer srv.Close()
 
@@ -386,7 +400,7 @@ func TestPlatform(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.use(id, "namespace/"+ns, true)
-		rec, err := p.cat.Get(ctx, id)
+		rec, err := p.deploy.Get(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
