@@ -45,16 +45,3 @@ func (s Server) Matches(host string) bool {
 	}
 	return hosts.Canonical(host) == hosts.Canonical(s.Host)
 }
-
-// ConnHostname, IsDockerHubHost and IsGHCRHost are kept for registry's own InferKind
-// (infer.go); other packages call internal/hosts.
-
-// ConnHostname is host[:port] without its port and without an IPv6 literal's brackets:
-// the name TLS verifies and DNS resolves.
-func ConnHostname(hostport string) string { return hosts.Hostname(hostport) }
-
-// IsDockerHubHost reports whether host (no port) is one of Docker Hub's names.
-func IsDockerHubHost(host string) bool { return hosts.IsDockerHub(host) }
-
-// IsGHCRHost reports whether host[:port] is GitHub Container Registry's host.
-func IsGHCRHost(host string) bool { return hosts.Hostname(host) == "ghcr.io" }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/regcred/regcred/internal/hosts"
 )
 
 // The documents' shape. The product documents (seeds 000 and 001) write a registry flat,
@@ -76,11 +78,11 @@ func InferKind(url string) (Kind, map[string]string, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	host := ConnHostname(s.Host)
+	host := hosts.Hostname(s.Host)
 	switch {
-	case IsDockerHubHost(host):
+	case hosts.IsDockerHub(host):
 		return KindDockerHub, nil, nil
-	case IsGHCRHost(host):
+	case host == "ghcr.io":
 		return KindGHCR, nil, nil
 	case host == "quay.io":
 		return KindQuay, nil, nil

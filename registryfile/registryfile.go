@@ -477,10 +477,12 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int, single bool) (e Entry,
 			add(&values, l, fe)
 		}
 	}
-	e.Registry = reg
 	if len(structural)+len(values) > 0 {
+		e.Registry = reg
 		return e, finish(), nil
 	}
+	_ = reg.ParseServer() // valid: parsed once here, carried by every consumer
+	e.Registry = reg
 	return e, nil, nil
 }
 

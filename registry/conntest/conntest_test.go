@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -345,28 +344,8 @@ func TestReportGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	connGolden(t, "conntest_report.json", append(js, '\n'))
-	connGolden(t, "conntest_report.txt", []byte(rep.String()))
-}
-
-func connGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	wantB, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with UPDATE_GOLDEN=1 to create it)", err)
-	}
-	if diff := cmp.Diff(string(wantB), string(got)); diff != "" {
-		t.Fatalf("%s (-want +got):\n%s", path, diff)
-	}
+	fixture.Golden(t, filepath.Join("testdata", "conntest_report.json"), append(js, '\n'))
+	fixture.Golden(t, filepath.Join("testdata", "conntest_report.txt"), []byte(rep.String()))
 }
 
 // TestConnIPv6 reaches registries on the IPv6 loopback, plain and over TLS (the httptest
