@@ -156,6 +156,14 @@ func (c *Catalog) recordHealth(ctx context.Context, id string, update func(*regi
 // testHealth summarizes a Report.
 func testHealth(rep *conntest.Report, version int64, at time.Time) *registry.TestHealth {
 	th := &registry.TestHealth{Verdict: registry.VerdictOK, At: at, Version: version}
+	if rep.Failed() == nil && !rep.Tested() {
+		// Nothing was reached with the credentials: not a pass (conntest.OutcomeNotTested).
+		th.Verdict, th.Step = registry.VerdictSkipped, registry.StepAuth
+		if s := rep.Untested(); s != nil {
+			th.Step, th.Cause = s.Name, untrusted.Limit(s.Fix, maxHealthText)
+		}
+		return th
+	}
 	for _, s := range rep.Steps {
 		switch {
 		case s.Verdict == registry.VerdictFailed:

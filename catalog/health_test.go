@@ -224,3 +224,31 @@ func TestCatalogConsumersAndExpiry(t *testing.T) {
 		})
 	}
 }
+
+// A test that reached nothing with the credentials (an ECR record on its wildcard host: no
+// image given) is recorded as not tested (VerdictSkipped, the fix in the cause), never as
+// a pass the registries page would show green.
+func TestCatalogRecordsNotTested(t *testing.T) {
+	ctx := context.Background()
+	cat := catalog.New(memory.New())
+	t.Cleanup(func() { cat.Close() })
+	saved, err := cat.Add(ctx, registry.Registry{Name: "ecr", Kind: registry.KindECR,
+		Fields: map[string]string{"region": "eu-west-1", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := cat.Test(ctx, saved.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Tested() {
+		t.Fatalf("the wildcard ECR record was tested:\n%s", rep)
+	}
+	h, err := cat.Health(ctx, saved.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.Test == nil || h.Test.Verdict != registry.VerdictSkipped || !strings.Contains(h.Test.Cause, "enter an image") {
+		t.Fatalf("recorded %+v; want not tested (skipped) with what the user can do", h.Test)
+	}
+}

@@ -29,7 +29,7 @@ type Health struct {
 
 // TestHealth is the outcome of the last connection test.
 type TestHealth struct {
-	Verdict Verdict   `json:"verdict"`         // the worst verdict of the steps run
+	Verdict Verdict   `json:"verdict"`         // the worst verdict of the steps run; skipped: nothing was tested
 	Step    StepName  `json:"step,omitempty"`  // the failed (or warning) step; "" when all passed
 	Cause   string    `json:"cause,omitempty"` // what is wrong, in the user's words
 	At      time.Time `json:"at"`              // when the test finished
