@@ -3,9 +3,12 @@
 #   1. the Debian packages of the real components (docker-registry, skopeo, docker.io,
 #      docker-compose, etcd-server, postgresql, containerd, chromium), installed with apt-get
 #      when missing and we are root;
-#   2. kube-apiserver and kube-controller-manager, built once from the k8s.io/kubernetes
-#      module and cached (.ci/kube-apiserver.sh, ~10-15 minutes the first time);
-#   3. go vet, then go test -race over every package (integration tests included);
+#   2. kube-apiserver, kube-controller-manager and the kubelet, built once from the
+#      k8s.io/kubernetes module and cached (.ci/kube-apiserver.sh, ~12-18 minutes the first
+#      time);
+#   3. go vet, then go test -race over every package (integration tests included, a real
+#      kubelet on containerd among them), the k8schainbench comparison module and the
+#      nodeconfig runtime judges module;
 #   4. each fuzz target for a short fixed time (FUZZTIME, default 10s).
 # With CI set (to anything but "false" or "0") a missing component fails its tests instead
 # of skipping them.
