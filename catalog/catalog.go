@@ -209,8 +209,9 @@ func randomID() string {
 func (c *Catalog) stamp() time.Time { return c.clk.Now().UTC() }
 
 // Add validates r and saves it as a new record: a fresh ID (unless r has one), Version 1,
-// Created and Updated now. The first registry, or one added with Default set, becomes the
-// only default. A redacted view is refused (ErrRedacted). The principal of ctx, when
+// Created and Updated now. One added with Default set becomes the only default (choosing
+// the default is ActionSetDefault: the first registry does not become it unasked, which
+// would let any user choose everyone's default). A redacted view is refused (ErrRedacted). The principal of ctx, when
 // there is one, becomes the Owner. It returns the saved record, redacted.
 func (c *Catalog) Add(ctx context.Context, r registry.Registry) (registry.Registry, error) {
 	if r.IsRedacted() {
@@ -249,9 +250,6 @@ func (c *Catalog) Add(ctx context.Context, r registry.Registry) (registry.Regist
 	r.Version = 1
 	r.Created = c.stamp()
 	r.Updated = r.Created
-	if len(all) == 0 {
-		r.Default = true // the first registry is the default
-	}
 	if err := c.put(ctx, string(ActionAdd), nil, r); err != nil {
 		return registry.Registry{}, &registry.Error{Op: "add", Registry: r.Name, Err: err}
 	}

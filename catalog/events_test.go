@@ -167,8 +167,7 @@ func TestCatalogSubscribe(t *testing.T) {
 				{catalog.EventUpdate, "reg-001", 2},
 				{catalog.EventRotate, "reg-001", 3},
 				{catalog.EventDefault, "reg-002", 2},
-				{catalog.EventDefault, "reg-001", 4},
-				{catalog.EventDelete, "reg-001", 4},
+				{catalog.EventDelete, "reg-001", 3},
 			}
 			got := nextEvents(t, events, len(want))
 			for i := range want {

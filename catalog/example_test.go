@@ -54,7 +54,7 @@ func ExampleCatalog() {
 	c, r, _ := kc.Credentials(ctx, "ghcr.io/octocat/app")
 	fmt.Println(r.Name, c.Username, c.Password.Reveal())
 	// Output:
-	// reg-1 1 true REDACTED
+	// reg-1 1 false REDACTED
 	// rotated to version 2
 	// true
 	// alice may not set-default registry "Docker Hub": only an admin may choose the default registry: forbidden

@@ -101,9 +101,11 @@ func TestCatalogUpdateLiteralRedactedPassword(t *testing.T) {
 func TestCatalogUpdateKeepsDefault(t *testing.T) {
 	ctx := context.Background()
 	f := newCatFixture(t, memory.New())
-	first, _ := f.cat.Add(ctx, catHarbor("a", "a.example.com", "p"))
+	r := catHarbor("a", "a.example.com", "p")
+	r.Default = true
+	first, _ := f.cat.Add(ctx, r)
 	if !first.Default {
-		t.Fatal("the first registry is not the default")
+		t.Fatal("a registry added with Default is not the default")
 	}
 	form := first
 	form.Default = false
