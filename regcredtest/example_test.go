@@ -232,8 +232,8 @@ func ExampleECR_refresher() {
 	}
 	fmt.Println("token requests:", aws.TokenRequests())
 	// Output:
-	// 09:00 ECRSECRETPASSWORD0001 true next pass in 9h0m0s <nil>
-	// 18:00 ECRSECRETPASSWORD0002 true next pass in 9h0m0s <nil>
-	// 03:00 ECRSECRETPASSWORD0003 true next pass in 9h0m0s <nil>
+	// 09:00 ECRSECRETPASSWORD0001 true next pass in 9h36m0s <nil>
+	// 18:36 ECRSECRETPASSWORD0002 true next pass in 9h36m0s <nil>
+	// 04:12 ECRSECRETPASSWORD0003 true next pass in 9h36m0s <nil>
 	// token requests: 3
 }
