@@ -26,7 +26,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/regcred/regcred/catalog"
-	"github.com/regcred/regcred/dockerconfig"
+	"github.com/regcred/regcred/dockerconfig/keeper"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -60,7 +60,7 @@ type Controller struct {
 	serviceAccounts                        listerscorev1.ServiceAccountLister
 	saNames                                map[string]bool
 	pods                                   *podWatch // nil with WithPodEvents(false)
-	dockerConfig                           *dockerconfig.FileKeeper
+	dockerConfig                           *keeper.Keeper
 
 	// What this controller wrote last, by namespace/name, until the informer's cache has
 	// caught up (an event for that object): syncs right after a write read these instead
@@ -178,7 +178,7 @@ func New(cat *catalog.Catalog, client kubernetes.Interface, opts ...Option) (*Co
 		}
 	}
 	if o.dockerConfig != "" {
-		c.dockerConfig = dockerconfig.NewFileKeeper(cat, o.dockerConfig, dockerconfig.WithKeeperClock(o.clk), dockerconfig.WithKeeperLogger(o.logger))
+		c.dockerConfig = keeper.New(cat, o.dockerConfig, keeper.WithClock(o.clk), keeper.WithLogger(o.logger))
 	}
 	if err := c.watchConsumers(); err != nil {
 		return nil, err

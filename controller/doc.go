@@ -85,7 +85,7 @@
 // The loops that keep other consumers fresh live with their concepts and share the
 // controller's refresh rule (registry.RefreshAt) and pass loop (internal/passloop):
 // swarm.Reauth re-auths Swarm services that use a saved registry (pass its Run to
-// WithLeaderTasks so one replica does it), and dockerconfig.FileKeeper keeps a
+// WithLeaderTasks so one replica does it), and keeper.Keeper keeps a
 // config.json current for tools that cannot run a credential helper (WithDockerConfig
 // runs it beside the controller on every replica).
 //

@@ -210,7 +210,7 @@ func WithLeaderTasks(tasks ...func(context.Context) error) Option {
 }
 
 // WithDockerConfig makes Run keep the docker config file at path fresh too, on every
-// replica (dockerconfig.FileKeeper), on the controller's clock and logger.
+// replica (keeper.Keeper), on the controller's clock and logger.
 func WithDockerConfig(path string) Option {
 	return func(o *options) { o.dockerConfig = path }
 }

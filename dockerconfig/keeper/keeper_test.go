@@ -1,4 +1,4 @@
-package dockerconfig_test
+package keeper_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/dockerconfig"
+	"github.com/regcred/regcred/dockerconfig/keeper"
 	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/memory"
@@ -96,7 +97,7 @@ func TestFileKeeperKeptFresh(t *testing.T) {
 	if err := os.WriteFile(path, []byte(theirs), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := dockerconfig.NewFileKeeper(cat, path, dockerconfig.WithKeeperClock(clk), dockerconfig.WithKeeperPoll(24*time.Hour))
+	d := keeper.New(cat, path, keeper.WithClock(clk), keeper.WithPoll(24*time.Hour))
 
 	wrote, err := d.Reconcile(ctx)
 	if err != nil || !wrote {
@@ -172,7 +173,7 @@ func TestFileKeeperRefusesToClobber(t *testing.T) {
 	if err := os.WriteFile(path, []byte("not json {"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := dockerconfig.NewFileKeeper(cat, path).Reconcile(context.Background())
+	_, err := keeper.New(cat, path).Reconcile(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "left as it is") {
 		t.Fatalf("err = %v, want a refusal naming the file", err)
 	}

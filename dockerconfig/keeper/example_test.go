@@ -1,4 +1,4 @@
-package dockerconfig_test
+package keeper_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/dockerconfig"
+	"github.com/regcred/regcred/dockerconfig/keeper"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/memory"
 )
 
 // A docker host without credential helpers: keep $DOCKER_CONFIG/config.json fresh (call
 // Run instead of Reconcile to follow rotations and token expiry).
-func ExampleFileKeeper() {
+func ExampleKeeper() {
 	ctx := context.Background()
 	cat := catalog.New(memory.New())
 	if _, err := cat.Add(ctx, registry.Registry{Name: "acme", Kind: registry.KindCustom, Server: "registry.acme.example",
@@ -25,7 +26,7 @@ func ExampleFileKeeper() {
 	dir, _ := os.MkdirTemp("", "docker-config-")
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "config.json")
-	d := dockerconfig.NewFileKeeper(cat, path)
+	d := keeper.New(cat, path)
 	wrote, err := d.Reconcile(ctx)
 	fmt.Println(wrote, err)
 	wrote, err = d.Reconcile(ctx)

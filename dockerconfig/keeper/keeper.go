@@ -1,4 +1,4 @@
-package dockerconfig
+package keeper
 
 import (
 	"bytes"
@@ -13,15 +13,16 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
+	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/internal/passloop"
 	"github.com/regcred/regcred/registry"
 )
 
-// DefaultKeeperPoll is how often FileKeeper looks again without a Catalog
+// DefaultPoll is how often Keeper looks again without a Catalog
 // change or a token falling due (a deleted or edited file is repaired then).
-const DefaultKeeperPoll = 10 * time.Minute
+const DefaultPoll = 10 * time.Minute
 
-// FileKeeper keeps a docker config.json (a DOCKER_CONFIG directory's) holding the
+// Keeper keeps a docker config.json (a DOCKER_CONFIG directory's) holding the
 // current credentials of every saved registry, for tools that cannot run a credential
 // helper (docker-compose 1.x in a CI image, skopeo --authfile, buildkit in a sandbox).
 //
@@ -30,7 +31,7 @@ const DefaultKeeperPoll = 10 * time.Minute
 //     only when its content would change: a pass that finds it current does not touch it.
 //   - It is rewritten after every Catalog change (a rotation, an added or deleted
 //     registry) and when a token's provider is due to fetch anew (registry.RefreshAt:
-//     the refreshing cache's one rule), on the clock of WithKeeperClock.
+//     the refreshing cache's one rule), on the clock of WithClock.
 //   - Entries it did not write, credsStore, credHelpers and other keys are kept. Entries
 //     it wrote for registries since deleted are removed (those of this process: after a
 //     restart, only the registries still saved are known).
@@ -42,7 +43,7 @@ const DefaultKeeperPoll = 10 * time.Minute
 // It needs no Kubernetes: run it on each docker host (Run), or pass
 // controller.WithDockerConfig to run it beside the controller on every replica (the file
 // is local to each).
-type FileKeeper struct {
+type Keeper struct {
 	cat  *catalog.Catalog
 	path string
 	clk  clock.Clock
@@ -54,41 +55,41 @@ type FileKeeper struct {
 	due  map[string]time.Time // registry ID -> when its provider fetches anew (registry.RefreshAt)
 }
 
-// KeeperOption configures NewFileKeeper.
-type KeeperOption func(*FileKeeper)
+// Option configures New.
+type Option func(*Keeper)
 
-// WithKeeperClock sets the clock that schedules refreshes (default clock.Real{}).
-func WithKeeperClock(c clock.Clock) KeeperOption {
-	return func(d *FileKeeper) {
+// WithClock sets the clock that schedules refreshes (default clock.Real{}).
+func WithClock(c clock.Clock) Option {
+	return func(d *Keeper) {
 		if c != nil {
 			d.clk = c
 		}
 	}
 }
 
-// WithKeeperLogger sets the logger (default: discard).
-func WithKeeperLogger(l *slog.Logger) KeeperOption {
-	return func(d *FileKeeper) {
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option {
+	return func(d *Keeper) {
 		if l != nil {
 			d.log = l
 		}
 	}
 }
 
-// WithKeeperPoll sets how often Run looks again without an event (default
-// DefaultKeeperPoll).
-func WithKeeperPoll(p time.Duration) KeeperOption {
-	return func(d *FileKeeper) {
+// WithPoll sets how often Run looks again without an event (default
+// DefaultPoll).
+func WithPoll(p time.Duration) Option {
+	return func(d *Keeper) {
 		if p > 0 {
 			d.poll = p
 		}
 	}
 }
 
-// NewFileKeeper returns a FileKeeper writing path (DefaultPath is docker's own). It does no I/O.
-func NewFileKeeper(cat *catalog.Catalog, path string, opts ...KeeperOption) *FileKeeper {
-	d := &FileKeeper{cat: cat, path: path, clk: clock.Real{}, log: slog.New(slog.DiscardHandler),
-		poll: DefaultKeeperPoll, ours: map[string]bool{}, due: map[string]time.Time{}}
+// New returns a Keeper writing path (DefaultPath is docker's own). It does no I/O.
+func New(cat *catalog.Catalog, path string, opts ...Option) *Keeper {
+	d := &Keeper{cat: cat, path: path, clk: clock.Real{}, log: slog.New(slog.DiscardHandler),
+		poll: DefaultPoll, ours: map[string]bool{}, due: map[string]time.Time{}}
 	for _, o := range opts {
 		o(d)
 	}
@@ -96,7 +97,7 @@ func NewFileKeeper(cat *catalog.Catalog, path string, opts ...KeeperOption) *Fil
 }
 
 // Reconcile runs one pass and reports whether it wrote the file.
-func (d *FileKeeper) Reconcile(ctx context.Context) (wrote bool, err error) {
+func (d *Keeper) Reconcile(ctx context.Context) (wrote bool, err error) {
 	if d.cat == nil || d.path == "" {
 		return false, fmt.Errorf("docker config: %w: a Catalog and a path are required", registry.ErrInvalid)
 	}
@@ -106,9 +107,9 @@ func (d *FileKeeper) Reconcile(ctx context.Context) (wrote bool, err error) {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("docker config: read %s: %w", d.path, err)
 	}
-	cfg := New()
+	cfg := dockerconfig.New()
 	if len(old) > 0 {
-		if cfg, err = Parse(old); err != nil {
+		if cfg, err = dockerconfig.Parse(old); err != nil {
 			return false, fmt.Errorf("docker config: %s is not a docker config; left as it is (fix or remove it): %w", d.path, err)
 		}
 	}
@@ -128,7 +129,7 @@ func (d *FileKeeper) Reconcile(ctx context.Context) (wrote bool, err error) {
 		if !ok {
 			continue
 		}
-		key := Key(srv.Host)
+		key := srv.Key()
 		cr, err := p.Credentials(ctx)
 		if err != nil {
 			if !ours[key] && d.ours[key] {
@@ -138,7 +139,7 @@ func (d *FileKeeper) Reconcile(ctx context.Context) (wrote bool, err error) {
 			continue
 		}
 		if cr.Server != "" {
-			key = Key(cr.Server)
+			key = dockerconfig.Key(cr.Server)
 		}
 		if cr.Anonymous() || ours[key] {
 			continue
@@ -172,7 +173,7 @@ func (d *FileKeeper) Reconcile(ctx context.Context) (wrote bool, err error) {
 }
 
 // nextDue is when the earliest written token falls due; zero when none expires.
-func (d *FileKeeper) nextDue() time.Time {
+func (d *Keeper) nextDue() time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var next time.Time
@@ -187,7 +188,7 @@ func (d *FileKeeper) nextDue() time.Time {
 // Run reconciles at once, on every Catalog change, when a written token falls due and
 // every poll period, until ctx is done (passloop). A failed pass is logged and retried at
 // the next.
-func (d *FileKeeper) Run(ctx context.Context) error {
+func (d *Keeper) Run(ctx context.Context) error {
 	passloop.Run(ctx, d.clk, d.cat.Subscribe(ctx), func(ctx context.Context) time.Duration {
 		if _, err := d.Reconcile(ctx); err != nil && ctx.Err() == nil {
 			d.log.Warn("docker config: pass failed", "path", d.path, "error", err)
