@@ -1,9 +1,10 @@
 package registry
 
 import (
-	"github.com/regcred/regcred/internal/suggest"
 	"sort"
 	"strings"
+
+	"github.com/regcred/regcred/internal/suggest"
 
 	"github.com/regcred/regcred/internal/untrusted"
 )
@@ -190,6 +191,23 @@ func (v *validation) result(k Kind) error {
 	sort.SliceStable(v.errs, func(i, j int) bool { return rank(v.errs[i]) < rank(v.errs[j]) })
 	return &ValidationError{Errors: append(v.unknown, v.errs...)}
 }
+
+// Problems gathers the problems of a record read at the edge (a request body, a file
+// entry) so that every one is reported at once, ordered as Validate orders them: fields
+// that are not fields first, then the kind's form order. The zero value is ready.
+type Problems struct{ v validation }
+
+// Add records err: a *FieldError, a *ValidationError (each of its problems), or nil.
+func (p *Problems) Add(err error) { p.v.add(err) }
+
+// Unknown records a key that is not a field, reported before the others.
+func (p *Problems) Unknown(fe *FieldError) { p.v.unknown = append(p.v.unknown, fe) }
+
+// Len is how many problems were recorded.
+func (p *Problems) Len() int { return len(p.v.unknown) + len(p.v.errs) }
+
+// Err returns the problems as one *ValidationError in the form order of kind k, or nil.
+func (p *Problems) Err(k Kind) error { return p.v.result(k) }
 
 // nearest returns the name in names a typo s was most likely meant to be, or "": the one
 // "did you mean" rule, internal/suggest, that the registries file uses too.

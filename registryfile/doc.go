@@ -24,11 +24,11 @@
 //	username: my-github-user
 //	password: ghp_xxxxxxxxxxxx
 //
-// Without a type, the kind is inferred from the url's host (registry.InferKind: Docker Hub's
+// Without a type, the kind is inferred from the url's host (document.InferKind: Docker Hub's
 // names, ghcr.io, quay.io, *.azurecr.io, ECR's hosts, gcr.io and its regional hosts,
 // REGION-docker.pkg.dev, everything else Custom) and LoadEntries says so (Entry.Inferred);
 // an explicit type always wins. A flat username and password go to the kind's own fields
-// (registry.FlatFields: for GHCR and Quay the password is the token), and problems name them
+// (document.FlatFields: for GHCR and Quay the password is the token), and problems name them
 // as written ("password", not "token"). Flat keys beside credentials: are a problem (one
 // place or the other). Blocks pasted one after another without --- are one mapping with
 // keys given twice: that problem says how to separate them. Types are matched

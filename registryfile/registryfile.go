@@ -15,6 +15,7 @@ import (
 
 	"github.com/regcred/regcred/internal/boundedfile"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/document"
 )
 
 // EnvPath is the environment variable that names the registries file.
@@ -90,7 +91,7 @@ func newDecoder(opts []Option) *decoder {
 type Entry struct {
 	Registry registry.Registry
 	Line     int
-	Inferred *registry.Inference
+	Inferred *document.Inference
 }
 
 // Load reads and validates the registries file at path. Only a regular file (or a symlink
@@ -293,7 +294,7 @@ var slugRE = regexp.MustCompile(`[^a-z0-9]+`)
 //
 // An entry is written in our shape (type, credentials: {...}) or in the product documents'
 // flat one (no type: inferred from the url's host; username and password beside the url,
-// mapped to the kind's own fields by registry.FlatFields). Problems name the keys as the
+// mapped to the kind's own fields by document.FlatFields). Problems name the keys as the
 // entry wrote them: a GHCR token given as password is "password".
 func (d *decoder) entry(w *walker, n *yaml.Node, idx int, single bool) (e Entry, problems []error, err error) {
 	n, err = w.deref(n)
@@ -412,7 +413,7 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int, single bool) (e Entry,
 		if srvLine == 0 {
 			srvLine = line
 		}
-		k, _, err := registry.InferKind(srv)
+		k, _, err := document.InferKind(srv)
 		switch {
 		case srv == "":
 			add(&values, line, &registry.FieldError{Field: "type", Reason: "is missing and there is no url to infer it from", Hint: "give url (e.g. ghcr.io) or type (e.g. GHCR)"})
@@ -451,7 +452,7 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int, single bool) (e Entry,
 		if inferred {
 			reg.Kind = ""
 		}
-		inf, err := registry.Infer(&reg)
+		inf, err := document.Infer(&reg)
 		if err != nil { // cannot happen: the server parsed above
 			add(&values, lines["url"], err)
 		}
@@ -487,7 +488,7 @@ func (d *decoder) entry(w *walker, n *yaml.Node, idx int, single bool) (e Entry,
 }
 
 // flat reads the documents' username and password (beside the url, not under
-// credentials:) into the kind's own fields (registry.FlatFields: GHCR's and Quay's password
+// credentials:) into the kind's own fields (document.FlatFields: GHCR's and Quay's password
 // is the token, ECR's username and password are the access key). Given beside credentials:
 // they are a problem: one place or the other.
 func (d *decoder) flat(reg *registry.Registry, flat []pair, hasCreds, kindOK bool, lines map[string]int, flatAs map[string]string, structural, values func(int, error)) {
@@ -515,7 +516,7 @@ func (d *decoder) flat(reg *registry.Registry, flat []pair, hasCreds, kindOK boo
 	if !kindOK || len(vals) == 0 {
 		return
 	}
-	fields, err := registry.FlatFields(reg.Kind, vals["username"], vals["password"])
+	fields, err := document.FlatFields(reg.Kind, vals["username"], vals["password"])
 	if err != nil {
 		var fe *registry.FieldError
 		l := 0
@@ -533,7 +534,7 @@ func (d *decoder) flat(reg *registry.Registry, flat []pair, hasCreds, kindOK boo
 	}
 	for _, name := range []string{"username", "password"} {
 		for _, f := range reg.Kind.Fields() {
-			if registry.FlatFieldOf(reg.Kind, f.Name) == name {
+			if document.FlatFieldOf(reg.Kind, f.Name) == name {
 				flatAs[f.Name] = name
 				if l, ok := at[name]; ok {
 					lines[f.Name] = l

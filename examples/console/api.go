@@ -15,6 +15,7 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/document"
 )
 
 // apiRegistry is the JSON API's record, in the seeds' shape: {"name", "type", "url",
@@ -36,7 +37,7 @@ type apiRegistry struct {
 	Created       *time.Time          `json:"created,omitempty"`
 	Updated       *time.Time          `json:"updated,omitempty"`
 	Health        *registry.Health    `json:"health,omitempty"`
-	Inferred      *registry.Inference `json:"inferred,omitempty"` // how the type was chosen when the request gave none
+	Inferred      *document.Inference `json:"inferred,omitempty"` // how the type was chosen when the request gave none
 	Warnings      []string            `json:"warnings,omitempty"` // after a save: the records a pull passes over because of it, or it for them
 }
 
@@ -141,7 +142,7 @@ func toAPI(r registry.Registry, h *registry.Health) apiRegistry {
 // (redacted) for a PUT, so that every key the body leaves out keeps its value. A secret
 // sent blank keeps the stored one (Merge's rule); another credential sent blank is
 // removed. Without a type, a new record's type is inferred from its URL and said.
-func fromAPI(in apiInput, base registry.Registry) (registry.Registry, *registry.Inference, error) {
+func fromAPI(in apiInput, base registry.Registry) (registry.Registry, *document.Inference, error) {
 	r := base.Clone()
 	if in.Type != "" {
 		kind, err := registry.ParseKind(in.Type)
@@ -173,10 +174,10 @@ func fromAPI(in apiInput, base registry.Registry) (registry.Registry, *registry.
 	if in.CredentialsExpire != nil {
 		r.CredentialsExpire = *in.CredentialsExpire
 	}
-	var inf *registry.Inference
+	var inf *document.Inference
 	if r.Kind == "" {
 		var err error
-		if inf, err = registry.Infer(&r); err != nil {
+		if inf, err = document.Infer(&r); err != nil {
 			return registry.Registry{}, nil, err
 		}
 	}
@@ -184,7 +185,7 @@ func fromAPI(in apiInput, base registry.Registry) (registry.Registry, *registry.
 		r.Fields = map[string]string{}
 	}
 	if in.Username != nil || in.Password != nil { // the documents' flat shape
-		f, err := registry.FlatFields(r.Kind, deref(in.Username), deref(in.Password))
+		f, err := document.FlatFields(r.Kind, deref(in.Username), deref(in.Password))
 		if err != nil {
 			return registry.Registry{}, nil, err
 		}
@@ -195,7 +196,7 @@ func fromAPI(in apiInput, base registry.Registry) (registry.Registry, *registry.
 			continue
 		}
 		if _, has := r.Kind.Field("password"); k == "password" && !has { // the documents' GHCR and Quay: the password is the token
-			f, err := registry.FlatFields(r.Kind, "", v)
+			f, err := document.FlatFields(r.Kind, "", v)
 			if err != nil {
 				return registry.Registry{}, nil, err
 			}

@@ -12,7 +12,7 @@
 // for the browser, Keychain and Provider for credentials, SyncSource and ProviderFactory
 // for the kube Syncer), so every consumer shares the Catalog's one provider per registry.
 //
-// Its API reads a registry in either shape through registry.DecodeJSON: ours
+// Its API reads a registry in either shape through document.Decode: ours
 // ({"name", "kind", "server", "fields": {...}, "tls"}) or the product documents' flat one
 // ({"name", "url", "username", "password"}, "type" optional). A missing kind is inferred
 // from the URL's host and the answer says so ("inferred": {"kind", "host"}); an explicit

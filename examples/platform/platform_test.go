@@ -29,6 +29,7 @@ import (
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/providers"
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/document"
 	"github.com/regcred/regcred/store/memory"
 	"github.com/regcred/regcred/swarm"
 )
@@ -132,11 +133,11 @@ func (p *platform) handler() http.Handler {
 }
 
 // decode reads a registry from the body in either shape the library reads
-// (registry.DecodeJSON): ours ({"name", "kind", "server", "fields": {...}}) or the product
+// (document.Decode): ours ({"name", "kind", "server", "fields": {...}}) or the product
 // documents' flat one ({"name", "url", "username", "password"}, type optional). A missing
 // kind is inferred from the URL, and the answer says so ("inferred").
-func decode(w http.ResponseWriter, r *http.Request) (registry.Registry, *registry.Inference, bool) {
-	in, inferred, err := registry.DecodeJSON(http.MaxBytesReader(w, r.Body, registry.MaxDocumentSize))
+func decode(w http.ResponseWriter, r *http.Request) (registry.Registry, *document.Inference, bool) {
+	in, inferred, err := document.Decode(http.MaxBytesReader(w, r.Body, document.MaxSize))
 	if err != nil {
 		respond(w, 0, nil, err)
 		return registry.Registry{}, nil, false
@@ -148,7 +149,7 @@ func decode(w http.ResponseWriter, r *http.Request) (registry.Registry, *registr
 // inferred from the body, when anything was: {"kind": "ghcr", "host": "ghcr.io"}.
 type withInferred struct {
 	rec      registry.Registry
-	inferred *registry.Inference
+	inferred *document.Inference
 }
 
 func (x withInferred) MarshalJSON() ([]byte, error) {

@@ -1,4 +1,4 @@
-package registry_test
+package document_test
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/document"
 )
 
 func TestInferKind(t *testing.T) {
@@ -43,12 +44,12 @@ func TestInferKind(t *testing.T) {
 		{"evil.ghcr.io.example.com", registry.KindCustom, nil},
 		{"docker.io.example.com", registry.KindCustom, nil},
 	} {
-		k, f, err := registry.InferKind(tc.url)
+		k, f, err := document.InferKind(tc.url)
 		if err != nil || k != tc.want || !maps.Equal(f, tc.fields) {
 			t.Errorf("InferKind(%q) = %s %v %v, want %s %v", tc.url, k, f, err, tc.want, tc.fields)
 		}
 	}
-	if _, _, err := registry.InferKind("ftp://x"); err == nil {
+	if _, _, err := document.InferKind("ftp://x"); err == nil {
 		t.Error("a URL that does not parse: no error")
 	}
 }
@@ -57,27 +58,27 @@ func TestInferKind(t *testing.T) {
 // flat password in GHCR's token field; an explicit type wins over the host.
 func TestFromDocument(t *testing.T) {
 	for _, tc := range []struct {
-		doc      registry.Document
+		doc      document.Document
 		kind     registry.Kind
 		fields   map[string]string
 		inferred bool
 	}{
-		{registry.Document{Name: "Docker Hub", URL: "docker.io", Username: "myuser", Password: "dckr_pat_xxxxx"},
+		{document.Document{Name: "Docker Hub", URL: "docker.io", Username: "myuser", Password: "dckr_pat_xxxxx"},
 			registry.KindDockerHub, map[string]string{"username": "myuser", "password": "dckr_pat_xxxxx"}, true},
-		{registry.Document{Name: "GitHub Registry", URL: "ghcr.io", Username: "my-github-user", Password: "ghp_xxxxxxxxxxxx"},
+		{document.Document{Name: "GitHub Registry", URL: "ghcr.io", Username: "my-github-user", Password: "ghp_xxxxxxxxxxxx"},
 			registry.KindGHCR, map[string]string{"username": "my-github-user", "token": "ghp_xxxxxxxxxxxx"}, true},
-		{registry.Document{Name: "Private Registry", URL: "registry.mycompany.com", Username: "admin", Password: "secretpassword"},
+		{document.Document{Name: "Private Registry", URL: "registry.mycompany.com", Username: "admin", Password: "secretpassword"},
 			registry.KindCustom, map[string]string{"username": "admin", "password": "secretpassword"}, true},
-		{registry.Document{Name: "Harbor", Type: "harbor", URL: "registry.mycompany.com", Username: "robot$x", Password: "s"},
+		{document.Document{Name: "Harbor", Type: "harbor", URL: "registry.mycompany.com", Username: "robot$x", Password: "s"},
 			registry.KindHarbor, map[string]string{"username": "robot$x", "password": "s"}, false},
-		{registry.Document{Name: "quay as custom", Type: "Custom", URL: "quay.io", Username: "u", Password: "p"},
+		{document.Document{Name: "quay as custom", Type: "Custom", URL: "quay.io", Username: "u", Password: "p"},
 			registry.KindCustom, map[string]string{"username": "u", "password": "p"}, false},
-		{registry.Document{Name: "ECR", URL: "123456789012.dkr.ecr.eu-west-3.amazonaws.com", Username: "AKIAIOSFODNN7EXAMPLE", Password: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+		{document.Document{Name: "ECR", URL: "123456789012.dkr.ecr.eu-west-3.amazonaws.com", Username: "AKIAIOSFODNN7EXAMPLE", Password: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
 			registry.KindECR, map[string]string{"region": "eu-west-3", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}, true},
-		{registry.Document{Name: "ACR", URL: "myregistry.azurecr.io", Username: "app-id", Password: "s"},
+		{document.Document{Name: "ACR", URL: "myregistry.azurecr.io", Username: "app-id", Password: "s"},
 			registry.KindACR, map[string]string{"loginServer": "myregistry.azurecr.io", "username": "app-id", "password": "s"}, true},
 	} {
-		r, inf, err := registry.FromDocument(tc.doc)
+		r, inf, err := document.FromDocument(tc.doc)
 		if err != nil {
 			t.Errorf("%s: %v", tc.doc.Name, err)
 			continue
@@ -95,18 +96,18 @@ func TestFromDocument(t *testing.T) {
 // document names the fields, and never quoting a secret.
 func TestFromDocumentProblems(t *testing.T) {
 	for _, tc := range []struct {
-		doc  registry.Document
+		doc  document.Document
 		want []string // fields, in order
 	}{
-		{registry.Document{URL: "ghcr.io"}, []string{"name", "username", "password"}},
-		{registry.Document{Name: "x", Username: "u", Password: "p"}, []string{"type"}},
-		{registry.Document{Name: "x", URL: "ftp://host"}, []string{"url"}},
-		{registry.Document{Name: "x", Type: "nonsense", URL: "ghcr.io"}, []string{"type"}},
-		{registry.Document{Name: "x", URL: "gcr.io", Username: "me", Password: "not-json-secret"}, []string{"username", "password"}},
-		{registry.Document{Name: "x", Type: "public", URL: "docker.io", Password: "p4ss"}, []string{"password"}},
-		{registry.Document{Name: "x", URL: "registry.example.com", Username: "admin"}, []string{"password"}},
+		{document.Document{URL: "ghcr.io"}, []string{"name", "username", "password"}},
+		{document.Document{Name: "x", Username: "u", Password: "p"}, []string{"type"}},
+		{document.Document{Name: "x", URL: "ftp://host"}, []string{"url"}},
+		{document.Document{Name: "x", Type: "nonsense", URL: "ghcr.io"}, []string{"type"}},
+		{document.Document{Name: "x", URL: "gcr.io", Username: "me", Password: "not-json-secret"}, []string{"username", "password"}},
+		{document.Document{Name: "x", Type: "public", URL: "docker.io", Password: "p4ss"}, []string{"password"}},
+		{document.Document{Name: "x", URL: "registry.example.com", Username: "admin"}, []string{"password"}},
 	} {
-		_, _, err := registry.FromDocument(tc.doc)
+		_, _, err := document.FromDocument(tc.doc)
 		var ve *registry.ValidationError
 		if !errors.As(err, &ve) || !errors.Is(err, registry.ErrInvalid) {
 			t.Errorf("%+v: err = %v, want a *ValidationError", tc.doc.Name, err)
@@ -127,7 +128,7 @@ func TestFromDocumentProblems(t *testing.T) {
 	}
 }
 
-// DecodeJSON reads both shapes; what was inferred is said; a body that is neither gets
+// Decode reads both shapes; what was inferred is said; a body that is neither gets
 // every problem at once, and no value of the body comes back in an error.
 func TestDecodeJSON(t *testing.T) {
 	for _, tc := range []struct {
@@ -148,7 +149,7 @@ func TestDecodeJSON(t *testing.T) {
 			registry.KindACR, map[string]string{"loginServer": "myreg.azurecr.io", "username": "u", "password": "p"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, inf, err := registry.DecodeJSON(strings.NewReader(tc.body))
+			r, inf, err := document.Decode(strings.NewReader(tc.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +170,7 @@ func TestDecodeJSON(t *testing.T) {
 		{"flat password on public", `{"name":"x","type":"public","password":"hunter2"}`, []string{"password"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := registry.DecodeJSON(strings.NewReader(tc.body))
+			_, _, err := document.Decode(strings.NewReader(tc.body))
 			var ve *registry.ValidationError
 			var fe *registry.FieldError
 			var got []string

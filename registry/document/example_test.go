@@ -1,21 +1,21 @@
-package registry_test
+package document_test
 
 import (
 	"fmt"
 
-	"github.com/regcred/regcred/registry"
+	"github.com/regcred/regcred/registry/document"
 )
 
 // The documents' flat shape: the kind comes from the URL's host, the password goes to the
 // kind's own field (GHCR's token).
 func ExampleFromDocument() {
-	r, inferred, err := registry.FromDocument(registry.Document{
+	r, inferred, err := document.FromDocument(document.Document{
 		Name: "GitHub Registry", URL: "ghcr.io", Username: "my-github-user", Password: "ghp_xxxxxxxxxxxx"})
 	fmt.Println(r, err)
 	fmt.Println(inferred)
 	fmt.Println(r.Redacted().Fields)
 
-	_, _, err = registry.FromDocument(registry.Document{Name: "GitHub Registry", URL: "ghcr.io", Username: "my-github-user"})
+	_, _, err = document.FromDocument(document.Document{Name: "GitHub Registry", URL: "ghcr.io", Username: "my-github-user"})
 	fmt.Println(err)
 	// Output:
 	// registry "GitHub Registry" (ghcr, ghcr.io) <nil>

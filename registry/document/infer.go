@@ -1,4 +1,4 @@
-package registry
+package document
 
 import (
 	"bytes"
@@ -10,9 +10,13 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/regcred/regcred/internal/hosts"
+	"github.com/regcred/regcred/internal/suggest"
+	"github.com/regcred/regcred/internal/untrusted"
+	"github.com/regcred/regcred/registry"
 )
 
 // The documents' shape. The product documents (seeds 000 and 001) write a registry flat,
@@ -29,20 +33,20 @@ import (
 
 // Document is a registry as the product documents write it: flat, type optional.
 type Document struct {
-	ID       string `json:"id,omitempty"`
-	Name     string `json:"name"`
-	Type     string `json:"type,omitempty"` // optional: inferred from URL when empty
-	URL      string `json:"url"`
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
-	Default  bool   `json:"default,omitempty"`
-	TLS      TLS    `json:"tls,omitzero"` // not in the documents; a platform's form may add it
+	ID       string       `json:"id,omitempty"`
+	Name     string       `json:"name"`
+	Type     string       `json:"type,omitempty"` // optional: inferred from URL when empty
+	URL      string       `json:"url"`
+	Username string       `json:"username,omitempty"`
+	Password string       `json:"password,omitempty"`
+	Default  bool         `json:"default,omitempty"`
+	TLS      registry.TLS `json:"tls,omitzero"` // not in the documents; a platform's form may add it
 }
 
 // Inference says how a record's kind was chosen when the input gave no type.
 type Inference struct {
-	Kind Kind   `json:"kind"`
-	Host string `json:"host"` // the host the kind was read from ("" when there was none)
+	Kind registry.Kind `json:"kind"`
+	Host string        `json:"host"` // the host the kind was read from ("" when there was none)
 	// Fields are the credential fields filled from the host (ECR's and GAR's region, ACR's
 	// loginServer), by name.
 	Fields []string `json:"fields,omitempty"`
@@ -73,37 +77,37 @@ func (i Inference) String() string {
 //	anything else                                       Custom
 //
 // A URL that does not parse is the *FieldError of ParseServer, for field "url".
-func InferKind(url string) (Kind, map[string]string, error) {
-	s, err := ParseServer(url)
+func InferKind(url string) (registry.Kind, map[string]string, error) {
+	s, err := registry.ParseServer(url)
 	if err != nil {
 		return "", nil, err
 	}
 	host := hosts.Hostname(s.Host)
 	switch {
 	case hosts.IsDockerHub(host):
-		return KindDockerHub, nil, nil
+		return registry.KindDockerHub, nil, nil
 	case host == "ghcr.io":
-		return KindGHCR, nil, nil
+		return registry.KindGHCR, nil, nil
 	case host == "quay.io":
-		return KindQuay, nil, nil
+		return registry.KindQuay, nil, nil
 	case acrHostRE.MatchString(host):
 		if s.Wildcard {
-			return KindACR, nil, nil
+			return registry.KindACR, nil, nil
 		}
-		return KindACR, map[string]string{"loginServer": host}, nil
+		return registry.KindACR, map[string]string{"loginServer": host}, nil
 	case gcrHosts[host]:
-		return KindGCR, nil, nil
+		return registry.KindGCR, nil, nil
 	}
 	if m := garHostRE.FindStringSubmatch(host); m != nil {
-		return KindGAR, map[string]string{"region": m[1]}, nil
+		return registry.KindGAR, map[string]string{"region": m[1]}, nil
 	}
 	if region, ok := ecrHostRegion(host); ok {
 		if region == "" || region == "*" {
-			return KindECR, nil, nil
+			return registry.KindECR, nil, nil
 		}
-		return KindECR, map[string]string{"region": region}, nil
+		return registry.KindECR, map[string]string{"region": region}, nil
 	}
-	return KindCustom, nil, nil
+	return registry.KindCustom, nil, nil
 }
 
 var (
@@ -132,11 +136,11 @@ func ecrHostRegion(host string) (string, bool) {
 	if region == "*" {
 		return "", suffix == "amazonaws.com" || suffix == "amazonaws.com.cn" || suffix == "amazonaws.eu"
 	}
-	p, ok := AWSPartition(region)
+	p, ok := registry.AWSPartition(region)
 	if !ok {
 		return "", false
 	}
-	if suffix == AWSDNSSuffix(p) {
+	if suffix == registry.AWSDNSSuffix(p) {
 		return region, true
 	}
 	if dp, ok := ecrDualStackSuffixes[suffix]; ok && (dp == p || p == "aws-us-gov" && dp == "aws") {
@@ -147,15 +151,15 @@ func ecrHostRegion(host string) (string, bool) {
 
 // flatNames are the kind's fields the documents' flat username and password fill ("" for
 // none); ok is false for a kind that takes neither.
-func flatNames(k Kind) (user, pass string, ok bool) {
+func flatNames(k registry.Kind) (user, pass string, ok bool) {
 	switch k {
-	case KindDockerHub, KindHarbor, KindCustom, KindACR:
+	case registry.KindDockerHub, registry.KindHarbor, registry.KindCustom, registry.KindACR:
 		return "username", "password", true
-	case KindGHCR, KindQuay:
+	case registry.KindGHCR, registry.KindQuay:
 		return "username", "token", true // the password is the token
-	case KindECR:
+	case registry.KindECR:
 		return "accessKeyId", "secretAccessKey", true
-	case KindGCR, KindGAR:
+	case registry.KindGCR, registry.KindGAR:
 		return "", "serviceAccountKey", true // username _json_key, as docker login takes it
 	}
 	return "", "", false
@@ -167,7 +171,7 @@ func flatNames(k Kind) (user, pass string, ok bool) {
 // GAR the password is the service account key (the username, when given, must be
 // _json_key, as `docker login` takes it). Public and Kubernetes registries take neither:
 // a *FieldError naming the field says what to write instead. Empty values are left out.
-func FlatFields(k Kind, username, password string) (map[string]string, error) {
+func FlatFields(k registry.Kind, username, password string) (map[string]string, error) {
 	out := map[string]string{}
 	user, pass, ok := flatNames(k)
 	if !ok {
@@ -179,13 +183,13 @@ func FlatFields(k Kind, username, password string) (map[string]string, error) {
 			field = "password"
 		}
 		hint := "leave username and password out"
-		if k == KindKubernetes {
+		if k == registry.KindKubernetes {
 			hint = "a Kubernetes token registry takes credentials.serviceAccount (namespace/name), not a password"
 		}
-		return nil, &FieldError{Field: field, Reason: "is not used by " + k.Label(), Hint: hint}
+		return nil, &registry.FieldError{Field: field, Reason: "is not used by " + k.Label(), Hint: hint}
 	}
 	if user == "" && username != "" && username != "_json_key" {
-		return nil, &FieldError{Field: "username", Reason: "is not used by " + k.Label(),
+		return nil, &registry.FieldError{Field: "username", Reason: "is not used by " + k.Label(),
 			Hint: "leave it out (or write _json_key) and put the service account key JSON in password"}
 	}
 	if user != "" && username != "" {
@@ -200,7 +204,7 @@ func FlatFields(k Kind, username, password string) (map[string]string, error) {
 // FlatFieldOf is the flat key ("username" or "password") whose value FlatFields puts in the
 // kind's field, or "" for a field no flat key fills. Decoders use it to name a problem of
 // "token" after the "password" the user wrote.
-func FlatFieldOf(k Kind, field string) string {
+func FlatFieldOf(k registry.Kind, field string) string {
 	user, pass, ok := flatNames(k)
 	switch {
 	case !ok || field == "":
@@ -219,8 +223,8 @@ func FlatFieldOf(k Kind, field string) string {
 // and GAR's region, ACR's loginServer) fill those left empty. An empty kind without a
 // server, or with one that does not parse, is a *FieldError ("type" or "url"); a given
 // kind is never changed, and a server that does not parse is then left to Validate.
-func Infer(r *Registry) (*Inference, error) {
-	var hostKind Kind
+func Infer(r *registry.Registry) (*Inference, error) {
+	var hostKind registry.Kind
 	var hostFields map[string]string
 	var urlErr error
 	if r.Server != "" {
@@ -230,7 +234,7 @@ func Infer(r *Registry) (*Inference, error) {
 	if r.Kind == "" {
 		switch {
 		case r.Server == "":
-			return nil, &FieldError{Field: "type", Reason: "is missing and there is no url to infer it from", Hint: "give url (e.g. ghcr.io) or type (e.g. GHCR)"}
+			return nil, &registry.FieldError{Field: "type", Reason: "is missing and there is no url to infer it from", Hint: "give url (e.g. ghcr.io) or type (e.g. GHCR)"}
 		case urlErr != nil:
 			return nil, urlErr
 		}
@@ -260,22 +264,22 @@ func Infer(r *Registry) (*Inference, error) {
 // saves): the type parsed, or inferred (the Inference says so), and username/password in
 // the kind's own fields. Its error is the type or the URL the type was to be inferred
 // from, or a flat field the kind does not take: a *FieldError.
-func (d Document) Record() (Registry, *Inference, error) {
-	r := Registry{ID: d.ID, Name: d.Name, Server: d.URL, Default: d.Default, TLS: d.TLS}
+func (d Document) Record() (registry.Registry, *Inference, error) {
+	r := registry.Registry{ID: d.ID, Name: d.Name, Server: d.URL, Default: d.Default, TLS: d.TLS}
 	if d.Type != "" {
-		k, err := ParseKind(d.Type)
+		k, err := registry.ParseKind(d.Type)
 		if err != nil {
-			return Registry{}, nil, err
+			return registry.Registry{}, nil, err
 		}
 		r.Kind = k
 	}
 	inf, err := Infer(&r)
 	if err != nil {
-		return Registry{}, nil, err
+		return registry.Registry{}, nil, err
 	}
 	f, err := FlatFields(r.Kind, d.Username, d.Password)
 	if err != nil {
-		return Registry{}, inf, err
+		return registry.Registry{}, inf, err
 	}
 	for name, val := range f {
 		if r.Fields == nil {
@@ -291,30 +295,30 @@ func (d Document) Record() (Registry, *Inference, error) {
 // and the returned Inference says so (nil when the type was given). Every problem comes
 // back at once in a *ValidationError, each named as the document names it ("password",
 // not GHCR's "token").
-func FromDocument(d Document) (Registry, *Inference, error) {
-	r := Registry{ID: d.ID, Name: d.Name, Server: d.URL, Default: d.Default}
-	var v validation
+func FromDocument(d Document) (registry.Registry, *Inference, error) {
+	r := registry.Registry{ID: d.ID, Name: d.Name, Server: d.URL, Default: d.Default}
+	var v registry.Problems
 	if d.Type != "" {
-		k, err := ParseKind(d.Type)
+		k, err := registry.ParseKind(d.Type)
 		if err != nil {
-			v.add(err)
+			v.Add(err)
 		}
 		r.Kind = k
 	}
 	var inf *Inference
-	if len(v.errs) == 0 {
+	if v.Len() == 0 {
 		var err error
 		inf, err = Infer(&r)
-		v.add(err)
+		v.Add(err)
 	}
 	if r.Kind == "" {
 		if strings.TrimSpace(d.Name) == "" {
-			v.add(&FieldError{Field: "name", Reason: "is empty", Hint: "give the registry a name to show in lists"})
+			v.Add(&registry.FieldError{Field: "name", Reason: "is empty", Hint: "give the registry a name to show in lists"})
 		}
-		return Registry{}, inf, v.result(r.Kind)
+		return registry.Registry{}, inf, v.Err(r.Kind)
 	}
 	f, err := FlatFields(r.Kind, d.Username, d.Password)
-	v.add(err)
+	v.Add(err)
 	for name, val := range f {
 		if r.Fields == nil {
 			r.Fields = map[string]string{}
@@ -322,26 +326,26 @@ func FromDocument(d Document) (Registry, *Inference, error) {
 		r.Fields[name] = val
 	}
 	if err := r.Validate(); err != nil {
-		for _, fe := range err.(*ValidationError).Errors {
+		for _, fe := range err.(*registry.ValidationError).Errors {
 			if flat := FlatFieldOf(r.Kind, fe.Field); flat != "" {
 				c := *fe
 				c.Field = flat
 				fe = &c
 			}
-			v.add(fe)
+			v.Add(fe)
 		}
 	}
-	if err := v.result(r.Kind); err != nil {
-		return Registry{}, inf, err
+	if err := v.Err(r.Kind); err != nil {
+		return registry.Registry{}, inf, err
 	}
 	return r, inf, nil
 }
 
-// MaxDocumentSize bounds the body DecodeJSON reads (a service account key is a few KiB, a
+// MaxSize bounds the body Decode reads (a service account key is a few KiB, a
 // CA bundle at most a few hundred).
-const MaxDocumentSize = 1 << 20
+const MaxSize = 1 << 20
 
-// The keys of each JSON shape DecodeJSON reads.
+// The keys of each JSON shape Decode reads.
 var (
 	documentKeys = []string{"id", "name", "type", "url", "username", "password", "default", "tls"}
 	recordKeys   = []string{"id", "name", "kind", "server", "fields", "tls", "default", "owner", "version", "mirror",
@@ -351,7 +355,7 @@ var (
 	recordOnly   = []string{"kind", "server", "fields"}
 )
 
-// DecodeJSON reads one registry from a JSON body (an API request), in either shape:
+// Decode reads one registry from a JSON body (an API request), in either shape:
 //
 //   - ours, the JSON of Registry: {"name", "kind", "server", "fields": {...}, "tls", ...}
 //   - the product documents' flat one (Document): {"name", "url", "username", "password"},
@@ -363,20 +367,20 @@ var (
 // keep the stored one). A body that is neither shape gets every problem at once in a
 // *ValidationError: each unknown key (with the known key it was likely meant to be), a mix
 // of the two shapes, and what the type or url lacks. No error quotes a value of the body.
-func DecodeJSON(r io.Reader) (Registry, *Inference, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxDocumentSize+1))
+func Decode(r io.Reader) (registry.Registry, *Inference, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
-		return Registry{}, nil, &Error{Op: "decode registry", Err: fmt.Errorf("cannot read the body: %w", err)}
+		return registry.Registry{}, nil, &registry.Error{Op: "decode registry", Err: fmt.Errorf("cannot read the body: %w", err)}
 	}
-	if len(data) > MaxDocumentSize {
-		return Registry{}, nil, &FieldError{Field: "(body)", Reason: "is larger than 1 MiB"}
+	if len(data) > MaxSize {
+		return registry.Registry{}, nil, &registry.FieldError{Field: "(body)", Reason: "is larger than 1 MiB"}
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(data, &keys); err != nil {
-		return Registry{}, nil, &FieldError{Field: "(body)", Reason: "is not a JSON object",
+		return registry.Registry{}, nil, &registry.FieldError{Field: "(body)", Reason: "is not a JSON object",
 			Hint: `send {"name", "url", "username", "password"} or {"name", "kind", "server", "fields": {...}}`}
 	}
-	var v validation
+	var v registry.Problems
 	has := func(set []string) []string {
 		var out []string
 		for _, k := range set {
@@ -388,7 +392,7 @@ func DecodeJSON(r io.Reader) (Registry, *Inference, error) {
 	}
 	doc, rec := has(documentOnly), has(recordOnly)
 	if len(doc) > 0 && len(rec) > 0 {
-		v.add(&FieldError{Field: doc[0], Reason: "is a key of the documents' shape, and " + rec[0] + " one of ours",
+		v.Add(&registry.FieldError{Field: doc[0], Reason: "is a key of the documents' shape, and " + rec[0] + " one of ours",
 			Hint: "send name, url, username, password (type optional) or name, kind, server, fields: not a mix"})
 	}
 	known := recordKeys
@@ -405,37 +409,37 @@ func DecodeJSON(r io.Reader) (Registry, *Inference, error) {
 			continue
 		}
 		hint := "known keys: " + strings.Join(known, ", ")
-		if near := nearest(k, append(append([]string(nil), documentKeys...), recordKeys...)); near != "" {
+		if near := suggest.Nearest(k, append(append([]string(nil), documentKeys...), recordKeys...)); near != "" {
 			hint = "did you mean " + near + "? " + hint
 		}
-		v.unknown = append(v.unknown, &FieldError{Field: quoteKey(k), Reason: "is not a key of a registry", Hint: hint})
+		v.Unknown(&registry.FieldError{Field: quoteKey(k), Reason: "is not a key of a registry", Hint: hint})
 	}
 
-	var out Registry
+	var out registry.Registry
 	var inf *Inference
 	if len(doc) > 0 && len(rec) == 0 {
 		var d Document
 		if err := strictJSON(data, &d); err != nil {
-			v.add(err)
+			v.Add(err)
 		} else if out, inf, err = d.Record(); err != nil {
-			v.add(err)
+			v.Add(err)
 		}
 	} else {
 		if err := strictJSON(data, &out); err != nil {
-			v.add(err)
+			v.Add(err)
 		} else if out.Kind == "" {
 			if inf, err = Infer(&out); err != nil {
-				var fe *FieldError
+				var fe *registry.FieldError
 				if errors.As(err, &fe) && fe.Field == "type" {
-					fe = &FieldError{Field: "kind", Reason: "is missing and there is no server to infer it from", Hint: "give server (e.g. ghcr.io) or kind (e.g. ghcr)"}
+					fe = &registry.FieldError{Field: "kind", Reason: "is missing and there is no server to infer it from", Hint: "give server (e.g. ghcr.io) or kind (e.g. ghcr)"}
 					err = fe
 				}
-				v.add(err)
+				v.Add(err)
 			}
 		}
 	}
-	if err := v.result(out.Kind); err != nil {
-		return Registry{}, nil, err
+	if err := v.Err(out.Kind); err != nil {
+		return registry.Registry{}, nil, err
 	}
 	return out, inf, nil
 }
@@ -447,9 +451,9 @@ func strictJSON(data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return &FieldError{Field: te.Field, Reason: "must be " + jsonKind(te.Type.Kind().String())}
+			return &registry.FieldError{Field: te.Field, Reason: "must be " + jsonKind(te.Type.Kind().String())}
 		}
-		return &FieldError{Field: "(body)", Reason: "is not a registry"}
+		return &registry.FieldError{Field: "(body)", Reason: "is not a registry"}
 	}
 	return nil
 }
@@ -470,7 +474,7 @@ func jsonKind(k string) string {
 
 // quoteKey bounds and escapes a key the body sent, for an error.
 func quoteKey(k string) string {
-	q := quote(k)
+	q := strconv.Quote(untrusted.Limit(k, 64))
 	if q[1:len(q)-1] == k {
 		return k
 	}
