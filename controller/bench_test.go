@@ -24,6 +24,7 @@ import (
 	watchtools "k8s.io/client-go/tools/watch"
 
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -187,7 +188,7 @@ func (s *saWatch) at(ns string) (time.Time, bool) {
 func (s *saWatch) last(b *testing.B, nss []string) time.Time {
 	b.Helper()
 	var end time.Time
-	eventually(b, 300*time.Second, "every serviceaccount listing the secret", func() error {
+	fx.Eventually(b, 300*time.Second, "every serviceaccount listing the secret", func() error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		end = time.Time{}
@@ -233,7 +234,7 @@ func BenchmarkNewNamespace(b *testing.B) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		for ns, t0 := range created {
-			eventually(b, 30*time.Second, "patched "+ns, func() error {
+			fx.Eventually(b, 30*time.Second, "patched "+ns, func() error {
 				if _, ok := sw.at(ns); !ok {
 					return fmt.Errorf("not yet")
 				}
@@ -258,7 +259,7 @@ func BenchmarkDriftRepair(b *testing.B) {
 	sw := watchServiceAccounts(b, f, name) // before the namespaces: no patch is missed
 	nss := f.namespaces(b, "bench-drift", n)
 	for _, ns := range nss {
-		eventually(b, 60*time.Second, "initial sync "+ns, func() error {
+		fx.Eventually(b, 60*time.Second, "initial sync "+ns, func() error {
 			if _, ok := sw.at(ns); !ok {
 				return fmt.Errorf("not yet")
 			}
@@ -292,7 +293,7 @@ func BenchmarkDriftRepair(b *testing.B) {
 		}
 		for ns, t0 := range deleted {
 			var t1 time.Time
-			eventually(b, 30*time.Second, "restored "+ns, func() error {
+			fx.Eventually(b, 30*time.Second, "restored "+ns, func() error {
 				mu.Lock()
 				defer mu.Unlock()
 				t, ok := back[ns]
@@ -321,7 +322,7 @@ func BenchmarkRotation(b *testing.B) {
 	sw := watchServiceAccounts(b, f, name) // before the namespaces: no patch is missed
 	nss := f.namespaces(b, "bench-rot", n)
 	for _, ns := range nss {
-		eventually(b, 300*time.Second, "initial sync "+ns, func() error {
+		fx.Eventually(b, 300*time.Second, "initial sync "+ns, func() error {
 			if _, ok := sw.at(ns); !ok {
 				return fmt.Errorf("not yet")
 			}
@@ -386,7 +387,7 @@ func BenchmarkInitialSync(b *testing.B) {
 	f := newFixture(b, nil)
 	nss := f.namespaces(b, "bench-init", n)
 	for _, ns := range nss {
-		eventually(b, 300*time.Second, "default serviceaccount in "+ns, func() error {
+		fx.Eventually(b, 300*time.Second, "default serviceaccount in "+ns, func() error {
 			_, err := f.k.Client.CoreV1().ServiceAccounts(ns).Get(context.Background(), "default", metav1.GetOptions{})
 			return err
 		})

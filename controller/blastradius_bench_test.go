@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/regcred/regcred/catalog"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -43,7 +44,7 @@ func syncedNamespaces(b *testing.B, f *fixture, prefix, secret string, n int) []
 	sw := watchServiceAccounts(b, f, secret) // before the namespaces: no patch is missed
 	nss := f.namespaces(b, prefix, n)
 	for _, ns := range nss {
-		eventually(b, 300*time.Second, "initial sync "+ns, func() error {
+		fx.Eventually(b, 300*time.Second, "initial sync "+ns, func() error {
 			if _, ok := sw.at(ns); !ok {
 				return fmt.Errorf("not yet")
 			}

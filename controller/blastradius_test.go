@@ -14,6 +14,7 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -84,7 +85,7 @@ func TestHungProviderDelaysOnlyItsOwnSecrets(t *testing.T) {
 	nss := f.namespaces(t, "hung", 3)
 	name := kube.DefaultSecretName(fast)
 	for _, ns := range nss {
-		eventually(t, 20*time.Second, "first password in "+ns, func() error {
+		fx.Eventually(t, 20*time.Second, "first password in "+ns, func() error {
 			s, err := f.secret(ns, name)
 			if err != nil {
 				return err
@@ -104,7 +105,7 @@ func TestHungProviderDelaysOnlyItsOwnSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ns := range nss {
-		eventually(t, 20*time.Second, "rotated password in "+ns+" while another registry's endpoint hangs", func() error {
+		fx.Eventually(t, 20*time.Second, "rotated password in "+ns+" while another registry's endpoint hangs", func() error {
 			s, err := f.secret(ns, name)
 			if err != nil {
 				return err
@@ -150,7 +151,7 @@ func TestNoWriteOfARegistryAfterDelete(t *testing.T) {
 	// Positive signals that the controller handled the late token: it counts the dropped
 	// result; and a later change (another registry) has gone out everywhere, so every
 	// write before it has reached the watch.
-	eventually(t, 20*time.Second, "the late token dropped", func() error {
+	fx.Eventually(t, 20*time.Second, "the late token dropped", func() error {
 		if n := metric(t, f.ctrl.Handler(), `regcred_controller_failures_total{reason="stale_resolution"}`); n < 1 {
 			return fmt.Errorf("no stale resolution counted")
 		}
@@ -198,7 +199,7 @@ func TestTeamScopedRegistryStaysInItsNamespaces(t *testing.T) {
 	other := f.k.LabeledNamespaces(t, "other", 1, map[string]string{f.key: f.val, teamLabel: "search"})[0]
 	bare := f.namespaces(t, "bare", 1)[0]
 	teamSecret := kube.DefaultSecretName(team)
-	eventually(t, 20*time.Second, "the team's secret in its namespace", func() error {
+	fx.Eventually(t, 20*time.Second, "the team's secret in its namespace", func() error {
 		s, err := f.secret(pay, teamSecret)
 		if err != nil {
 			return err
@@ -209,7 +210,7 @@ func TestTeamScopedRegistryStaysInItsNamespaces(t *testing.T) {
 	// namespaces, so they were synced knowing the team's registry.
 	open := kube.DefaultSecretName(f.add(t, custom("open", "pw-open")))
 	for _, ns := range []string{other, bare} {
-		eventually(t, 20*time.Second, "the unscoped secret in "+ns, func() error {
+		fx.Eventually(t, 20*time.Second, "the unscoped secret in "+ns, func() error {
 			_, err := f.secret(ns, open)
 			return err
 		})

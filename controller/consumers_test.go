@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/registry"
 )
 
@@ -39,7 +40,7 @@ func TestHealthListsNamespacesServed(t *testing.T) {
 			return nil
 		}
 	}
-	eventually(t, 10*time.Second, "both namespaces listed", consumers(nss))
+	fx.Eventually(t, 10*time.Second, "both namespaces listed", consumers(nss))
 
 	n, err := f.k.Client.CoreV1().Namespaces().Get(ctx, nss[1], metav1.GetOptions{})
 	if err != nil {
@@ -49,5 +50,5 @@ func TestHealthListsNamespacesServed(t *testing.T) {
 	if _, err := f.k.Client.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "pruned namespace no longer listed", consumers(nss[:1]))
+	fx.Eventually(t, 10*time.Second, "pruned namespace no longer listed", consumers(nss[:1]))
 }

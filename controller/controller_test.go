@@ -20,6 +20,7 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
@@ -118,22 +119,6 @@ func custom(name, password string) registry.Registry {
 		Fields: map[string]string{"username": "bot", "password": password}}
 }
 
-// eventually polls cond until it returns nil or limit passes.
-func eventually(t testing.TB, limit time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, limit, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func (f *fixture) secret(ns, name string) (*corev1.Secret, error) {
 	return f.k.Client.CoreV1().Secrets(ns).Get(context.Background(), name, metav1.GetOptions{})
 }
@@ -180,7 +165,7 @@ func TestNewNamespaceGetsSecretAndServiceAccountPatch(t *testing.T) {
 	name := kube.DefaultSecretName(r)
 	f.start(t)
 	ns := f.namespaces(t, "fresh", 1)[0]
-	eventually(t, 10*time.Second, "secret in the new namespace", func() error {
+	fx.Eventually(t, 10*time.Second, "secret in the new namespace", func() error {
 		s, err := f.secret(ns, name)
 		if err != nil {
 			return err
@@ -188,7 +173,7 @@ func TestNewNamespaceGetsSecretAndServiceAccountPatch(t *testing.T) {
 		return hasPassword(s, "pw-1")
 	})
 	// The default ServiceAccount is the controller-manager's: pending until it appears.
-	eventually(t, 10*time.Second, "default serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "default serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
 
 	// An unselected namespace gets nothing.
 	other := f.k.Namespace(t, "unselected")
@@ -205,14 +190,14 @@ func TestDriftIsRepaired(t *testing.T) {
 	f.start(t)
 	ns := f.namespaces(t, "drift", 1)[0]
 	ctx := context.Background()
-	eventually(t, 10*time.Second, "initial sync", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "initial sync", func() error { return f.saLists(ns, "default", name) })
 
 	t.Run("deleted secret", func(t *testing.T) {
 		s, _ := f.secret(ns, name)
 		if err := f.k.Client.CoreV1().Secrets(ns).Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, "secret restored", func() error {
+		fx.Eventually(t, 5*time.Second, "secret restored", func() error {
 			got, err := f.secret(ns, name)
 			if err != nil {
 				return err
@@ -233,7 +218,7 @@ func TestDriftIsRepaired(t *testing.T) {
 		if _, err := f.k.Client.CoreV1().Secrets(ns).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 5*time.Second, "secret content restored in place", func() error {
+		fx.Eventually(t, 5*time.Second, "secret content restored in place", func() error {
 			got, err := f.secret(ns, name)
 			if err != nil {
 				return err
@@ -254,7 +239,7 @@ func TestDriftIsRepaired(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = sa
-		eventually(t, 5*time.Second, "entry restored", func() error { return f.saLists(ns, "default", name) })
+		fx.Eventually(t, 5*time.Second, "entry restored", func() error { return f.saLists(ns, "default", name) })
 		if err := f.saLists(ns, "default", "theirs"); err != nil {
 			t.Fatalf("others' entry: %v", err)
 		}
@@ -271,7 +256,7 @@ func TestRotationUpdatesInPlaceAndPruneCleansUp(t *testing.T) {
 	ctx := context.Background()
 	uids := map[string]string{}
 	for _, ns := range nss {
-		eventually(t, 10*time.Second, "initial sync "+ns, func() error {
+		fx.Eventually(t, 10*time.Second, "initial sync "+ns, func() error {
 			if err := f.saLists(ns, "default", keepName); err != nil {
 				return err
 			}
@@ -286,7 +271,7 @@ func TestRotationUpdatesInPlaceAndPruneCleansUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ns := range nss {
-		eventually(t, 10*time.Second, "rotation reached "+ns, func() error {
+		fx.Eventually(t, 10*time.Second, "rotation reached "+ns, func() error {
 			s, err := f.secret(ns, name)
 			if err != nil {
 				return err
@@ -303,7 +288,7 @@ func TestRotationUpdatesInPlaceAndPruneCleansUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, ns := range nss {
-			eventually(t, 10*time.Second, "pruned in "+ns, func() error {
+			fx.Eventually(t, 10*time.Second, "pruned in "+ns, func() error {
 				if _, err := f.secret(ns, name); !apierrors.IsNotFound(err) {
 					return fmt.Errorf("secret still there: %v", err)
 				}
@@ -324,7 +309,7 @@ func TestRotationUpdatesInPlaceAndPruneCleansUp(t *testing.T) {
 		if _, err := f.k.Client.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "pruned in the unselected namespace", func() error {
+		fx.Eventually(t, 10*time.Second, "pruned in the unselected namespace", func() error {
 			if _, err := f.secret(ns, keepName); !apierrors.IsNotFound(err) {
 				return fmt.Errorf("secret still there: %v", err)
 			}
@@ -345,11 +330,11 @@ func TestScopeTargetsNamespaces(t *testing.T) {
 	f.start(t)
 	a := f.namespaces(t, "team-a", 1)[0]
 	b := f.namespaces(t, "team-b", 1)[0]
-	eventually(t, 10*time.Second, "secret in the scoped namespace", func() error {
+	fx.Eventually(t, 10*time.Second, "secret in the scoped namespace", func() error {
 		_, err := f.secret(a, name)
 		return err
 	})
-	eventually(t, 10*time.Second, "default serviceaccount in team-b", func() error {
+	fx.Eventually(t, 10*time.Second, "default serviceaccount in team-b", func() error {
 		_, err := f.k.Client.CoreV1().ServiceAccounts(b).Get(context.Background(), "default", metav1.GetOptions{})
 		return err
 	})
@@ -370,7 +355,7 @@ func TestSomeoneElsesSecretIsLeftAloneWithAnEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.start(t)
-	eventually(t, 10*time.Second, "a conflict event on the namespace", func() error {
+	fx.Eventually(t, 10*time.Second, "a conflict event on the namespace", func() error {
 		evs, err := f.k.Client.CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{
 			FieldSelector: "involvedObject.name=" + ns + ",reason=" + controller.ReasonSecretConflict})
 		if err != nil {
@@ -408,7 +393,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	f.add(t, custom("metrics", "pw-m"))
 	f.start(t)
-	eventually(t, 10*time.Second, "ready", func() error {
+	fx.Eventually(t, 10*time.Second, "ready", func() error {
 		if code, body := get("/readyz"); code != 200 {
 			return fmt.Errorf("%d %s", code, body)
 		}
@@ -418,7 +403,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Fatalf("/healthz: %d", code)
 	}
 	f.namespaces(t, "metrics", 2)
-	eventually(t, 10*time.Second, "writes counted", func() error {
+	fx.Eventually(t, 10*time.Second, "writes counted", func() error {
 		_, body := get("/metrics")
 		for _, want := range []string{
 			`regcred_controller_writes_total{resource="secret",verb="create"} 2`,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/regcred/regcred/controller"
 	"github.com/regcred/regcred/dockerconfig"
+	fx "github.com/regcred/regcred/internal/fixture"
 )
 
 // TestWithDockerConfig: the controller keeps the file beside the namespaces.
@@ -17,7 +18,7 @@ func TestWithDockerConfig(t *testing.T) {
 	f := newFixture(t, nil, controller.WithDockerConfig(path))
 	f.add(t, custom("dcfg", "pw-dcfg"))
 	f.start(t)
-	eventually(t, 10*time.Second, "docker config written by the controller", func() error {
+	fx.Eventually(t, 10*time.Second, "docker config written by the controller", func() error {
 		cfg, err := dockerconfig.Load(path)
 		if err != nil {
 			return err

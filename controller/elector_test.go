@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/store/postgres"
@@ -55,7 +56,7 @@ func TestPostgresLeaseElector(t *testing.T) {
 		return c, st, cancel, done
 	}
 	a, _, stopA, doneA := replica("a")
-	eventually(t, 10*time.Second, "a leads", func() error {
+	fx.Eventually(t, 10*time.Second, "a leads", func() error {
 		if !a.Leading() {
 			return fmt.Errorf("no")
 		}
@@ -67,14 +68,14 @@ func TestPostgresLeaseElector(t *testing.T) {
 		t.Fatal("two replicas lead at once")
 	}
 	ns := f.namespaces(t, "pg-elect", 1)[0]
-	eventually(t, 10*time.Second, "the leader syncs", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "the leader syncs", func() error { return f.saLists(ns, "default", name) })
 	if got := metric(t, b.Handler(), `regcred_controller_writes_total{resource="secret",verb="create"}`); got != 0 {
 		t.Fatalf("the follower wrote %v secrets", got)
 	}
 	stopA() // a clean shutdown releases the lease
 	<-doneA
 	stopped := time.Now()
-	eventually(t, 5*time.Second, "b takes over", func() error {
+	fx.Eventually(t, 5*time.Second, "b takes over", func() error {
 		if !b.Leading() {
 			return fmt.Errorf("no")
 		}
@@ -82,5 +83,5 @@ func TestPostgresLeaseElector(t *testing.T) {
 	})
 	t.Logf("takeover after %v", time.Since(stopped).Round(10*time.Millisecond))
 	ns2 := f.namespaces(t, "pg-elect-after", 1)[0]
-	eventually(t, 10*time.Second, "the new leader syncs", func() error { return f.saLists(ns2, "default", name) })
+	fx.Eventually(t, 10*time.Second, "the new leader syncs", func() error { return f.saLists(ns2, "default", name) })
 }

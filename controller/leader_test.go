@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/kube"
 )
 
@@ -68,14 +69,14 @@ func TestLeaderElectionOneActsAndAFollowerTakesOver(t *testing.T) {
 		return c, cancel, done
 	}
 	a, killA, doneA := replica("replica-a")
-	eventually(t, 10*time.Second, "replica a leads", func() error {
+	fx.Eventually(t, 10*time.Second, "replica a leads", func() error {
 		if !a.Leading() {
 			return fmt.Errorf("not leading")
 		}
 		return nil
 	})
 	b, _, _ := replica("replica-b")
-	eventually(t, 10*time.Second, "replica b stands by, ready", func() error {
+	fx.Eventually(t, 10*time.Second, "replica b stands by, ready", func() error {
 		rec := httptest.NewRecorder()
 		b.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 		if rec.Code != 200 || !strings.Contains(rec.Body.String(), "standing by") {
@@ -88,7 +89,7 @@ func TestLeaderElectionOneActsAndAFollowerTakesOver(t *testing.T) {
 	const n = 5
 	nss := f.namespaces(t, "leader", n)
 	for _, ns := range nss {
-		eventually(t, 10*time.Second, "synced "+ns, func() error { return f.saLists(ns, "default", name) })
+		fx.Eventually(t, 10*time.Second, "synced "+ns, func() error { return f.saLists(ns, "default", name) })
 	}
 	if got := metric(t, a.Handler(), `regcred_controller_writes_total{resource="secret",verb="create"}`); got != n {
 		t.Errorf("leader created %v secrets, want %d", got, n)
@@ -106,7 +107,7 @@ func TestLeaderElectionOneActsAndAFollowerTakesOver(t *testing.T) {
 	killA()
 	<-doneA
 	died := time.Now()
-	eventually(t, lease+5*time.Second, "replica b takes over", func() error {
+	fx.Eventually(t, lease+5*time.Second, "replica b takes over", func() error {
 		if !b.Leading() {
 			return fmt.Errorf("not leading")
 		}
@@ -118,5 +119,5 @@ func TestLeaderElectionOneActsAndAFollowerTakesOver(t *testing.T) {
 		t.Errorf("failover took %v, want within the lease duration + 2s (%v)", took, lease+2*time.Second)
 	}
 	ns := f.namespaces(t, "after", 1)[0]
-	eventually(t, 10*time.Second, "the new leader syncs", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "the new leader syncs", func() error { return f.saLists(ns, "default", name) })
 }

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/kube"
 )
 
@@ -67,7 +68,7 @@ func podChecks(t *testing.T, f *fixture, outcome string) float64 {
 // n times.
 func waitChecks(t *testing.T, f *fixture, outcome string, n float64) {
 	t.Helper()
-	eventually(t, 10*time.Second, "the controller checked a stuck pod ("+outcome+")", func() error {
+	fx.Eventually(t, 10*time.Second, "the controller checked a stuck pod ("+outcome+")", func() error {
 		if got := podChecks(t, f, outcome); got <= n {
 			return fmt.Errorf("%s checks: %v", outcome, got)
 		}
@@ -112,12 +113,12 @@ func TestStuckPodsAreReportedNotRestarted(t *testing.T) {
 	if _, err := f.k.Client.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
 	// A pod that lists the Secret and still fails: another Event, pointing at credentials.
 	listed := stuckPod(t, f, ns, "listed", []string{name}, "ErrImagePull", map[string]string{"app": "podreg.registry.example/team/app:2"})
 	// A pod stuck on a registry nobody manages: nothing.
 	stranger := stuckPod(t, f, ns, "stranger", nil, "ImagePullBackOff", map[string]string{"app": "unmanaged.example/app:1"})
-	eventually(t, 10*time.Second, "events on the stuck pods", func() error {
+	fx.Eventually(t, 10*time.Second, "events on the stuck pods", func() error {
 		for pod, reason := range map[string]string{late.Name: controller.ReasonPodMissingPullSecret, listed.Name: controller.ReasonPodPullFailing} {
 			evs := podEvents(t, f, ns, pod)
 			if len(evs) == 0 {
@@ -191,7 +192,7 @@ func TestPodEventsOff(t *testing.T) {
 	ns := f.namespaces(t, "podoff", 1)[0]
 	pod := stuckPod(t, f, ns, "late", nil, "ImagePullBackOff", map[string]string{"app": "podoff.registry.example/app:1"})
 	f.start(t)
-	eventually(t, 10*time.Second, "serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "serviceaccount patched", func() error { return f.saLists(ns, "default", name) })
 	mu.Lock()
 	defer mu.Unlock()
 	if len(podRequests) != 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,35 +14,14 @@ import (
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/kube"
-	"github.com/regcred/regcred/providers/cache"
 	"github.com/regcred/regcred/registry"
 )
 
-// tokenSource is a token endpoint of numbered one-hour tokens on a clock: every call
-// fetches. The refreshing cache in front of it (newTokenProvider) decides when to call.
-type tokenSource struct {
-	clk *clock.Fake
-	mu  sync.Mutex
-	n   int
-}
-
-func (s *tokenSource) Credentials(context.Context) (registry.Credentials, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return registry.Credentials{Username: "AWS", Password: registry.Secret(fmt.Sprintf("tok-%d", s.n)), ExpiresAt: s.clk.Now().Add(time.Hour)}, nil
-}
-
-// newTokenProvider is src behind the refreshing cache, the one home of the refresh rule
-// (0.8 of the lifetime), as providers.For builds token kinds.
-func newTokenProvider(src *tokenSource) registry.Provider {
-	return cache.New(src, cache.WithClock(src.clk))
-}
-
 func TestTokenRefreshedBeforeExpiryInPlace(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
-	p := newTokenProvider(&tokenSource{clk: clk})
+	p := fx.TokenProvider(&fx.TokenSource{Clock: clk})
 	factory := catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return p, nil })
 	f := newFixture(t, []catalog.Option{factory}, controller.WithClock(clk), controller.WithResync(2*time.Hour))
 	r := f.add(t, custom("token", "unused"))
@@ -51,7 +29,7 @@ func TestTokenRefreshedBeforeExpiryInPlace(t *testing.T) {
 	f.start(t)
 	ns := f.namespaces(t, "token", 1)[0]
 	var uid string
-	eventually(t, 10*time.Second, "first token written", func() error {
+	fx.Eventually(t, 10*time.Second, "first token written", func() error {
 		s, err := f.secret(ns, name)
 		if err != nil {
 			return err
@@ -71,7 +49,7 @@ func TestTokenRefreshedBeforeExpiryInPlace(t *testing.T) {
 		t.Fatalf("refresh scheduled at %v, want when the cache refreshes (0.8 of the token's hour)", next)
 	}
 	clk.Advance(48 * time.Minute) // 12 minutes before expiry
-	eventually(t, 10*time.Second, "refreshed token written in place", func() error {
+	fx.Eventually(t, 10*time.Second, "refreshed token written in place", func() error {
 		s, err := f.secret(ns, name)
 		if err != nil {
 			return err
@@ -93,7 +71,7 @@ func TestTerminatingNamespaceIsSkipped(t *testing.T) {
 	f.start(t)
 	ns := f.namespaces(t, "term", 1)[0]
 	ctx := context.Background()
-	eventually(t, 10*time.Second, "initial sync", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "initial sync", func() error { return f.saLists(ns, "default", name) })
 	// A finalizer keeps the namespace terminating while the namespace controller deletes
 	// the rest (our Secret included: an event the controller hears).
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "hold", Finalizers: []string{"regcred.io/test-hold"}}}
@@ -110,7 +88,7 @@ func TestTerminatingNamespaceIsSkipped(t *testing.T) {
 	if err := f.k.Client.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the namespace controller deleted the secret", func() error {
+	fx.Eventually(t, 30*time.Second, "the namespace controller deleted the secret", func() error {
 		if _, err := f.secret(ns, name); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("secret still there: %v", err)
 		}

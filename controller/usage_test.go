@@ -9,6 +9,7 @@ import (
 
 	"github.com/regcred/regcred/catalog"
 	"github.com/regcred/regcred/controller"
+	fx "github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/kube"
 	"github.com/regcred/regcred/registry"
 )
@@ -26,7 +27,7 @@ func TestDeleteRefusedWhileServed(t *testing.T) {
 	name := kube.DefaultSecretName(r)
 	f.start(t)
 	ns := f.namespaces(t, "inuse", 1)[0]
-	eventually(t, 10*time.Second, "served", func() error { return f.saLists(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "served", func() error { return f.saLists(ns, "default", name) })
 	ctx := context.Background()
 	err := f.cat.Delete(ctx, r.ID)
 	var inUse *catalog.InUseError
@@ -38,11 +39,11 @@ func TestDeleteRefusedWhileServed(t *testing.T) {
 	if _, err := f.cat.Update(ctx, cur); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "pruned, then deleted", func() error {
+	fx.Eventually(t, 10*time.Second, "pruned, then deleted", func() error {
 		if err := f.cat.Delete(ctx, r.ID); err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
 		return nil
 	})
-	eventually(t, 10*time.Second, "dropped from the serviceaccount", func() error { return f.saLacks(ns, "default", name) })
+	fx.Eventually(t, 10*time.Second, "dropped from the serviceaccount", func() error { return f.saLacks(ns, "default", name) })
 }

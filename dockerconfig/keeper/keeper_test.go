@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -15,51 +14,14 @@ import (
 	"github.com/regcred/regcred/clock"
 	"github.com/regcred/regcred/dockerconfig"
 	"github.com/regcred/regcred/dockerconfig/keeper"
-	"github.com/regcred/regcred/providers/cache"
+	"github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/registry"
 	"github.com/regcred/regcred/store/memory"
 )
 
-// tokenSource is a token endpoint of numbered one-hour tokens on a clock: every call
-// fetches. The refreshing cache in front of it (newTokenProvider) decides when to call.
-type tokenSource struct {
-	clk *clock.Fake
-	mu  sync.Mutex
-	n   int
-}
-
-func (s *tokenSource) Credentials(context.Context) (registry.Credentials, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	return registry.Credentials{Username: "AWS", Password: registry.Secret(fmt.Sprintf("tok-%d", s.n)), ExpiresAt: s.clk.Now().Add(time.Hour)}, nil
-}
-
-// newTokenProvider is src behind the refreshing cache, the one home of the refresh rule
-// (0.8 of the lifetime), as providers.For builds token kinds.
-func newTokenProvider(src *tokenSource) registry.Provider {
-	return cache.New(src, cache.WithClock(src.clk))
-}
-
 func custom(name string) registry.Registry {
 	return registry.Registry{Name: name, Kind: registry.KindCustom, Server: name + ".registry.example",
 		Fields: map[string]string{"username": "bot", "password": "unused"}}
-}
-
-// eventually polls cond until it returns nil or limit passes.
-func eventually(t testing.TB, limit time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, limit, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func inode(t *testing.T, path string) uint64 {
@@ -80,7 +42,7 @@ func inode(t *testing.T, path string) uint64 {
 func TestFileKeeperKeptFresh(t *testing.T) {
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewFake(start)
-	p := newTokenProvider(&tokenSource{clk: clk})
+	p := fixture.TokenProvider(&fixture.TokenSource{Clock: clk})
 	cat := catalog.New(memory.New(),
 		catalog.WithProviderFactory(func(registry.Registry) (registry.Provider, error) { return p, nil }))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -147,7 +109,7 @@ func TestFileKeeperKeptFresh(t *testing.T) {
 		t.Fatalf("refresh at %v, want when the cache refreshes (0.8 of the token's hour)", next)
 	}
 	clk.Advance(48 * time.Minute) // 12 minutes before the token expires
-	eventually(t, 10*time.Second, "refreshed before expiry", func() error { return check("tok-2", true) })
+	fixture.Eventually(t, 10*time.Second, "refreshed before expiry", func() error { return check("tok-2", true) })
 	if inode(t, path) == ino {
 		t.Fatal("refreshed content written in place, not atomically")
 	}
@@ -156,7 +118,7 @@ func TestFileKeeperKeptFresh(t *testing.T) {
 	if err := cat.Delete(ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "deleted registry's entry removed", func() error { return check("", false) })
+	fixture.Eventually(t, 10*time.Second, "deleted registry's entry removed", func() error { return check("", false) })
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)

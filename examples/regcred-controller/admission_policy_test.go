@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/internal/testenv"
 	"github.com/regcred/regcred/kube"
 )
@@ -60,7 +61,7 @@ func deployController(ctx context.Context, t *testing.T, k *testenv.Kube) (kuber
 		t.Fatal(err)
 	}
 	for _, name := range []string{secretsPolicy, serviceAccountsPolicy} {
-		eventually(t, 30*time.Second, "policy "+name+" type-checked", func() error {
+		fixture.Eventually(t, 30*time.Second, "policy "+name+" type-checked", func() error {
 			p, err := k.Client.AdmissionregistrationV1().ValidatingAdmissionPolicies().Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -79,14 +80,14 @@ func deployController(ctx context.Context, t *testing.T, k *testenv.Kube) (kuber
 	// that the tests of each rule, not this wait, catch a rule gone missing.
 	probe := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "policy-probe"}, StringData: map[string]string{"k": "v"}}
 	dryRun := []string{metav1.DryRunAll}
-	eventually(t, 30*time.Second, "policy "+secretsPolicy+" enforced on the controller's token", func() error {
+	fixture.Eventually(t, 30*time.Second, "policy "+secretsPolicy+" enforced on the controller's token", func() error {
 		_, err := c.CoreV1().Secrets(systemNS).Create(ctx, probe, metav1.CreateOptions{DryRun: dryRun})
 		if err == nil || !strings.Contains(err.Error(), policyDenial(secretsPolicy)) {
 			return fmt.Errorf("a dry-run Opaque Secret: %v", err)
 		}
 		return nil
 	})
-	eventually(t, 30*time.Second, "policy "+serviceAccountsPolicy+" enforced on the controller's token", func() error {
+	fixture.Eventually(t, 30*time.Second, "policy "+serviceAccountsPolicy+" enforced on the controller's token", func() error {
 		sa, err := c.CoreV1().ServiceAccounts(systemNS).Get(ctx, "regcred-controller", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -168,7 +169,7 @@ func TestAdmissionPolicyStopsTheEscalation(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stolen []byte
-	eventually(t, 30*time.Second, "the token controller fills the Secret", func() error {
+	fixture.Eventually(t, 30*time.Second, "the token controller fills the Secret", func() error {
 		s, err := k.Client.CoreV1().Secrets(ns).Get(ctx, ref.Name, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -261,7 +262,7 @@ func TestAdmissionPolicyDeniesWritesTheControllerMustNotMake(t *testing.T) {
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the widened RBAC in force", func() error {
+	fixture.Eventually(t, 10*time.Second, "the widened RBAC in force", func() error {
 		if !controllerMay(ctx, t, k, authzv1.ResourceAttributes{Verb: "delete", Resource: "serviceaccounts", Namespace: ns}) {
 			return fmt.Errorf("not yet")
 		}
@@ -485,7 +486,7 @@ func TestControllerWorksUnderTheAdmissionPolicy(t *testing.T) {
 	}()
 	ns := k.LabeledNamespaces(t, "admitted", 1, map[string]string{key: val})[0]
 	const secret = "registry-secret-acme"
-	eventually(t, 20*time.Second, "the pull Secret written under the policy", func() error {
+	fixture.Eventually(t, 20*time.Second, "the pull Secret written under the policy", func() error {
 		s, err := k.Client.CoreV1().Secrets(ns).Get(ctx, secret, metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -495,7 +496,7 @@ func TestControllerWorksUnderTheAdmissionPolicy(t *testing.T) {
 		}
 		return nil
 	})
-	eventually(t, 20*time.Second, "the ServiceAccount patched under the policy", func() error {
+	fixture.Eventually(t, 20*time.Second, "the ServiceAccount patched under the policy", func() error {
 		sa, err := k.Client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
 		if err != nil {
 			return err

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/internal/testenv"
 )
 
@@ -145,7 +146,7 @@ func TestRBACIsEnoughAndNoMore(t *testing.T) {
 		}
 	}()
 	base := "http://" + <-addr
-	eventually(t, 20*time.Second, "ready and leading", func() error {
+	fixture.Eventually(t, 20*time.Second, "ready and leading", func() error {
 		resp, err := http.Get(base + "/readyz")
 		if err != nil {
 			return err
@@ -183,16 +184,16 @@ func TestRBACIsEnoughAndNoMore(t *testing.T) {
 		}
 		return fmt.Errorf("default lists %v", sa.ImagePullSecrets)
 	}
-	eventually(t, 10*time.Second, "secret created with the ServiceAccount's rights", hasSecret)
-	eventually(t, 10*time.Second, "serviceaccount patched with the ServiceAccount's rights", saLists)
+	fixture.Eventually(t, 10*time.Second, "secret created with the ServiceAccount's rights", hasSecret)
+	fixture.Eventually(t, 10*time.Second, "serviceaccount patched with the ServiceAccount's rights", saLists)
 	if err := sec.Delete(ctx, secret, metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "deleted secret restored", hasSecret)
+	fixture.Eventually(t, 10*time.Second, "deleted secret restored", hasSecret)
 
 	// Someone else's Secret under the name: an Event, recorded with the ServiceAccount's rights.
 	other := nss[1]
-	eventually(t, 10*time.Second, "second namespace synced", func() error {
+	fixture.Eventually(t, 10*time.Second, "second namespace synced", func() error {
 		_, err := k.Client.CoreV1().Secrets(other).Get(ctx, secret, metav1.GetOptions{})
 		return err
 	})
@@ -208,7 +209,7 @@ func TestRBACIsEnoughAndNoMore(t *testing.T) {
 	if _, err := k.Client.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "conflict Event recorded", func() error {
+	fixture.Eventually(t, 10*time.Second, "conflict Event recorded", func() error {
 		evs, err := k.Client.CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + theirs})
 		if err != nil {
 			return err
@@ -228,7 +229,7 @@ func TestRBACIsEnoughAndNoMore(t *testing.T) {
 	if _, err := k.Client.CoreV1().Namespaces().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "pruned with the ServiceAccount's rights", func() error {
+	fixture.Eventually(t, 10*time.Second, "pruned with the ServiceAccount's rights", func() error {
 		if _, err := k.Client.CoreV1().Secrets(other).Get(ctx, secret, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			return fmt.Errorf("still there: %v", err)
 		}
@@ -338,21 +339,6 @@ current-context: test
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func eventually(t *testing.T, limit time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, limit, err)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
 
 type syncWriter struct {
 	mu sync.Mutex

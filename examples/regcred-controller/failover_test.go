@@ -15,6 +15,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/internal/testenv"
 )
 
@@ -78,14 +79,14 @@ func TestFailoverAfterKillingTheLeader(t *testing.T) {
 		return strings.TrimSpace(string(b))
 	}
 	a := start("replica-a")
-	eventually(t, 30*time.Second, "replica a leads", func() error {
+	fixture.Eventually(t, 30*time.Second, "replica a leads", func() error {
 		if s := state(a); !strings.Contains(s, "leading") {
 			return fmt.Errorf("a: %s", s)
 		}
 		return nil
 	})
 	b := start("replica-b")
-	eventually(t, 30*time.Second, "replica b stands by", func() error {
+	fixture.Eventually(t, 30*time.Second, "replica b stands by", func() error {
 		if s := state(b); !strings.Contains(s, "standing by") {
 			return fmt.Errorf("b: %s", s)
 		}
@@ -96,7 +97,7 @@ func TestFailoverAfterKillingTheLeader(t *testing.T) {
 	}
 	<-a.done
 	killed := time.Now()
-	eventually(t, lease+10*time.Second, "replica b takes over", func() error {
+	fixture.Eventually(t, lease+10*time.Second, "replica b takes over", func() error {
 		if s := state(b); !strings.Contains(s, "leading") {
 			return fmt.Errorf("b: %s", s)
 		}
@@ -108,7 +109,7 @@ func TestFailoverAfterKillingTheLeader(t *testing.T) {
 		t.Errorf("failover took %v, want within the lease duration + 2s", took)
 	}
 	ns := k.LabeledNamespaces(t, "failover", 1, map[string]string{key: val})[0]
-	eventually(t, 10*time.Second, "the new leader syncs", func() error {
+	fixture.Eventually(t, 10*time.Second, "the new leader syncs", func() error {
 		sa, err := k.Client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
 		if err != nil {
 			return err

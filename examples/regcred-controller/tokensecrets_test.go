@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/regcred/regcred/internal/fixture"
 	"github.com/regcred/regcred/internal/testenv"
 )
 
@@ -66,7 +67,7 @@ current-context: test
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the annotated Secret filled", func() error {
+	fixture.Eventually(t, 30*time.Second, "the annotated Secret filled", func() error {
 		s, err := k.Client.CoreV1().Secrets(ns).Get(ctx, "my-pull-secret", metav1.GetOptions{})
 		if err != nil {
 			return err
