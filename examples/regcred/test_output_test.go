@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"io"
-	"net"
-	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/regcred/regcred/internal/fixture"
 )
 
 // `regcred test` against a hostile registry whose reason phrase and challenge hold
@@ -16,8 +14,8 @@ func TestTestCommandEscapesRemoteText(t *testing.T) {
 	// One registry answers GET /v2/ 404 with escapes in its reason phrase, the other 401
 	// with a bidi override in its token realm (net/http refuses ESC in header values, not
 	// in the reason phrase, nor non-ASCII in values).
-	reason := hostileServer(t, "HTTP/1.1 404 \x1b[2J\x1b]0;pwned\x07Gone \u202eetirw\r\nContent-Length: 0\r\n\r\n")
-	realm := hostileServer(t, "HTTP/1.1 401 Unauthorized\r\n"+
+	reason := fixture.RawServer(t, "HTTP/1.1 404 \x1b[2J\x1b]0;pwned\x07Gone \u202eetirw\r\nContent-Length: 0\r\n\r\n")
+	realm := fixture.RawServer(t, "HTTP/1.1 401 Unauthorized\r\n"+
 		"WWW-Authenticate: Bearer realm=\"https://auth.example/\u202egnp.exe\",service=\"\u2066x\u2069\"\r\nContent-Length: 0\r\n\r\n")
 	file := writeFile(t, "- {name: \"evil\\e[2J\", type: custom, url: http://"+reason+", tls: {mode: insecure}}\n"+
 		"- {name: realm, type: custom, url: http://"+realm+", tls: {mode: insecure}}\n")
@@ -37,35 +35,4 @@ func TestTestCommandEscapesRemoteText(t *testing.T) {
 			}
 		}
 	}
-}
-
-// hostileServer answers every request with the raw response resp.
-func hostileServer(t *testing.T, resp string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil {
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					io.WriteString(c, resp)
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
 }

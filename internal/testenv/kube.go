@@ -165,13 +165,23 @@ func isExecutable(p string) bool {
 // starts one for the calling test and stops it when the test ends (seconds each).
 func StartKube(t testing.TB) *Kube {
 	t.Helper()
-	etcd := LookPath(t, "etcd", "etcd-server")
-	apiserver := KubeAPIServerPath()
-	if apiserver == "" {
+	etcd, apiserver, kcm := controlPlaneBinaries(t, false)
+	return kubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver, kcm, false) })
+}
+
+// controlPlaneBinaries finds etcd, kube-apiserver and kube-controller-manager; a missing
+// one is Unavailable (kube-controller-manager only when needKCM: it is optional for
+// StartKube, which then runs without one).
+func controlPlaneBinaries(t testing.TB, needKCM bool) (etcd, apiserver, kcm string) {
+	t.Helper()
+	etcd = LookPath(t, "etcd", "etcd-server")
+	if apiserver = KubeAPIServerPath(); apiserver == "" {
 		Unavailable(t, "kube-apiserver", "run .ci/kube-apiserver.sh, or set "+EnvKubeAPIServer)
 	}
-	kcm := KubeControllerManagerPath()
-	return kubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver, kcm, false) })
+	if kcm = KubeControllerManagerPath(); kcm == "" && needKCM {
+		Unavailable(t, "kube-controller-manager", "run .ci/kube-apiserver.sh kube-controller-manager, or set "+EnvKubeControllerManager)
+	}
+	return etcd, apiserver, kcm
 }
 
 // RequireControllerManager reports a missing kube-controller-manager as Unavailable (a

@@ -50,15 +50,7 @@ func KubeletMain(m *testing.M) { kubeletKubeShared.main(m) }
 // KubeletMain.
 func StartKubeForKubelet(t testing.TB) *Kube {
 	t.Helper()
-	etcd := LookPath(t, "etcd", "etcd-server")
-	apiserver := KubeAPIServerPath()
-	if apiserver == "" {
-		Unavailable(t, "kube-apiserver", "run .ci/kube-apiserver.sh, or set "+EnvKubeAPIServer)
-	}
-	kcm := KubeControllerManagerPath()
-	if kcm == "" {
-		Unavailable(t, "kube-controller-manager", "run .ci/kube-apiserver.sh kube-controller-manager, or set "+EnvKubeControllerManager)
-	}
+	etcd, apiserver, kcm := controlPlaneBinaries(t, true)
 	return kubeletKubeShared.get(t, func() (*Kube, error) { return startKube(etcd, apiserver, kcm, true) })
 }
 

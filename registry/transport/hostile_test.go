@@ -1,12 +1,10 @@
 package transport_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -150,43 +148,8 @@ func TestHostileLongChallenge(t *testing.T) {
 	}
 }
 
-// rawServer answers every request with the raw bytes of resp (a status line and headers
-// a net/http server would not write).
-func rawServer(t *testing.T, resp string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(br)
-					if err != nil { // a TLS hello: answer as net/http does, so the client does not retry
-						io.WriteString(c, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
-						return
-					}
-					io.Copy(io.Discard, req.Body)
-					if _, err := io.WriteString(c, resp); err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String()
-}
-
 func TestHostileReasonPhrase(t *testing.T) {
-	host := rawServer(t, "HTTP/1.1 404 \x1b[2J\x1b[H\x1b]0;pwned\x07Boom \u202eetirw\r\nContent-Length: 0\r\n\r\n")
+	host := fixture.RawServer(t, "HTTP/1.1 404 \x1b[2J\x1b[H\x1b]0;pwned\x07Boom \u202eetirw\r\nContent-Length: 0\r\n\r\n")
 	rec := wireRecord("http://"+host, registry.TLS{Mode: registry.TLSInsecure})
 	rep := conntest.Test(context.Background(), rec)
 	if rep.OK() {
@@ -244,7 +207,7 @@ func TestHostileCertificateNames(t *testing.T) {
 // prefix no later redaction recognises ("YWxpY2U6aHVudGVy" is "alice:hunter").
 func TestHostileReasonPhraseEchoesAuthorization(t *testing.T) {
 	basic := base64.StdEncoding.EncodeToString([]byte("alice:hunter2-s3cret"))
-	host := rawServer(t, "HTTP/1.1 502 you sent "+strings.Repeat("x", 30)+" Basic "+basic+"\r\nContent-Length: 0\r\n\r\n")
+	host := fixture.RawServer(t, "HTTP/1.1 502 you sent "+strings.Repeat("x", 30)+" Basic "+basic+"\r\nContent-Length: 0\r\n\r\n")
 	tr, err := new(transport.Cache).For(wireRecord("http://"+host, registry.TLS{Mode: registry.TLSInsecure}))
 	if err != nil {
 		t.Fatal(err)
